@@ -1,0 +1,32 @@
+# The two set-up commands of README.md. Each creates or updates .venv/ (torch==2.13.0 first, CPU
+# build; then the package with what it needs), then runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.landscape-installed
+OUT    ?= results
+
+.PHONY: demo test install lint
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "landscape needs Python >= 3.11, found " + sys.version.split()[0]'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/landscape demo --out $(OUT)
+
+# pytest's exit status 5 (no tests collected) is a failure here, never a silent pass.
+test: $(STAMP)
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check landscape tests benchmarks
+	$(BIN)/ruff format --check landscape tests benchmarks

@@ -1,0 +1,56 @@
+"""landscape — diffusion of one mobile atom in an amorphous host.
+
+A simplified neural-network potential maps the mobile atom's position to the energy of the whole
+system after the host relaxed around it (Li, Ando & Watanabe, J. Phys. Soc. Jpn. 86, 104004 (2017)).
+With it landscape finds metastable sites and hops, stores them as a graph in a Neo4j-compatible
+database, and computes diffusion coefficients and the activation energy.
+
+Units everywhere: eV, Å, K, fs; D in cm²/s; prefactors in Hz (see :mod:`landscape.units`).
+
+Heavy parts (torch, the database driver, CHGNet) are imported only when a name that needs them is
+first used, so ``import landscape`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .config import DEFAULTS, Settings
+from .errors import ConvergenceError, InputError, LandscapeError, StoreError
+
+__version__ = "0.1.0"
+
+#: Public name -> module that defines it (imported on first use).
+_LAZY: dict[str, str] = {
+    # graph store
+    # samples, reference
+    # descriptors, potential
+    # sites, neb
+    # kinetics
+    # pipeline
+}
+
+__all__ = [
+    "__version__",
+    "Settings",
+    "DEFAULTS",
+    "LandscapeError",
+    "InputError",
+    "ConvergenceError",
+    "StoreError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'landscape' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""Command groups of the ``landscape`` CLI; each module defines ``register(app)``."""

@@ -1,0 +1,73 @@
+"""One configuration object for landscape: physics defaults and where things live.
+
+Every default of DESIGN.md ("Physics defaults") lives here, documented with its unit, so that no
+module carries magic numbers. Override by constructing :class:`Settings` with keywords, or through
+the environment variables named below for the locations and the database.
+
+Environment
+-----------
+LANDSCAPE_DATA
+    Data folder of the embedded database and caches (default ``./landscape-data``).
+LANDSCAPE_NEO4J_URI, LANDSCAPE_NEO4J_USER, LANDSCAPE_NEO4J_PASSWORD
+    Use a real Neo4j 5 server instead of the embedded database.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import InputError
+from .units import DEFAULT_PREFACTOR_HZ
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Physics defaults and locations (units in each field's comment)."""
+
+    # --- symmetry functions ---
+    r_cut: float = 6.0  # Å, cosine cutoff radius
+    # --- sites ---
+    grid_spacing: float = 0.25  # Å, at most
+    min_host_distance: float = 1.0  # Å, grid points closer to a host atom are skipped
+    site_fmax: float = 1e-3  # eV/Å, minimisation stops below this force
+    merge_distance: float = 0.3  # Å, minima closer than this (periodic) are one site
+    # --- hops ---
+    hop_max_distance: float = 4.5  # Å, candidate pairs (periodic images included)
+    neb_images: int = 9  # interior + end images of each band
+    neb_fmax: float = 0.02  # eV/Å, perpendicular force at convergence
+    interior_minimum_depth: float = 0.01  # eV, deeper interior minimum => not elementary
+    prefactor_hz: float = DEFAULT_PREFACTOR_HZ  # Hz, constant attempt frequency
+    # --- kinetics ---
+    temperatures: tuple[float, ...] = (500.0, 600.0, 700.0, 800.0)  # K
+    # --- locations ---
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("LANDSCAPE_DATA", "landscape-data"))
+    )
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed; unknown names raise :class:`InputError`."""
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise InputError(f"unknown setting(s) {unknown}; expected one of {sorted(names)}")
+        return replace(self, **changes)
+
+
+def neo4j_from_env() -> tuple[str, str, str] | None:
+    """Return ``(uri, user, password)`` from ``LANDSCAPE_NEO4J_*`` variables, or ``None`` if unset."""
+    uri = os.environ.get("LANDSCAPE_NEO4J_URI")
+    if not uri:
+        return None
+    return (
+        uri,
+        os.environ.get("LANDSCAPE_NEO4J_USER", "neo4j"),
+        os.environ.get("LANDSCAPE_NEO4J_PASSWORD", ""),
+    )
+
+
+#: The settings in force when nothing else is given.
+DEFAULTS = Settings()
+
+__all__ = ["Settings", "DEFAULTS", "neo4j_from_env"]
