@@ -1,0 +1,162 @@
+"""Reading reference data sets: the contract between ``landscape.reference`` and the potential.
+
+A reference data set is an ASE database (``ase.db``, SQLite) with two kinds of rows, told apart by
+the key ``kind``:
+
+``kind="host"`` — one row per (sample, calculator): the host structure the descriptors see (the
+    relaxed host without the mobile atom) as the row's atoms, with keys ``sample_id``, ``e_host``
+    (eV), ``calculator``, ``calculator_version``, ``calculator_params`` (JSON text).
+
+``kind="point"`` — one row per inserted point, written the moment it finishes. The row's atoms are
+    the mobile atom alone (its position in Å, Cartesian, wrapped; the host's cell and pbc), which
+    keeps the files compact. Keys: ``sample_id``, ``point_id`` (unique with ``sample_id``),
+    ``species``, ``status`` (``"ok"`` or ``"failed"``), and for ``"ok"`` rows ``energy`` (total, eV,
+    host relaxed with the mobile atom fixed), ``e_host`` (eV), ``e_insert = energy − e_host`` (eV),
+    ``fmax`` (eV/Å), ``steps``, ``converged`` (bool), ``max_displacement`` (Å, largest host-atom
+    displacement), ``calculator``, ``calculator_version``, ``calculator_params``, ``seconds``; for
+    ``"failed"`` rows ``error`` (one line).
+
+The NNP learns ``e_insert``, which is transferable between samples of one material.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from ..errors import InputError
+
+__all__ = ["ReferenceDataset", "load_dataset", "HOST", "POINT"]
+
+HOST = "host"
+POINT = "point"
+
+
+@dataclass
+class ReferenceDataset:
+    """Reference points of one or more samples, as arrays.
+
+    Attributes
+    ----------
+    hosts : dict[str, ase.Atoms]
+        Host structure per ``sample_id`` (what the descriptors are computed on).
+    sample_ids : numpy.ndarray of str, shape (n,)
+    point_ids : numpy.ndarray of int, shape (n,)
+    positions : numpy.ndarray, shape (n, 3)
+        Mobile-atom positions, Å (Cartesian, wrapped).
+    e_insert : numpy.ndarray, shape (n,)
+        Insertion energies ``energy − e_host``, eV.
+    species : str
+        The mobile species.
+    calculator : str
+        Name of the reference calculator.
+    """
+
+    hosts: dict[str, Atoms]
+    sample_ids: np.ndarray
+    point_ids: np.ndarray
+    positions: np.ndarray
+    e_insert: np.ndarray
+    species: str
+    calculator: str
+
+    def __len__(self) -> int:
+        return len(self.e_insert)
+
+    def subset(self, mask: np.ndarray) -> ReferenceDataset:
+        """The points selected by a boolean mask or an index array (hosts kept as they are)."""
+        return ReferenceDataset(
+            hosts=self.hosts,
+            sample_ids=self.sample_ids[mask],
+            point_ids=self.point_ids[mask],
+            positions=self.positions[mask],
+            e_insert=self.e_insert[mask],
+            species=self.species,
+            calculator=self.calculator,
+        )
+
+    def content_hash(self) -> str:
+        """SHA-256 of the points (sample, point id, position, energy) in a canonical order."""
+        order = np.lexsort((self.point_ids, self.sample_ids))
+        h = hashlib.sha256()
+        for k in order:
+            h.update(f"{self.sample_ids[k]}|{int(self.point_ids[k])}|".encode())
+            h.update(np.round(self.positions[k], 8).tobytes())
+            h.update(np.float64(round(float(self.e_insert[k]), 10)).tobytes())
+        return h.hexdigest()
+
+
+def load_dataset(
+    path: str | Path,
+    sample_ids: list[str] | None = None,
+    *,
+    only_converged: bool = True,
+) -> ReferenceDataset:
+    """Load the successful points of a reference database.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ASE database file.
+    sample_ids : list of str, optional
+        Keep only these samples (default: all).
+    only_converged : bool
+        Drop points whose host relaxation did not reach its force criterion.
+
+    Raises
+    ------
+    InputError
+        Missing file, no host row for a sample, NaN energies, mixed mobile species or calculators,
+        or no points left.
+    """
+    from ase.db import connect
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"reference database {str(path)!r} does not exist")
+    db = connect(str(path))
+    hosts: dict[str, Atoms] = {}
+    for row in db.select(kind=HOST):
+        hosts[row.sample_id] = row.toatoms()
+    sids, pids, pos, e, species, calcs = [], [], [], [], set(), set()
+    for row in db.select(kind=POINT, status="ok"):
+        if sample_ids is not None and row.sample_id not in sample_ids:
+            continue
+        if only_converged and not row.get("converged", False):
+            continue
+        sids.append(row.sample_id)
+        pids.append(int(row.point_id))
+        pos.append(row.positions[0])
+        e.append(float(row.e_insert))
+        species.add(row.symbols[0])
+        calcs.add(row.get("calculator", "unknown"))
+    if not e:
+        wanted = "" if sample_ids is None else f" for samples {sample_ids}"
+        raise InputError(f"reference database {str(path)!r} holds no successful points{wanted}")
+    e_arr = np.asarray(e, dtype=float)
+    if not np.all(np.isfinite(e_arr)):
+        raise InputError(
+            f"reference database {str(path)!r} has {int((~np.isfinite(e_arr)).sum())} NaN/inf energies"
+        )
+    if len(species) != 1:
+        raise InputError(f"reference database mixes mobile species {sorted(species)}; expected one")
+    if len(calcs) != 1:
+        raise InputError(
+            f"reference database mixes calculators {sorted(calcs)}; never mix absolute energies"
+        )
+    missing = sorted(set(sids) - set(hosts))
+    if missing:
+        raise InputError(f"reference database has no host row for samples {missing}")
+    return ReferenceDataset(
+        hosts={k: v for k, v in hosts.items() if k in set(sids)},
+        sample_ids=np.asarray(sids),
+        point_ids=np.asarray(pids, dtype=int),
+        positions=np.asarray(pos, dtype=float),
+        e_insert=e_arr,
+        species=species.pop(),
+        calculator=calcs.pop(),
+    )
