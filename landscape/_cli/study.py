@@ -1,0 +1,72 @@
+"""``landscape study STUDY.toml`` and ``landscape demo``: the whole study in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def _print_table(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def f(v, spec=".3f"):
+        return "—" if v is None else format(v, spec)
+
+    table = Table(title="landscape study", title_justify="left")
+    for col in (
+        "sample",
+        "sites",
+        "hops",
+        "median barrier (eV)",
+        "percolation barrier (eV)",
+        "Eₐ exact (eV)",
+        "Eₐ KMC (eV)",
+        "D(700 K) (cm²/s)",
+    ):
+        table.add_column(col, justify="right")
+    for row in result.summary["samples"]:
+        table.add_row(
+            row["sample_id"],
+            str(row["n_sites"]),
+            str(row["n_hops"]),
+            f(row["median_barrier_eV"]),
+            f(row["percolation_barrier_eV"]),
+            f(row["Ea_eV"].get("exact")),
+            f(row["Ea_eV"].get("kmc")),
+            f(row["D_cm2_s_700K"], ".3e"),
+        )
+    console = Console()
+    console.print(table)
+    rmse = result.summary["nnp"].get("rmse_test_eV")
+    if rmse is not None:
+        console.print(f"NNP test RMSE: {rmse:.4f} eV")
+    console.print(f"summary: {result.out_dir / 'summary.json'}   report: {result.report}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("study")
+    def study(
+        study_file: Path = typer.Argument(..., help="Study file (TOML), see landscape.studyfile."),
+        no_store: bool = typer.Option(False, "--no-store", help="Do not write to the graph store."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
+    ) -> None:
+        """Run a whole study: samples → reference → NNP → sites/hops → graph → kinetics → report."""
+        from ..pipeline import run_study
+        from ..studyfile import load_study
+
+        result = run_study(load_study(study_file), progress=not quiet, store=not no_store)
+        _print_table(result)
+
+    @app.command("demo")
+    def demo(
+        out: Path = typer.Option(Path("results"), "--out", help="Results folder."),
+        no_store: bool = typer.Option(False, "--no-store", help="Do not write to the graph store."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
+    ) -> None:
+        """The demo study on the three bundled a-Ta₂O₅ samples with the embedded database."""
+        from ..pipeline import demo_config, run_study
+
+        result = run_study(demo_config(out), progress=not quiet, store=not no_store)
+        _print_table(result)

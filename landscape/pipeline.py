@@ -1,0 +1,445 @@
+"""The whole study in one call: samples → reference → NNP → sites and hops → graph → kinetics → report.
+
+Each stage is cached in ``<out>/cache`` under the content hash of its inputs, so a re-run recomputes
+only what changed, and a run that failed resumes from the last finished stage. Results go to the
+graph store (``Sample``, ``Site``, ``HOP``, ``Model`` and ``Kinetics`` nodes) and to the results folder
+(``summary.json``, ``networks/<sample>.json``, figures and ``index.html``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import InputError
+from .studyfile import StudyConfig, parse_study
+
+__all__ = ["run_study", "demo_config", "StudyResult"]
+
+
+# --------------------------------------------------------------------------- hashing and cache
+def _sha(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, bytes):
+            h.update(p)
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def _atoms_sha(atoms) -> str:
+    return _sha(
+        atoms.get_chemical_symbols(),
+        np.round(atoms.get_positions(), 6).tobytes(),
+        np.round(np.asarray(atoms.cell), 6).tobytes(),
+    )
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=float))
+    os.replace(tmp, path)
+
+
+def _network_to_json(G: nx.MultiDiGraph) -> dict:
+    return nx.node_link_data(G, edges="edges")
+
+
+def _network_from_json(data: dict) -> nx.MultiDiGraph:
+    return nx.node_link_graph(data, edges="edges", multigraph=True, directed=True)
+
+
+# --------------------------------------------------------------------------- progress
+class _Stages:
+    """One progress display across all stages (rich), or plain lines when not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = None
+        self._task = None
+        self._t0 = time.perf_counter()
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]study[/]"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("starting", total=total)
+
+    def step(self, description: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=description)
+
+    def done(self, description: str, cached: bool) -> None:
+        if self._progress is not None:
+            tag = " (cached)" if cached else ""
+            self._progress.update(self._task, advance=1, description=description + tag)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@dataclass
+class StudyResult:
+    """What a study produced: the summary (as in ``summary.json``) and where its files are."""
+
+    summary: dict
+    out_dir: Path
+    report: Path
+    networks: dict[str, nx.MultiDiGraph] = field(default_factory=dict)
+    cached: dict[str, bool] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- stages
+def _load_samples(cfg: StudyConfig) -> dict[str, Any]:
+    from .samples import load_sample
+
+    samples: dict[str, Any] = {}
+    for spec in cfg.samples:
+        source = spec.source
+        path = cfg.resolve(source)
+        atoms = load_sample(str(path) if path.exists() else source)
+        sid = spec.sample_id or atoms.info.get("sample_id") or Path(source).stem
+        atoms.info["sample_id"] = sid
+        if sid in samples:
+            raise InputError(
+                f"study file: two samples share the sample_id {sid!r}; give each a sample_id"
+            )
+        samples[sid] = atoms
+    return samples
+
+
+def _reference_db(cfg: StudyConfig) -> Path:
+    if cfg.reference.db == "bundled":
+        from .reference import bundled_reference_db
+
+        return Path(bundled_reference_db())
+    path = cfg.resolve(cfg.reference.db)
+    if not path.is_file():
+        raise InputError(f"reference database {str(path)!r} does not exist")
+    return path
+
+
+def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -> Path:
+    """Compute missing reference points (only when ``reference.points`` asks for more)."""
+    if cfg.reference.points <= 0:
+        return db
+    from .reference import run_reference
+
+    work = cache / "reference.db"
+    if not work.exists():
+        work.write_bytes(db.read_bytes())
+    for atoms in samples.values():
+        run_reference(
+            atoms,
+            db=work,
+            points=cfg.reference.points,
+            calculator=cfg.reference.calculator,
+            seed=cfg.study.seed,
+            workers=cfg.reference.workers,
+        )
+    return work
+
+
+def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bool]:
+    from .potential import SimplifiedNNP
+    from .reference.dataset import load_dataset
+
+    if cfg.nnp.model:
+        path = cfg.resolve(cfg.nnp.model)
+        model = SimplifiedNNP.load(path)
+        return model, _sha(str(path), _file_sha(Path(str(path)).with_suffix(".safetensors"))), True
+    dataset = load_dataset(db, cfg.nnp.train_samples or None)
+    key = _sha("nnp", dataset.content_hash(), vars(cfg.nnp), cfg.study.seed)
+    path = cache / f"nnp-{key}"
+    if path.with_suffix(".json").exists():
+        return SimplifiedNNP.load(path), key, True
+    model = SimplifiedNNP(
+        n_models=cfg.nnp.n_models,
+        hidden=tuple(cfg.nnp.hidden),
+        max_epochs=cfg.nnp.max_epochs,
+        random_state=cfg.study.seed,
+    ).fit(dataset)
+    model.save(path)
+    return model, key, False
+
+
+def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
+    from .neb import find_hops
+    from .sites import find_sites
+
+    surface = model.surface(atoms)
+    sites = find_sites(surface, **vars(cfg.sites), progress=False)
+    return find_hops(surface, sites, **vars(cfg.hops), progress=False)
+
+
+def _kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
+    from .kinetics import kinetics_summary
+
+    return kinetics_summary(
+        G,
+        temperatures=cfg.kinetics.temperatures,
+        methods=tuple(cfg.kinetics.methods),
+        walkers=cfg.kinetics.walkers,
+        steps=cfg.kinetics.kmc_steps,
+        random_state=cfg.study.seed,
+    )
+
+
+def _cached_json(path: Path, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    if path.exists():
+        return json.loads(path.read_text()), True
+    value = compute()
+    _write_json_atomic(path, value)
+    return value, False
+
+
+# --------------------------------------------------------------------------- the study
+def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) -> StudyResult:
+    """Run a whole study (see the module docstring); returns its summary and file locations.
+
+    Parameters
+    ----------
+    cfg : StudyConfig
+        The validated study (:func:`landscape.studyfile.load_study`).
+    progress : bool
+        Show one progress display across the stages.
+    store : bool
+        Write samples, networks, the model and kinetics results to the graph store.
+
+    Raises
+    ------
+    InputError, StoreError, ConvergenceError
+        Bad input, an unreachable database, a failed stage; finished stages stay cached.
+    """
+    out = cfg.resolve(cfg.study.out)
+    cache = out / "cache"
+    (out / "networks").mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    n_samples = len(cfg.samples)
+    stages = _Stages(total=4 + 2 * n_samples + (1 if store else 0), enabled=progress)
+    cached: dict[str, bool] = {}
+    try:
+        stages.step("loading samples")
+        samples = _load_samples(cfg)
+        stages.done(f"samples: {', '.join(samples)}", False)
+
+        stages.step("reference data")
+        db = _complete_reference(cfg, samples, _reference_db(cfg), cache)
+        stages.done(f"reference data: {db.name}", cfg.reference.points <= 0)
+
+        stages.step("training the NNP")
+        model, model_key, cached["nnp"] = _train_or_load(cfg, db, cache)
+        stages.done("NNP ready", cached["nnp"])
+
+        networks: dict[str, nx.MultiDiGraph] = {}
+        kinetics: dict[str, dict] = {}
+        for sid, atoms in samples.items():
+            stages.step(f"sites and hops of {sid}")
+            key = _sha("explore", model_key, _atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
+            data, cached[f"explore:{sid}"] = _cached_json(
+                cache / f"network-{sid}-{key}.json",
+                lambda atoms=atoms: _network_to_json(_explore(cfg, model, atoms)),
+            )
+            G = _network_from_json(data)
+            G.graph["sample_id"] = sid
+            networks[sid] = G
+            _write_json_atomic(out / "networks" / f"{sid}.json", _network_to_json(G))
+            stages.done(
+                f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops",
+                cached[f"explore:{sid}"],
+            )
+
+            stages.step(f"kinetics of {sid}")
+            kkey = _sha("kinetics", key, vars(cfg.kinetics), cfg.study.seed)
+            kinetics[sid], cached[f"kinetics:{sid}"] = _cached_json(
+                cache / f"kinetics-{sid}-{kkey}.json", lambda G=G: _kinetics(cfg, G)
+            )
+            stages.done(f"kinetics of {sid}", cached[f"kinetics:{sid}"])
+
+        summary = _summary(cfg, model, samples, networks, kinetics, db)
+
+        if store:
+            stages.step("graph store")
+            _store(cfg, model, model_key, samples, networks, kinetics)
+            stages.done("graph store updated", False)
+
+        stages.step("report")
+        report = _report(out, summary, model, networks, kinetics)
+        stages.done("report written", False)
+    finally:
+        stages.close()
+    return StudyResult(
+        summary=summary, out_dir=out, report=report, networks=networks, cached=cached
+    )
+
+
+def _summary(cfg, model, samples, networks, kinetics, db) -> dict:
+    rows = []
+    for sid, G in networks.items():
+        k = kinetics[sid]
+        barriers = np.array([d["barrier"] for *_, d in G.edges(data=True)])
+        temps = list(k["temperatures_K"])
+        d700 = None
+        method = "exact" if "exact" in k["D_cm2_s"] else "kmc"
+        if 700.0 in temps:
+            d700 = k["D_cm2_s"][method][temps.index(700.0)]
+        rows.append(
+            {
+                "sample_id": sid,
+                "n_atoms": len(samples[sid]),
+                "n_sites": G.number_of_nodes(),
+                "n_hops": G.number_of_edges(),
+                "median_barrier_eV": float(np.median(barriers)) if len(barriers) else None,
+                "Ea_eV": k["Ea_eV"],
+                "Ea_stderr_eV": k["Ea_stderr_eV"],
+                "D0_cm2_s": k.get("D0_cm2_s"),
+                "percolation_barrier_eV": k["percolation_barrier_eV"]["any"],
+                "D_cm2_s_700K": d700,
+                "kinetics": k,
+            }
+        )
+    metrics = getattr(model, "metrics_", None) or {}
+    return {
+        "meta": {
+            "study": cfg.study.name,
+            "species": cfg.study.species,
+            "reference": f"{db.name}",
+            "landscape_version": __import__("landscape").__version__,
+        },
+        "nnp": {
+            "rmse_test_eV": getattr(model, "rmse_test_", None),
+            "mae_test_eV": getattr(model, "mae_test_", None),
+            **{k: v for k, v in metrics.items() if isinstance(v, int | float)},
+        },
+        "samples": rows,
+    }
+
+
+def _store(cfg, model, model_key, samples, networks, kinetics) -> None:
+    from .graph import open_store
+
+    uri = cfg.store.uri or None
+    data_dir = cfg.resolve(cfg.store.data_dir) if cfg.store.data_dir else None
+    with open_store(uri=uri, data_dir=data_dir) as st:
+        st.apply_schema()
+        for sid, atoms in samples.items():
+            st.upsert_sample(
+                sid,
+                formula=atoms.get_chemical_formula(),
+                n_atoms=len(atoms),
+                material=atoms.info.get("material", atoms.get_chemical_formula(empirical=True)),
+                cell=np.asarray(atoms.cell).ravel().tolist(),
+                density=float(atoms.info.get("density_g_cm3", 0.0)) or None,
+                source=str(atoms.info.get("source", sid)),
+            )
+            st.upsert_network(networks[sid])
+            k = kinetics[sid]
+            st.upsert_result(
+                sid,
+                "kinetics",
+                model_id=model_key,
+                temperatures=list(k["temperatures_K"]),
+                D_exact=k["D_cm2_s"].get("exact"),
+                D_kmc=k["D_cm2_s"].get("kmc"),
+                Ea_exact=k["Ea_eV"].get("exact"),
+                Ea_kmc=k["Ea_eV"].get("kmc"),
+                D0_exact=(k.get("D0_cm2_s") or {}).get("exact"),
+                percolation_barrier=k["percolation_barrier_eV"]["any"],
+            )
+
+
+def _report(out: Path, summary: dict, model, networks, kinetics) -> Path:
+    from .report import Figure, barrier_histograms, sample_comparison, write_report
+
+    figs_dir = out / "figures"
+    figs_dir.mkdir(exist_ok=True)
+    figures: list[Figure] = []
+    plot_parity = getattr(model, "plot_parity", None)
+    if plot_parity is not None:
+        plot_parity(figs_dir / "parity.png")
+        figures.append(
+            Figure(
+                "figures/parity.png", "NNP vs reference insertion energies (test set)", "Potential"
+            )
+        )
+    barrier_histograms(networks, figs_dir / "barriers.png")
+    figures.append(Figure("figures/barriers.png", "Hop barriers per sample (eV)", "Hop networks"))
+    from .kinetics import plot_arrhenius
+    from .neb_plots import plot_network_3d, plot_profiles
+
+    for sid, G in networks.items():
+        plot_profiles(G, figs_dir / f"profiles-{sid}.png")
+        figures.append(
+            Figure(
+                f"figures/profiles-{sid}.png",
+                f"{sid}: energy profiles of hops (NNP)",
+                "Hop networks",
+            )
+        )
+        plot_network_3d(G, figs_dir / f"network-{sid}.png")
+        figures.append(
+            Figure(
+                f"figures/network-{sid}.png", f"{sid}: sites and hops in the cell", "Hop networks"
+            )
+        )
+        plot_arrhenius(kinetics[sid], figs_dir / f"arrhenius-{sid}.png", title=sid)
+        figures.append(
+            Figure(
+                f"figures/arrhenius-{sid}.png", f"{sid}: Arrhenius plot, exact and KMC", "Kinetics"
+            )
+        )
+    sample_comparison(summary["samples"], figs_dir / "comparison.png")
+    figures.append(
+        Figure(
+            "figures/comparison.png",
+            "Activation energy and percolation barrier per sample",
+            "Comparison",
+        )
+    )
+    return write_report(out, summary, figures)
+
+
+def demo_config(out: str | Path = "results") -> StudyConfig:
+    """The demo study: the three bundled a-Ta₂O₅ samples, the shipped CHGNet data, embedded store."""
+    from .samples import bundled_samples
+
+    names = bundled_samples()
+    return parse_study(
+        {
+            "study": {
+                "name": "demo: Cu in a-Ta2O5",
+                "out": str(Path(out).resolve()),
+                "species": "Cu",
+            },
+            "samples": [{"source": n} for n in names],
+            "reference": {"db": "bundled"},
+            "nnp": {"train_samples": names[:1]},
+        }
+    )

@@ -1,0 +1,199 @@
+"""The study report: PNG figures and one HTML page that shows them with the summary table.
+
+Figures are drawn with matplotlib's Agg backend. The HTML page is static and self-contained apart
+from its PNG files (no scripts, no network), so it renders the same in any browser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+__all__ = [
+    "Figure",
+    "barrier_histograms",
+    "sample_comparison",
+    "write_report",
+]
+
+
+@dataclass
+class Figure:
+    """One figure of the report: a PNG file (relative to the report folder) and its caption."""
+
+    path: str
+    caption: str
+    section: str = "Figures"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def barrier_histograms(networks: dict[str, nx.MultiDiGraph], path: str | Path) -> Path:
+    """Histogram of hop barriers (eV) per sample, one panel per sample, written as PNG.
+
+    Parameters
+    ----------
+    networks : dict of sample_id -> hop network
+        Hop networks in the contract of DESIGN.md (edge attribute ``barrier``, eV).
+    path : str or Path
+        Output PNG file.
+    """
+    plt = _pyplot()
+    n = max(len(networks), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.0 * n, 3.2), squeeze=False, sharey=True)
+    all_b = [d["barrier"] for G in networks.values() for *_, d in G.edges(data=True)]
+    bins = np.linspace(0.0, max(all_b) if all_b else 1.0, 30)
+    for ax, (sid, G) in zip(axes[0], networks.items(), strict=False):
+        b = np.array([d["barrier"] for *_, d in G.edges(data=True)])
+        ax.hist(b, bins=bins, color="#4477aa", edgecolor="white")
+        if len(b):
+            ax.axvline(
+                np.median(b), color="#cc3311", ls="--", label=f"median {np.median(b):.2f} eV"
+            )
+            ax.legend(frameon=False, fontsize=8)
+        ax.set_title(f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops", fontsize=9)
+        ax.set_xlabel("barrier (eV)")
+    axes[0][0].set_ylabel("directed hops")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def sample_comparison(rows: Sequence[dict], path: str | Path) -> Path:
+    """Bar chart comparing samples: activation energies (eV, both methods) and percolation barrier.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        One per sample with ``sample_id``, ``Ea_eV`` ({"exact", "kmc"}, eV or None) and
+        ``percolation_barrier_eV`` (eV or None).
+    path : str or Path
+        Output PNG file.
+    """
+    plt = _pyplot()
+    ids = [r["sample_id"] for r in rows]
+    x = np.arange(len(ids))
+    series = [
+        ("Eₐ exact", [r["Ea_eV"].get("exact") for r in rows], "#4477aa"),
+        ("Eₐ KMC", [r["Ea_eV"].get("kmc") for r in rows], "#66ccee"),
+        ("percolation barrier", [r.get("percolation_barrier_eV") for r in rows], "#ee6677"),
+    ]
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.8 * len(ids) + 2), 3.4))
+    width = 0.26
+    for k, (label, values, color) in enumerate(series):
+        v = np.array([np.nan if y is None else y for y in values], dtype=float)
+        ax.bar(x + (k - 1) * width, v, width, label=label, color=color)
+    ax.set_xticks(x, ids)
+    ax.set_ylabel("energy (eV)")
+    ax.set_title("Sample comparison")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}
+figure{display:inline-block;margin:.6em;vertical-align:top;max-width:100%}
+figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.88em;color:#555;max-width:640px}
+.note{color:#555;font-size:.9em}
+"""
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+            return f"{value:.{digits}e}"
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) -> Path:
+    """Write ``out_dir/index.html`` (and ``summary.json``) from a study summary and its figures.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Report folder; figure paths are relative to it.
+    summary : dict
+        The study summary (``nnp``, ``samples`` rows, ``meta``), as written to ``summary.json``.
+    figures : sequence of Figure
+        Figures to show, grouped by ``section`` in the given order.
+
+    Returns
+    -------
+    Path
+        The HTML file.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    meta = summary.get("meta", {})
+    nnp = summary.get("nnp", {})
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>landscape — {html.escape(str(meta.get('study', 'study')))}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>landscape study: {html.escape(str(meta.get('study', '')))}</h1>",
+        "<p class='note'>Diffusion of the mobile atom "
+        f"{html.escape(str(meta.get('species', '')))} with a simplified neural-network potential. "
+        f"Reference energies: {html.escape(str(meta.get('reference', '')))}. "
+        "Units: eV, Å, K; D in cm²/s.</p>",
+        "<h2>Potential</h2><table><tr><th>quantity</th><th>value</th></tr>",
+    ]
+    for key, value in nnp.items():
+        parts.append(f"<tr><td>{html.escape(key)}</td><td>{_fmt(value, 4)}</td></tr>")
+    parts.append("</table><h2>Samples</h2><table><tr>")
+    cols = [
+        ("sample_id", "sample"),
+        ("n_sites", "sites"),
+        ("n_hops", "hops"),
+        ("median_barrier_eV", "median barrier (eV)"),
+        ("percolation_barrier_eV", "percolation barrier (eV)"),
+        ("Ea_exact", "Eₐ exact (eV)"),
+        ("Ea_kmc", "Eₐ KMC (eV)"),
+        ("D_cm2_s_700K", "D(700 K) (cm²/s)"),
+    ]
+    parts.extend(f"<th>{html.escape(label)}</th>" for _, label in cols)
+    parts.append("</tr>")
+    for row in summary.get("samples", []):
+        flat = dict(row)
+        flat["Ea_exact"] = row.get("Ea_eV", {}).get("exact")
+        flat["Ea_kmc"] = row.get("Ea_eV", {}).get("kmc")
+        parts.append("<tr>" + "".join(f"<td>{_fmt(flat.get(k))}</td>" for k, _ in cols) + "</tr>")
+    parts.append("</table>")
+    section = None
+    for fig in figures:
+        if fig.section != section:
+            section = fig.section
+            parts.append(f"<h2>{html.escape(section)}</h2>")
+        parts.append(
+            f"<figure><img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
+            f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>"
+        )
+    parts.append("</body></html>")
+    path = out_dir / "index.html"
+    path.write_text("\n".join(parts))
+    return path

@@ -1,0 +1,269 @@
+"""The study file: a TOML description of a whole landscape study, validated strictly.
+
+Every key is known and typed; an unknown key or a value of the wrong type is an
+:class:`~landscape.errors.InputError` that names the key and the expected type, before anything runs.
+
+Example
+-------
+.. code-block:: toml
+
+    [study]
+    name = "demo"                # str
+    out = "results"              # str, results folder
+    species = "Cu"               # str, the mobile species
+
+    [[samples]]
+    source = "a-Ta2O5-1"         # bundled sample name or a structure file
+
+    [reference]
+    db = "bundled"               # "bundled" (shipped CHGNet data) or a path to an ASE database
+    calculator = "chgnet"        # used only when points are missing
+    points = 0                   # compute missing points up to this count per sample (0: reuse only)
+
+    [nnp]
+    model = ""                   # a saved model to load; empty: train
+    train_samples = ["a-Ta2O5-1"]
+    n_models = 5
+
+    [sites]                      # landscape.sites.find_sites keywords
+    grid_spacing = 0.25
+
+    [hops]                       # landscape.neb.find_hops keywords
+    max_distance = 4.5
+
+    [kinetics]
+    temperatures = [500.0, 600.0, 700.0, 800.0]
+    methods = ["exact", "kmc"]
+    walkers = 2000
+    kmc_steps = 2000
+
+    [store]
+    uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from .config import DEFAULTS
+from .errors import InputError
+
+__all__ = ["StudyConfig", "load_study", "parse_study"]
+
+
+@dataclass
+class StudySection:
+    name: str = "study"
+    out: str = "results"
+    species: str = "Cu"
+    seed: int = 0
+
+
+@dataclass
+class SampleSpec:
+    source: str = ""
+    sample_id: str = ""
+
+
+@dataclass
+class ReferenceSection:
+    db: str = "bundled"
+    calculator: str = "chgnet"
+    points: int = 0
+    workers: int = 1
+
+
+@dataclass
+class NNPSection:
+    model: str = ""
+    train_samples: list[str] = field(default_factory=list)
+    n_models: int = 5
+    hidden: list[int] = field(default_factory=lambda: [24, 24])
+    max_epochs: int = 800
+
+
+@dataclass
+class SitesSection:
+    grid_spacing: float = DEFAULTS.grid_spacing
+    min_host_distance: float = DEFAULTS.min_host_distance
+    fmax: float = DEFAULTS.site_fmax
+    merge_distance: float = DEFAULTS.merge_distance
+
+
+@dataclass
+class HopsSection:
+    max_distance: float = DEFAULTS.hop_max_distance
+    n_images: int = DEFAULTS.neb_images
+    fmax: float = DEFAULTS.neb_fmax
+    prefactor: str = "constant"
+
+
+@dataclass
+class KineticsSection:
+    temperatures: list[float] = field(default_factory=lambda: list(DEFAULTS.temperatures))
+    methods: list[str] = field(default_factory=lambda: ["exact", "kmc"])
+    walkers: int = 2000
+    kmc_steps: int = 2000
+
+
+@dataclass
+class StoreSection:
+    uri: str = ""
+    data_dir: str = ""
+
+
+@dataclass
+class StudyConfig:
+    """A whole study (see the module docstring for the file format and units)."""
+
+    study: StudySection = field(default_factory=StudySection)
+    samples: list[SampleSpec] = field(default_factory=list)
+    reference: ReferenceSection = field(default_factory=ReferenceSection)
+    nnp: NNPSection = field(default_factory=NNPSection)
+    sites: SitesSection = field(default_factory=SitesSection)
+    hops: HopsSection = field(default_factory=HopsSection)
+    kinetics: KineticsSection = field(default_factory=KineticsSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    #: folder the study file lives in; relative paths in it are resolved against this
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    def resolve(self, path: str) -> Path:
+        """A path of the study file, relative to the study file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for hashing and for the results folder)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "base_dir":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                out[f.name] = [vars(v).copy() for v in value]
+            else:
+                out[f.name] = vars(value).copy()
+        return out
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false"}
+_PLURALS = {str: "strings", int: "integers", float: "numbers"}
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        return f"a list of {_PLURALS[inner]}"
+    return _TYPE_NAMES[tp]
+
+
+def _check_value(key: str, value: Any, tp: Any) -> Any:
+    def bad() -> InputError:
+        return InputError(
+            f"study file: key {key!r} must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+        )
+
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        if not isinstance(value, list):
+            raise bad()
+        return [_check_value(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+        return value
+    if not isinstance(value, tp):
+        raise bad()
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise InputError(f"study file: [{where}] must be a table, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            dotted = f"{where}.{key}"
+            raise InputError(f"study file: unknown key {dotted!r}; expected one of {sorted(known)}")
+    kwargs = {k: _check_value(f"{where}.{k}", v, hints[k]) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+_SECTIONS = {
+    "study": StudySection,
+    "reference": ReferenceSection,
+    "nnp": NNPSection,
+    "sites": SitesSection,
+    "hops": HopsSection,
+    "kinetics": KineticsSection,
+    "store": StoreSection,
+}
+
+
+def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConfig:
+    """Validate a study given as plain data (the parsed TOML) and return its :class:`StudyConfig`.
+
+    Raises
+    ------
+    InputError
+        An unknown section or key, a value of the wrong type, no samples, or a bad method name.
+    """
+    allowed = set(_SECTIONS) | {"samples"}
+    for key in data:
+        if key not in allowed:
+            raise InputError(
+                f"study file: unknown section {key!r}; expected one of {sorted(allowed)}"
+            )
+    cfg = StudyConfig(base_dir=base_dir or Path.cwd())
+    for name, cls in _SECTIONS.items():
+        if name in data:
+            setattr(cfg, name, _build(cls, data[name], name))
+    samples = data.get("samples", [])
+    if not isinstance(samples, list):
+        raise InputError("study file: 'samples' must be an array of tables ([[samples]])")
+    cfg.samples = [_build(SampleSpec, s, f"samples[{i}]") for i, s in enumerate(samples)]
+    if not cfg.samples:
+        raise InputError("study file: no [[samples]] given; expected at least one sample source")
+    for i, s in enumerate(cfg.samples):
+        if not s.source:
+            raise InputError(f"study file: samples[{i}].source is empty; expected a name or a file")
+    bad = sorted(set(cfg.kinetics.methods) - {"exact", "kmc"})
+    if bad or not cfg.kinetics.methods:
+        raise InputError(
+            f"study file: kinetics.methods {cfg.kinetics.methods!r}; expected 'exact' and/or 'kmc'"
+        )
+    if any(t <= 0 for t in cfg.kinetics.temperatures) or len(cfg.kinetics.temperatures) < 2:
+        raise InputError(
+            f"study file: kinetics.temperatures {cfg.kinetics.temperatures!r}; expected >= 2 values > 0 K"
+        )
+    if cfg.hops.prefactor not in ("constant", "vineyard"):
+        raise InputError(
+            f"study file: hops.prefactor {cfg.hops.prefactor!r}; expected 'constant' or 'vineyard'"
+        )
+    return cfg
+
+
+def load_study(path: str | Path) -> StudyConfig:
+    """Read and validate a study file (TOML).
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, malformed TOML, or any problem :func:`parse_study` finds.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"study file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"study file {str(path)!r} is not valid TOML: {exc}") from None
+    return parse_study(data, base_dir=path.resolve().parent)
