@@ -1,0 +1,48 @@
+"""The HTML report and its figures, on synthetic networks."""
+
+from __future__ import annotations
+
+import json
+
+from landscape.report import Figure, barrier_histograms, sample_comparison, write_report
+from landscape.synthetic import cubic_lattice_network, random_network
+
+
+def test_report_files(tmp_path):
+    nets = {"a": cubic_lattice_network(3), "b": random_network(60, random_state=1, sample_id="b")}
+    barrier_histograms(nets, tmp_path / "h.png")
+    rows = [
+        {
+            "sample_id": "a",
+            "n_sites": 27,
+            "n_hops": 162,
+            "Ea_eV": {"exact": 0.5, "kmc": 0.51},
+            "percolation_barrier_eV": 0.5,
+            "D_cm2_s_700K": 1.2e-7,
+            "median_barrier_eV": 0.5,
+        },
+        {
+            "sample_id": "b",
+            "n_sites": 60,
+            "n_hops": 300,
+            "Ea_eV": {"exact": 0.6, "kmc": None},
+            "percolation_barrier_eV": None,
+            "D_cm2_s_700K": None,
+            "median_barrier_eV": 0.7,
+        },
+    ]
+    sample_comparison(rows, tmp_path / "c.png")
+    for name in ("h.png", "c.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = {
+        "meta": {"study": "t<&>", "species": "Cu"},
+        "nnp": {"rmse_test_eV": 0.02},
+        "samples": rows,
+    }
+    page = write_report(
+        tmp_path, summary, [Figure("h.png", "hist"), Figure("c.png", "cmp", "Comparison")]
+    )
+    text = page.read_text()
+    assert "t&lt;&amp;&gt;" in text  # escaped
+    assert text.count("<figure>") == 2 and "<tr><td>a</td>" in text
+    assert json.loads((tmp_path / "summary.json").read_text())["samples"][1]["Ea_eV"]["kmc"] is None

@@ -1,0 +1,85 @@
+"""The study file: strict keys and types, one-line errors naming the key and the expected type."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from landscape.errors import InputError
+from landscape.studyfile import load_study, parse_study
+
+GOOD = """
+[study]
+name = "t"
+out = "res"
+
+[[samples]]
+source = "a.extxyz"
+
+[kinetics]
+temperatures = [500, 600.0]
+methods = ["exact"]
+"""
+
+
+def test_good_file_resolves_paths(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(GOOD)
+    cfg = load_study(f)
+    assert cfg.kinetics.temperatures == [500.0, 600.0]
+    assert all(isinstance(t, float) for t in cfg.kinetics.temperatures)
+    assert cfg.resolve(cfg.study.out) == tmp_path / "res"
+    assert cfg.samples[0].source == "a.extxyz"
+    assert cfg.sites.grid_spacing == 0.25  # DESIGN.md default
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            {"samples": [{"source": "x"}], "nnp": {"n_models": "5"}},
+            r"'nnp.n_models' must be an integer, got str",
+        ),
+        (
+            {"samples": [{"source": "x"}], "nnp": {"n_models": True}},
+            r"'nnp.n_models' must be an integer",
+        ),
+        (
+            {"samples": [{"source": "x"}], "kinetics": {"temperatures": [500, "a"]}},
+            r"temperatures\[1\]' must be a number",
+        ),
+        ({"samples": [{"source": "x", "foo": 1}]}, r"unknown key 'samples\[0\].foo'"),
+        ({"samples": [{"source": "x"}], "sites": {"grid": 0.2}}, r"unknown key 'sites.grid'"),
+        ({"samples": [{"source": "x"}], "extra": {}}, r"unknown section 'extra'"),
+        ({}, r"no \[\[samples\]\]"),
+        ({"samples": [{"source": "x"}], "kinetics": {"methods": ["mc"]}}, r"kinetics.methods"),
+        ({"samples": [{"source": "x"}], "kinetics": {"temperatures": [500, -1]}}, r"> 0 K"),
+        ({"samples": [{"source": "x"}], "hops": {"prefactor": "tst"}}, r"hops.prefactor"),
+    ],
+)
+def test_bad_input_is_one_line(data, match):
+    with pytest.raises(InputError, match=match) as info:
+        parse_study(data)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_study(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study\nname=")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_study(bad)
+
+
+def test_cli_bad_study_exits_2_without_traceback(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(GOOD.replace('name = "t"', "name = 3"))
+    r = subprocess.run(
+        [sys.executable, "-m", "landscape.cli", "study", str(f)], capture_output=True, text=True
+    )
+    assert r.returncode == 2
+    assert "study.name" in r.stderr and "must be a string" in r.stderr
+    assert "Traceback" not in r.stderr
