@@ -1,0 +1,617 @@
+"""Hops between metastable sites: batched climbing-image NEB, barriers, saddles and prefactors.
+
+Every candidate pair of sites closer than ``max_distance`` (periodic images included) gets a band of
+``n_images`` images, and *all* bands advance together as one tensor problem of shape
+``(n_paths, n_images, 3)``: one surface call per step for every interior image of every band. The
+NEB force uses the improved tangent and spring force of Henkelman & Jónsson, J. Chem. Phys. 113,
+9978 (2000), Eqs. (8)–(12); the climbing image of Henkelman, Uberuaga & Jónsson, J. Chem. Phys.
+113, 9901 (2000), Eq. (5); bands are relaxed with FIRE, each with its own time step, and frozen one
+by one as they converge. A converged climbing image is polished by Newton steps with the
+finite-difference Hessian onto the first-order saddle.
+
+A hop is *elementary* when its converged band has no interior minimum deeper than
+``interior_minimum_depth`` (DESIGN.md: 0.01 eV) and its saddle is of first order (one negative
+Hessian eigenvalue). Composite bands are dropped; the minima found inside them are relaxed and, if
+new, added as sites, and the hops of those sites are searched in a further pass. Bands that do not
+converge, or end on a higher-order saddle, are left out of the network and recorded in the graph
+attribute ``rejected_hops``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import networkx as nx
+import numpy as np
+import torch
+
+from .config import DEFAULTS
+from .errors import InputError
+from .sites import (
+    Sites,
+    _BatchedFIRE,
+    _cell,
+    _close_pairs,
+    _evaluate,
+    _make_sites,
+    _newton_polish,
+    _wrap,
+    hessians,
+    merge_minima,
+    minimise,
+)
+from .units import DEFAULT_PREFACTOR_HZ
+
+__all__ = ["find_hops", "candidate_pairs", "batched_neb", "interior_minimum_depth", "NEBResult"]
+
+_PREFACTORS = ("constant", "vineyard")
+
+
+def candidate_pairs(
+    positions: np.ndarray,
+    cell: np.ndarray,
+    max_distance: float,
+    *,
+    involving: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of sites closer than ``max_distance``, periodic images included, each hop once.
+
+    Parameters
+    ----------
+    positions : array (n, 3)
+        Site positions, Å (any image; they are wrapped first).
+    cell : array (3, 3)
+        Lattice vectors as rows, Å.
+    max_distance : float
+        Longest hop, Å.
+    involving : array of int, optional
+        Only pairs with at least one site in this set.
+
+    Returns
+    -------
+    i, j : arrays (P,) of int
+        Site indices, ``i <= j``.
+    shift : array (P, 3) of int
+        Lattice image of ``j``: the displacement is ``wrapped[j] + shift·cell − wrapped[i]``; a site
+        and its own image (``i == j``) appear once per ± pair.
+
+    Notes
+    -----
+    Enumerates ``Π_k (2 ⌈max_distance / w_k⌉ + 3)`` images, ``w_k`` the cell's widths, so small cells
+    are handled; cost ``O(n² × images)``.
+    """
+    cell = np.asarray(cell, dtype=float)
+    inv = np.linalg.inv(cell)
+    frac = np.asarray(positions, dtype=float) @ inv
+    pos = (frac - np.floor(frac)) @ cell
+    volume = abs(np.linalg.det(cell))
+    widths = [
+        volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3])) for k in range(3)
+    ]
+    reach = [math.ceil(max_distance / w) + 1 for w in widths]
+    n = len(pos)
+    sel = np.ones(n, dtype=bool) if involving is None else np.isin(np.arange(n), involving)
+    out_i, out_j, out_s = [], [], []
+    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    base = pos[None, :, :] - pos[:, None, :]  # (n, n, 3): pos[j] - pos[i]
+    for s in itertools.product(*(range(-r, r + 1) for r in reach)):
+        d = base + np.asarray(s, dtype=float) @ cell
+        dist = np.linalg.norm(d, axis=-1)
+        ok = (dist <= max_distance) & (dist > 1e-9) & (sel[:, None] | sel[None, :])
+        ok &= (ii < jj) | ((ii == jj) & (s > (0, 0, 0)))
+        a, b = np.nonzero(ok)
+        out_i.append(a)
+        out_j.append(b)
+        out_s.append(np.tile(np.asarray(s, dtype=int), (len(a), 1)))
+    i = np.concatenate(out_i)
+    j = np.concatenate(out_j)
+    shift = np.concatenate(out_s).reshape(-1, 3)
+    order = np.lexsort((shift[:, 2], shift[:, 1], shift[:, 0], j, i))
+    return i[order], j[order], shift[order]
+
+
+def interior_minimum_depth(profile: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Depth (eV) and index of the deepest interior minimum of each band's energy profile.
+
+    ``profile`` (P, N) in eV. An interior image ``k`` lower than both neighbours has depth
+    ``min(max E[:k], max E[k+1:]) − E[k]``: the energy it takes to leave it in either direction.
+    Bands without interior minimum have depth 0 and index −1.
+    """
+    E = profile
+    left = torch.cummax(E, dim=1).values  # max of E[:k+1]
+    right = torch.flip(torch.cummax(torch.flip(E, [1]), dim=1).values, [1])  # max of E[k:]
+    inner = E[:, 1:-1]
+    is_min = (inner < E[:, :-2]) & (inner < E[:, 2:])
+    depth = torch.minimum(left[:, :-2], right[:, 2:]) - inner
+    depth = torch.where(is_min, depth, torch.zeros_like(depth))
+    best = depth.max(dim=1)
+    index = torch.where(best.values > 0, best.indices + 1, torch.full_like(best.indices, -1))
+    return best.values, index
+
+
+class NEBResult:
+    """Bands after :func:`batched_neb` (tensors on the surface's device).
+
+    Attributes
+    ----------
+    images : Tensor (P, N, 3)
+        Image positions, Å (band of path p runs from its start to its end, unwrapped).
+    energies : Tensor (P, N)
+        Image energies, eV.
+    fmax : Tensor (P,)
+        Largest NEB force on an interior image at the end, eV/Å.
+    converged : Tensor (P,) bool
+    climbing : Tensor (P,) long
+        Index of the climbing (highest interior) image.
+    steps : Tensor (P,) long
+        FIRE steps taken.
+    """
+
+    def __init__(self, images, energies, fmax, converged, climbing, steps) -> None:
+        self.images, self.energies, self.fmax = images, energies, fmax
+        self.converged, self.climbing, self.steps = converged, climbing, steps
+
+
+def _neb_forces(
+    X: torch.Tensor, E: torch.Tensor, Ft: torch.Tensor, spring: float, ci: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """NEB forces (b, N-2, 3) on interior images and the index of the highest one (b,).
+
+    X (b, N, 3) Å, E (b, N) eV, Ft (b, N-2, 3) true forces eV/Å, ci (b,) bool: climbing on.
+    """
+    tp = X[:, 2:] - X[:, 1:-1]  # (b, N-2, 3) tau+
+    tm = X[:, 1:-1] - X[:, :-2]  # tau-
+    Ep, Ei, Em = E[:, 2:], E[:, 1:-1], E[:, :-2]  # (b, N-2)
+    up = (Ep > Ei) & (Ei > Em)
+    down = (Ep < Ei) & (Ei < Em)
+    dmax = torch.maximum((Ep - Ei).abs(), (Em - Ei).abs())[..., None]
+    dmin = torch.minimum((Ep - Ei).abs(), (Em - Ei).abs())[..., None]
+    mixed = torch.where((Ep > Em)[..., None], tp * dmax + tm * dmin, tp * dmin + tm * dmax)
+    tau = torch.where(up[..., None], tp, torch.where(down[..., None], tm, mixed))
+    tau = tau / tau.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+    par = (Ft * tau).sum(-1, keepdim=True)  # (b, N-2, 1)
+    lp, lm = tp.norm(dim=-1, keepdim=True), tm.norm(dim=-1, keepdim=True)
+    F = Ft - par * tau + spring * (lp - lm) * tau
+    top = Ei.argmax(dim=1)  # (b,)
+    rows = torch.nonzero(ci).flatten()
+    if len(rows):
+        k = top[rows]
+        F[rows, k] = Ft[rows, k] - 2 * par[rows, k] * tau[rows, k]
+    return F, top
+
+
+def batched_neb(
+    surface,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    *,
+    n_images: int = DEFAULTS.neb_images,
+    fmax: float = DEFAULTS.neb_fmax,
+    climb: bool = True,
+    spring: float = 0.5,
+    max_steps: int = 1000,
+    climb_fmax: float = 0.5,
+    climb_after: int = 50,
+    e_start: torch.Tensor | None = None,
+    e_end: torch.Tensor | None = None,
+    batch_size: int = 65536,
+    progress: bool = False,
+) -> NEBResult:
+    """Relax many NEB bands at once, each from ``start[p]`` to ``end[p]``.
+
+    Parameters
+    ----------
+    surface
+        An EnergySurface.
+    start, end : Tensor (P, 3)
+        Fixed end points of each band, Å (``end`` in the image the hop lands in).
+    n_images : int
+        Images per band including both ends (>= 3).
+    fmax : float
+        Convergence: the largest NEB force (perpendicular force plus spring force, or the climbing
+        image's force) on any interior image below ``fmax``, eV/Å.
+    climb : bool
+        Climbing image, switched on per band once its NEB force is below ``climb_fmax`` (eV/Å) or
+        after ``climb_after`` steps; a band converges only with it on.
+    spring : float
+        Spring constant, eV/Å².
+    max_steps : int
+        FIRE steps at most.
+    e_start, e_end : Tensor (P,), optional
+        End-point energies, eV (evaluated when not given).
+    batch_size : int
+        Points per surface call.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    NEBResult
+    """
+    from tqdm.auto import tqdm
+
+    cell = surface.cell
+    t = dict(dtype=cell.dtype, device=cell.device)
+    start = torch.as_tensor(start, **t).reshape(-1, 3)
+    end = torch.as_tensor(end, **t).reshape(-1, 3)
+    if n_images < 3:
+        raise InputError(f"n_images must be >= 3 (both ends included), got {n_images}")
+    P, N = len(start), n_images
+    frac = torch.linspace(0, 1, N, **t)  # (N,)
+    X = start[:, None, :] + frac[None, :, None] * (end - start)[:, None, :]  # (P, N, 3)
+    E = torch.zeros(P, N, **t)
+    E[:, 0] = _evaluate(surface, start, batch_size)[0] if e_start is None else e_start
+    E[:, -1] = _evaluate(surface, end, batch_size)[0] if e_end is None else e_end
+    Ft = torch.zeros(P, N - 2, 3, **t)
+    e, f = _evaluate(surface, X[:, 1:-1].reshape(-1, 3), batch_size)
+    E[:, 1:-1], Ft[:] = e.reshape(P, N - 2), f.reshape(P, N - 2, 3)
+    fmax_p = torch.full((P,), math.inf, **t)
+    converged = torch.zeros(P, dtype=torch.bool, device=cell.device)
+    ci = torch.zeros(P, dtype=torch.bool, device=cell.device)
+    steps = torch.zeros(P, dtype=torch.long, device=cell.device)
+    fire = _BatchedFIRE((P, N - 2), X)
+    done = torch.zeros(P, dtype=torch.bool, device=cell.device)
+    bar = tqdm(total=P, desc="NEB", unit="band", disable=not progress, leave=False)
+    for step in range(max_steps + 1):
+        act = torch.nonzero(~done).flatten()
+        if len(act) == 0:
+            break
+        F, _ = _neb_forces(X[act], E[act], Ft[act], spring, ci[act])
+        fm = F.norm(dim=-1).amax(dim=1)  # (b,)
+        fmax_p[act] = fm
+        if climb:
+            ci[act] |= (fm < climb_fmax) | (step >= climb_after)
+        ok = (fm < fmax) & (ci[act] if climb else torch.ones_like(fm, dtype=torch.bool))
+        bad = ~torch.isfinite(fm)
+        converged[act[ok]] = True
+        done[act[ok | bad]] = True
+        bar.update(int((ok | bad).sum()))
+        keep = ~(ok | bad)
+        act, F = act[keep], F[keep]
+        if len(act) == 0 or step == max_steps:
+            break
+        Xi = fire.step(X[act, 1:-1], F, act)  # (b, N-2, 3)
+        e, f = _evaluate(surface, Xi.reshape(-1, 3), batch_size)
+        X[act, 1:-1] = Xi
+        E[act, 1:-1] = e.reshape(len(act), N - 2)
+        Ft[act] = f.reshape(len(act), N - 2, 3)
+        steps[act] += 1
+        bar.set_postfix(active=len(act), step=step)
+    bar.close()
+    climbing = E[:, 1:-1].argmax(dim=1) + 1
+    return NEBResult(X, E, fmax_p, converged, climbing, steps)
+
+
+def _vineyard(freq_min: np.ndarray, freq_saddle: np.ndarray) -> float:
+    """Vineyard prefactor (Hz): product of the 3 frequencies at the minimum over the 2 real ones at
+    the saddle (G. H. Vineyard, J. Phys. Chem. Solids 3, 121 (1957), Eq. (21)); inputs in THz."""
+    real = np.sort(freq_saddle)[1:]
+    return float(np.prod(freq_min) / np.prod(real) * 1e12)
+
+
+def find_hops(
+    surface,
+    sites: Sites,
+    *,
+    max_distance: float = DEFAULTS.hop_max_distance,
+    n_images: int = DEFAULTS.neb_images,
+    fmax: float = DEFAULTS.neb_fmax,
+    climb: bool = True,
+    prefactor: str = "constant",
+    spring: float = 0.5,
+    max_steps: int = 1000,
+    interior_minimum: float = DEFAULTS.interior_minimum_depth,
+    merge_distance: float = DEFAULTS.merge_distance,
+    site_fmax: float = DEFAULTS.site_fmax,
+    max_passes: int = 3,
+    refine_saddle: bool = True,
+    sample_id: str | None = None,
+    batch_size: int = 65536,
+    progress: bool = True,
+) -> nx.MultiDiGraph:
+    """The hop network of a surface: every elementary hop between neighbouring sites.
+
+    Parameters
+    ----------
+    surface
+        An EnergySurface (the one the sites were found on).
+    sites : Sites
+        Metastable sites (:func:`landscape.sites.find_sites`).
+    max_distance : float
+        Candidate pairs closer than this (periodic images included), Å.
+    n_images : int
+        Images per band, both ends included.
+    fmax : float
+        NEB convergence on the largest NEB force of the band, eV/Å.
+    climb : bool
+        Climbing-image NEB.
+    prefactor : {"constant", "vineyard"}
+        Constant ``1e13`` Hz (the seed's choice) or harmonic transition-state theory from the
+        Hessians at the minimum and the saddle.
+    spring : float
+        Spring constant, eV/Å².
+    max_steps : int
+        FIRE steps per pass at most.
+    interior_minimum : float
+        A band with an interior minimum deeper than this (eV) is not an elementary hop.
+    merge_distance : float
+        Sites closer than this are one site (Å); input sites closer than it raise InputError, and
+        minima found inside composite bands within it of a site are that site.
+    site_fmax : float
+        Force at convergence of new sites, eV/Å.
+    max_passes : int
+        Passes of (NEB, new sites from composite bands).
+    refine_saddle : bool
+        Polish each converged climbing image onto the saddle by Newton steps.
+    sample_id : str, optional
+        Graph attribute; default ``surface.host.info["sample_id"]`` or ``"surface"``.
+    batch_size : int
+        Points per surface call.
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The hop-network contract of DESIGN.md: graph attributes ``sample_id``, ``cell``,
+        ``species``, ``energy_unit``, plus ``search`` (counts, parameters and seconds) and
+        ``rejected_hops`` (one record per dropped candidate: ``i``, ``j``, ``shift``, ``reason`` in
+        {"composite", "unconverged", "higher-order saddle", "no saddle"}, ``converged``,
+        ``saddle_energy``, ``fmax``); nodes ``position``, ``energy``, ``frequencies``, ``converged``
+        (``added=True`` for sites found inside composite bands); two edges per hop with
+        ``barrier``, ``shift``, ``prefactor``, ``saddle``, ``saddle_energy``, ``profile``,
+        ``length``, ``path_length``, ``converged``.
+
+    Raises
+    ------
+    InputError
+        No sites, sites closer than ``merge_distance``, unknown ``prefactor``, bad parameters.
+
+    Notes
+    -----
+    Cost per step: one surface call on ``P (n_images − 2)`` points for ``P`` active bands; Vineyard
+    and the saddle polish add ``6`` calls per hop and Newton step.
+    """
+    from tqdm.auto import tqdm  # noqa: F401  (progress bars inside batched_neb)
+
+    if prefactor not in _PREFACTORS:
+        raise InputError(f"unknown prefactor {prefactor!r}; expected one of {_PREFACTORS}")
+    if max_distance <= 0 or fmax <= 0 or n_images < 3:
+        raise InputError(
+            f"need max_distance > 0 Å, fmax > 0 eV/Å, n_images >= 3; got {max_distance}, {fmax}, {n_images}"
+        )
+    if sites is None or len(sites) == 0:
+        raise InputError("empty site set; expected at least one site (run find_sites first)")
+    cell, inv = _cell(surface)
+    t = dict(dtype=cell.dtype, device=cell.device)
+    cell_np = cell.cpu().numpy().astype(float)
+    pos_t = _wrap(torch.as_tensor(sites.positions, **t), cell, inv)
+    close = _close_pairs(pos_t, cell, inv, merge_distance)
+    np.fill_diagonal(close, False)
+    if close.any():
+        a, b = np.argwhere(close)[0]
+        raise InputError(
+            f"{int(close.sum()) // 2} pair(s) of sites closer than merge_distance={merge_distance} Å "
+            f"(e.g. sites {a} and {b}); expected distinct sites (merge them first)"
+        )
+    if sample_id is None:
+        host = getattr(surface, "host", None)
+        sample_id = str(host.info.get("sample_id", "surface")) if host is not None else "surface"
+    species = sites.species
+    G = nx.MultiDiGraph(
+        sample_id=str(sample_id), cell=cell_np.tolist(), species=species, energy_unit="eV"
+    )
+    for k in range(len(sites)):
+        G.add_node(
+            k,
+            position=[float(v) for v in pos_t[k].cpu().numpy()],
+            energy=float(sites.energies[k]),
+            frequencies=[float(v) for v in sites.frequencies[k]],
+            converged=bool(sites.converged[k]),
+        )
+    rejected: list[dict] = []
+    counts = {"candidates": 0, "hops": 0, "added_sites": 0, "passes": 0}
+    seconds = {"neb": 0.0, "saddles": 0.0, "new_sites": 0.0}
+    involving = None
+    for _pass in range(max_passes):
+        counts["passes"] += 1
+        pos_np = pos_t.cpu().numpy()
+        I, J, S = candidate_pairs(pos_np, cell_np, max_distance, involving=involving)
+        counts["candidates"] += len(I)
+        if len(I) == 0:
+            break
+        t0 = time.perf_counter()
+        energies = torch.as_tensor(np.array([G.nodes[k]["energy"] for k in range(len(G))]), **t)
+        I_t, J_t = torch.as_tensor(I, device=cell.device), torch.as_tensor(J, device=cell.device)
+        start = pos_t[I_t]
+        end = pos_t[J_t] + torch.as_tensor(S, **t) @ cell
+        res = batched_neb(
+            surface,
+            start,
+            end,
+            n_images=n_images,
+            fmax=fmax,
+            climb=climb,
+            spring=spring,
+            max_steps=max_steps,
+            e_start=energies[I_t],
+            e_end=energies[J_t],
+            batch_size=batch_size,
+            progress=progress,
+        )
+        seconds["neb"] += time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        P = len(I)
+        rows = torch.arange(P, device=cell.device)
+        ci = res.climbing
+        sx = res.images[rows, ci].clone()  # (P, 3) climbing images
+        se = res.energies[rows, ci].clone()
+        conv = res.converged
+        if refine_saddle and climb and conv.any():
+            idx = torch.nonzero(conv).flatten()
+            e0, f0 = _evaluate(surface, sx[idx], batch_size)
+            x1, e1, _ = _newton_polish(
+                surface, sx[idx], e0, f0, n_negative=1, target=1e-2 * fmax, max_step=0.1,
+                batch_size=batch_size,
+            )  # fmt: skip
+            sx[idx], se[idx] = x1, e1
+            res.images[idx, ci[idx]] = x1
+            res.energies[idx, ci[idx]] = e1
+        depth, where = interior_minimum_depth(res.energies)
+        H = hessians(surface, sx, batch_size=batch_size).cpu().numpy()  # (P, 3, 3)
+        lam = np.linalg.eigvalsh(H)
+        n_neg = (lam < 0).sum(axis=1)
+        seconds["saddles"] += time.perf_counter() - t0
+
+        conv_np, depth_np = conv.cpu().numpy(), depth.cpu().numpy()
+        prof = res.energies.cpu().numpy()
+        imgs = res.images.cpu().numpy()
+        new_min = []
+        for p in range(P):
+            i, j, s = int(I[p]), int(J[p]), [int(v) for v in S[p]]
+            record = {
+                "i": i,
+                "j": j,
+                "shift": s,
+                "converged": bool(conv_np[p]),
+                "saddle_energy": float(se[p]),
+                "fmax": float(res.fmax[p]),
+                "steps": int(res.steps[p]),
+            }
+            if depth_np[p] > interior_minimum:
+                new_min.append(imgs[p, int(where[p])])
+                rejected.append({**record, "reason": "composite", "converged": False})
+                continue
+            if not conv_np[p]:
+                rejected.append({**record, "reason": "unconverged"})
+                continue
+            if climb and n_neg[p] != 1:
+                reason = "higher-order saddle" if n_neg[p] > 1 else "no saddle"
+                rejected.append(
+                    {**record, "reason": reason, "converged": False, "n_negative": int(n_neg[p])}
+                )
+                continue
+            _add_hop(G, i, j, s, imgs[p], prof[p], int(ci[p]), H[p], cell_np, prefactor, sites.mass)
+            counts["hops"] += 1
+
+        if not new_min or _pass == max_passes - 1:
+            break
+        t0 = time.perf_counter()
+        x, e, _, cv = minimise(
+            surface, torch.as_tensor(np.array(new_min), **t), fmax=site_fmax, batch_size=batch_size
+        )
+        keep = merge_minima(_wrap(x, cell, inv), e, cell, merge_distance)
+        new, _ = _make_sites(
+            surface, x[keep], e[keep], cv[keep], species=species, mass=sites.mass,
+            batch_size=batch_size,
+        )  # fmt: skip
+        if len(new):
+            new_pos = torch.as_tensor(new.positions, **t)
+            d = _close_pairs(torch.cat([pos_t, new_pos]), cell, inv, merge_distance)
+            fresh = ~d[len(pos_t) :, : len(pos_t)].any(axis=1)
+            new_idx = []
+            for k in np.nonzero(fresh)[0]:
+                n = len(G)
+                G.add_node(
+                    n,
+                    position=[float(v) for v in new.positions[k]],
+                    energy=float(new.energies[k]),
+                    frequencies=[float(v) for v in new.frequencies[k]],
+                    converged=bool(new.converged[k]),
+                    added=True,
+                )
+                new_idx.append(n)
+            if new_idx:
+                sites = sites.extend(
+                    Sites(
+                        positions=new.positions[fresh],
+                        energies=new.energies[fresh],
+                        frequencies=new.frequencies[fresh],
+                        hessians=new.hessians[fresh],
+                        converged=new.converged[fresh],
+                        cell=new.cell,
+                        species=species,
+                        mass=sites.mass,
+                    )
+                )
+                pos_t = torch.cat([pos_t, new_pos[torch.as_tensor(fresh)]])
+                counts["added_sites"] += len(new_idx)
+        else:
+            new_idx = []
+        seconds["new_sites"] += time.perf_counter() - t0
+        if not new_idx:
+            break
+        involving = np.asarray(new_idx)  # the next pass: hops of the new sites only
+
+    reasons: dict[str, int] = {}
+    for r in rejected:
+        reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
+    G.graph["search"] = {
+        **counts,
+        "rejected": reasons,
+        "seconds": seconds,
+        "n_images": n_images,
+        "fmax": fmax,
+        "spring": spring,
+        "climb": climb,
+        "max_distance": max_distance,
+        "prefactor": prefactor,
+        "interior_minimum": interior_minimum,
+    }
+    G.graph["rejected_hops"] = rejected
+    return G
+
+
+def _add_hop(
+    G: nx.MultiDiGraph,
+    i: int,
+    j: int,
+    shift: list[int],
+    images: np.ndarray,
+    profile: np.ndarray,
+    ci: int,
+    H_saddle: np.ndarray,
+    cell: np.ndarray,
+    prefactor: str,
+    mass: float,
+) -> None:
+    """Two directed edges of one elementary hop (band from site i to site j's image ``shift``)."""
+    from .sites import harmonic_frequencies
+
+    saddle = images[ci]
+    es = float(profile[ci])
+    ei, ej = G.nodes[i]["energy"], G.nodes[j]["energy"]
+    d = images[-1] - images[0]
+    length = float(np.linalg.norm(d))
+    path_length = float(np.linalg.norm(np.diff(images, axis=0), axis=1).sum())
+    if prefactor == "vineyard":
+        fs = harmonic_frequencies(H_saddle, mass)
+        nu_ij = _vineyard(np.asarray(G.nodes[i]["frequencies"]), fs)
+        nu_ji = _vineyard(np.asarray(G.nodes[j]["frequencies"]), fs)
+    else:
+        nu_ij = nu_ji = DEFAULT_PREFACTOR_HZ
+    back = saddle - np.asarray(shift, dtype=float) @ cell
+    common = dict(saddle_energy=es, length=length, path_length=path_length, converged=True)
+    G.add_edge(
+        i,
+        j,
+        barrier=es - ei,
+        shift=list(shift),
+        prefactor=nu_ij,
+        saddle=[float(v) for v in saddle],
+        profile=[float(v) for v in profile],
+        **common,
+    )
+    G.add_edge(
+        j,
+        i,
+        barrier=es - ej,
+        shift=[-v for v in shift],
+        prefactor=nu_ji,
+        saddle=[float(v) for v in back],
+        profile=[float(v) for v in profile[::-1]],
+        **common,
+    )

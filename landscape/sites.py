@@ -1,0 +1,608 @@
+"""Metastable sites of a mobile atom on any EnergySurface: grid search, batched minimisation, Hessians.
+
+The search follows DESIGN.md ("Physics defaults"): the cell is sampled on a fractional grid no
+coarser than ``grid_spacing`` along each lattice vector, points closer than ``min_host_distance`` to a
+host atom are skipped (when the surface has a ``host``), the grid's local minima (periodic
+26-neighbourhood) are relaxed *all at once* as one batched tensor problem (FIRE, then a Newton
+polish with the finite-difference Hessian) to ``|F| < fmax``, minima closer than ``merge_distance``
+(minimum-image distance) are merged, and every site gets its Hessian and harmonic frequencies.
+
+Everything runs in the surface's dtype and on its device (``surface.cell.dtype``/``.device``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .config import DEFAULTS
+from .errors import InputError
+from .units import EV_A2_AMU_TO_THZ
+
+__all__ = ["Sites", "find_sites", "minimise", "hessians", "harmonic_frequencies", "site_mass"]
+
+
+# ----------------------------------------------------------------------------------------------
+# small tensor helpers shared with landscape.neb
+
+
+def _cell(surface) -> tuple[torch.Tensor, torch.Tensor]:
+    cell = getattr(surface, "cell", None)
+    if not isinstance(cell, torch.Tensor) or cell.shape != (3, 3):
+        raise InputError(
+            "surface.cell must be a torch tensor of shape (3, 3), rows lattice vectors Å"
+        )
+    if not hasattr(surface, "energy_and_forces"):
+        raise InputError("surface must have energy_and_forces(positions) (DESIGN.md EnergySurface)")
+    return cell, torch.linalg.inv(cell)
+
+
+def _wrap(x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+    """Wrap Cartesian positions (..., 3) Å into the cell."""
+    frac = x @ inv
+    return (frac - torch.floor(frac)) @ cell
+
+
+def _min_image(d: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+    """Shortest periodic image of displacements d (..., 3) Å (exact for any cell shape)."""
+    frac = d @ inv
+    d0 = (frac - torch.round(frac)) @ cell  # (..., 3)
+    shifts = (
+        torch.tensor(
+            list(itertools.product((-1, 0, 1), repeat=3)), dtype=cell.dtype, device=cell.device
+        )
+        @ cell
+    )  # (27, 3)
+    cand = d0[..., None, :] + shifts  # (..., 27, 3)
+    best = (cand * cand).sum(-1).argmin(-1)  # (...)
+    return torch.gather(cand, -2, best[..., None, None].expand(*best.shape, 1, 3)).squeeze(-2)
+
+
+def _evaluate(surface, x: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Energies (n,) eV and forces (n, 3) eV/Å in batches, detached, positions wrapped first."""
+    cell, inv = surface.cell, torch.linalg.inv(surface.cell)
+    xw = _wrap(x.detach(), cell, inv)
+    es, fs = [], []
+    for s in range(0, len(xw), batch_size):
+        e, f = surface.energy_and_forces(xw[s : s + batch_size])
+        es.append(e.detach().reshape(-1))
+        fs.append(f.detach().reshape(-1, 3))
+    if not es:
+        return x.new_zeros(0), x.new_zeros(0, 3)
+    return torch.cat(es).to(x.dtype), torch.cat(fs).to(x.dtype)
+
+
+def _fd_step(dtype: torch.dtype) -> float:
+    return 1e-3 if dtype == torch.float64 else 1e-2
+
+
+def hessians(
+    surface, positions: torch.Tensor, *, step: float | None = None, batch_size: int = 65536
+) -> torch.Tensor:
+    """Hessians of the surface at many positions, by central differences of the forces.
+
+    Parameters
+    ----------
+    surface
+        An EnergySurface.
+    positions : Tensor (n, 3)
+        Cartesian positions, Å.
+    step : float, optional
+        Finite-difference step, Å (default 1e-3 in float64, 1e-2 in float32).
+    batch_size : int
+        Points per surface call.
+
+    Returns
+    -------
+    Tensor (n, 3, 3)
+        Symmetrised Hessians ``∂²E/∂x_a∂x_b``, eV/Å² (error O(step²)).
+    """
+    cell = surface.cell
+    x = torch.as_tensor(positions, dtype=cell.dtype, device=cell.device).reshape(-1, 3)
+    h = _fd_step(cell.dtype) if step is None else float(step)
+    eye = torch.eye(3, dtype=cell.dtype, device=cell.device) * h  # (3, 3)
+    disp = torch.cat([eye, -eye])  # (6, 3)
+    pts = (x[:, None, :] + disp[None]).reshape(-1, 3)  # (n*6, 3)
+    _, f = _evaluate(surface, pts, batch_size)
+    f = f.reshape(-1, 6, 3)
+    H = -(f[:, :3, :] - f[:, 3:, :]) / (2 * h)  # (n, 3 displaced axes, 3 force components)
+    return 0.5 * (H + H.transpose(1, 2))
+
+
+def site_mass(surface, mass: float | None = None) -> tuple[str, float]:
+    """The mobile species (``surface.species`` or "Cu") and its mass in amu (``mass`` overrides)."""
+    from ase.data import atomic_masses, atomic_numbers
+
+    species = getattr(surface, "species", None) or "Cu"
+    if mass is None:
+        if species not in atomic_numbers:
+            raise InputError(f"unknown mobile species {species!r}; expected a chemical symbol")
+        mass = float(atomic_masses[atomic_numbers[species]])
+    if mass <= 0:
+        raise InputError(f"mass must be > 0 amu, got {mass}")
+    return species, float(mass)
+
+
+def harmonic_frequencies(hessian: np.ndarray, mass: float) -> np.ndarray:
+    """Harmonic frequencies ``ν = sqrt(λ / m) / 2π`` in THz of Hessians (..., 3, 3) eV/Å².
+
+    Eigenvalues ``λ`` (ascending) of each Hessian; a negative ``λ`` gives a negative number
+    ``−sqrt(|λ| / m) / 2π`` (an imaginary frequency, marked by its sign). ``mass`` in amu.
+    """
+    lam = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
+    return np.sign(lam) * np.sqrt(np.abs(lam) / mass) * EV_A2_AMU_TO_THZ
+
+
+# ----------------------------------------------------------------------------------------------
+# batched optimisers
+
+
+class _BatchedFIRE:
+    """FIRE (Bitzek et al., PRL 97, 170201 (2006)) for B independent systems of M points each.
+
+    Same parameters as :class:`ase.optimize.FIRE`; every system has its own time step, mixing
+    and counter. The step is limited to ``maxstep`` Å per point.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        like: torch.Tensor,
+        *,
+        dt: float = 0.1,
+        maxstep: float = 0.2,
+        dtmax: float = 1.0,
+        nmin: int = 5,
+        finc: float = 1.1,
+        fdec: float = 0.5,
+        astart: float = 0.1,
+        fa: float = 0.99,
+    ) -> None:
+        b, m = shape
+        self.v = like.new_zeros(b, m, 3)
+        self.dt = like.new_full((b,), dt)
+        self.a = like.new_full((b,), astart)
+        self.n = torch.zeros(b, dtype=torch.long, device=like.device)
+        self.first = torch.ones(b, dtype=torch.bool, device=like.device)
+        self.maxstep, self.dtmax, self.nmin = maxstep, dtmax, nmin
+        self.finc, self.fdec, self.astart, self.fa = finc, fdec, astart, fa
+
+    def step(self, x: torch.Tensor, f: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """Return new positions of systems ``idx``: x, f are (len(idx), M, 3)."""
+        v, dt, a, n = self.v[idx], self.dt[idx], self.a[idx], self.n[idx]
+        vf = (v * f).sum((1, 2))  # (b,)
+        up = (vf > 0) | self.first[idx]
+        fn = f.square().sum((1, 2)).sqrt().clamp_min(1e-300)
+        vn = v.square().sum((1, 2)).sqrt()
+        mixed = (1 - a)[:, None, None] * v + (a * vn / fn)[:, None, None] * f
+        v = torch.where(up[:, None, None], mixed, torch.zeros_like(v))
+        grow = up & (n > self.nmin)
+        dt = torch.where(grow, (dt * self.finc).clamp_max(self.dtmax), dt)
+        a = torch.where(grow, a * self.fa, a)
+        n = torch.where(up, n + 1, torch.zeros_like(n))
+        dt = torch.where(up, dt, dt * self.fdec)
+        a = torch.where(up, a, torch.full_like(a, self.astart))
+        v = v + dt[:, None, None] * f
+        dr = dt[:, None, None] * v  # (b, M, 3)
+        norm = dr.square().sum(-1, keepdim=True).sqrt()
+        dr = dr * torch.clamp(self.maxstep / norm.clamp_min(1e-300), max=1.0)
+        self.v[idx], self.dt[idx], self.a[idx], self.n[idx] = v, dt, a, n
+        self.first[idx] = False
+        return x + dr
+
+
+def _newton_polish(
+    surface,
+    x: torch.Tensor,
+    e: torch.Tensor,
+    f: torch.Tensor,
+    *,
+    n_negative: int,
+    target: float,
+    max_iter: int = 8,
+    max_step: float = 0.2,
+    batch_size: int = 65536,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Newton steps ``x ← x + H⁻¹F`` towards stationary points with ``n_negative`` negative Hessian
+    eigenvalues (0: minima, 1: first-order saddles). A step is taken only where the Hessian has
+    that signature, the step is shorter than ``max_step`` Å and the force norm decreases."""
+    x, e, f = x.clone(), e.clone(), f.clone()
+    for _ in range(max_iter):
+        todo = torch.nonzero(f.norm(dim=1) > target).flatten()
+        if len(todo) == 0:
+            break
+        H = hessians(surface, x[todo], batch_size=batch_size)  # (t, 3, 3)
+        lam = torch.linalg.eigvalsh(H)  # (t, 3)
+        ok = (lam < 0).sum(1) == n_negative
+        ok &= lam.abs().min(1).values > 1e-6
+        dx = torch.linalg.solve(torch.where(ok[:, None, None], H, torch.eye(3).to(H)), f[todo])
+        ok &= dx.norm(dim=1) < max_step
+        if not ok.any():
+            break
+        sel = todo[ok]
+        xt = x[sel] + dx[ok]
+        et, ft = _evaluate(surface, xt, batch_size)
+        better = ft.norm(dim=1) < f[sel].norm(dim=1)
+        if not better.any():
+            break
+        sel = sel[better]
+        x[sel], e[sel], f[sel] = xt[better], et[better], ft[better]
+    return x, e, f
+
+
+def minimise(
+    surface,
+    positions: torch.Tensor,
+    *,
+    fmax: float = DEFAULTS.site_fmax,
+    max_steps: int = 2000,
+    batch_size: int = 65536,
+    polish: bool = True,
+    progress: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Relax many independent starting points at once to local minima of the surface.
+
+    FIRE on all points together (each with its own time step) until ``|F| < max(fmax, 0.02)``,
+    then Newton steps with the finite-difference Hessian, then FIRE again for the points still
+    above ``fmax``.
+
+    Parameters
+    ----------
+    surface
+        An EnergySurface.
+    positions : Tensor (n, 3)
+        Starting points, Å.
+    fmax : float
+        Force norm at convergence, eV/Å.
+    max_steps : int
+        FIRE steps at most (both FIRE phases together).
+    batch_size : int
+        Points per surface call.
+    polish : bool
+        Use the Newton polish.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    positions : Tensor (n, 3)
+        Relaxed positions, Å (not wrapped).
+    energies : Tensor (n,)
+        eV.
+    forces : Tensor (n, 3)
+        eV/Å.
+    converged : Tensor (n,) bool
+        ``|F| < fmax``.
+    """
+    from tqdm.auto import tqdm
+
+    cell = surface.cell
+    x = torch.as_tensor(positions, dtype=cell.dtype, device=cell.device).reshape(-1, 3).clone()
+    e, f = _evaluate(surface, x, batch_size)
+    fire = _BatchedFIRE((len(x), 1), x)
+    steps_done = 0
+    bar = tqdm(total=max_steps, desc="minimise", disable=not progress, leave=False)
+
+    def run_fire(goal: float, budget: int) -> None:
+        nonlocal steps_done
+        for _ in range(budget):
+            active = torch.nonzero(torch.isfinite(e) & (f.norm(dim=1) >= goal)).flatten()
+            bar.set_postfix(active=len(active))
+            if len(active) == 0:
+                return
+            xa = fire.step(x[active, None, :], f[active, None, :], active)[:, 0, :]
+            ea, fa = _evaluate(surface, xa, batch_size)
+            x[active], e[active], f[active] = xa, ea, fa
+            steps_done += 1
+            bar.update(1)
+
+    if polish:
+        run_fire(max(fmax, 0.02), max_steps)
+        xp, ep, fp = _newton_polish(
+            surface, x, e, f, n_negative=0, target=0.1 * fmax, batch_size=batch_size
+        )
+        x.copy_(xp), e.copy_(ep), f.copy_(fp)
+        fire.first[:] = True
+        fire.v.zero_()
+    run_fire(fmax, max_steps - steps_done)
+    bar.close()
+    return x, e, f, torch.isfinite(e) & (f.norm(dim=1) < fmax)
+
+
+# ----------------------------------------------------------------------------------------------
+# sites
+
+
+@dataclass
+class Sites:
+    """Metastable sites of the mobile atom.
+
+    Attributes
+    ----------
+    positions : numpy.ndarray (n, 3)
+        Cartesian positions wrapped into the cell, Å.
+    energies : numpy.ndarray (n,)
+        Site energies, eV.
+    frequencies : numpy.ndarray (n, 3)
+        Harmonic frequencies, THz (ascending).
+    hessians : numpy.ndarray (n, 3, 3)
+        Hessians, eV/Å².
+    converged : numpy.ndarray (n,) bool
+        The minimisation reached ``|F| < fmax``.
+    cell : numpy.ndarray (3, 3)
+        Lattice vectors as rows, Å.
+    species : str
+        Mobile species.
+    mass : float
+        Its mass, amu.
+    info : dict
+        Counts and timings of the search (grid points, skipped points, candidates, discarded
+        saddles, seconds per stage).
+    """
+
+    positions: np.ndarray
+    energies: np.ndarray
+    frequencies: np.ndarray
+    hessians: np.ndarray
+    converged: np.ndarray
+    cell: np.ndarray
+    species: str = "Cu"
+    mass: float = 63.546
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.energies)
+
+    def __post_init__(self) -> None:
+        n = len(self.energies)
+        for name, shape in (
+            ("positions", (n, 3)),
+            ("frequencies", (n, 3)),
+            ("hessians", (n, 3, 3)),
+            ("converged", (n,)),
+        ):
+            if np.shape(getattr(self, name)) != shape:
+                raise InputError(
+                    f"Sites.{name} must have shape {shape}, got {np.shape(getattr(self, name))}"
+                )
+
+    def extend(self, other: Sites) -> Sites:
+        """A new Sites with ``other``'s sites appended (indices of ``self`` unchanged)."""
+        return Sites(
+            positions=np.concatenate([self.positions, other.positions]),
+            energies=np.concatenate([self.energies, other.energies]),
+            frequencies=np.concatenate([self.frequencies, other.frequencies]),
+            hessians=np.concatenate([self.hessians, other.hessians]),
+            converged=np.concatenate([self.converged, other.converged]),
+            cell=self.cell,
+            species=self.species,
+            mass=self.mass,
+            info=dict(self.info),
+        )
+
+
+def _grid(cell: torch.Tensor, spacing: float) -> tuple[tuple[int, int, int], torch.Tensor]:
+    lengths = cell.norm(dim=1)
+    shape = tuple(max(1, math.ceil(float(L) / spacing - 1e-9)) for L in lengths)
+    axes = [torch.arange(n, dtype=cell.dtype, device=cell.device) / n for n in shape]
+    frac = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)  # (G, 3)
+    return shape, frac @ cell
+
+
+def _host_mask(
+    points: torch.Tensor, host, cell: torch.Tensor, inv: torch.Tensor, cutoff: float
+) -> torch.Tensor:
+    """True where a point is closer than ``cutoff`` Å (periodic) to any host atom."""
+    atoms = torch.as_tensor(host.positions, dtype=cell.dtype, device=cell.device)  # (A, 3)
+    mask = torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+    chunk = max(1, 2_000_000 // (27 * max(1, len(atoms))))
+    for s in range(0, len(points), chunk):
+        d = _min_image(points[s : s + chunk, None, :] - atoms[None], cell, inv)  # (c, A, 3)
+        mask[s : s + chunk] = (d.norm(dim=-1) < cutoff).any(dim=1)
+    return mask
+
+
+def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
+    """Boolean mask of grid points not higher than any of their 26 periodic neighbours."""
+    is_min = torch.isfinite(grid_e)
+    for shift in itertools.product((-1, 0, 1), repeat=3):
+        if shift == (0, 0, 0):
+            continue
+        is_min &= grid_e <= torch.roll(grid_e, shifts=shift, dims=(0, 1, 2))
+    return is_min
+
+
+def _close_pairs(x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor, r: float) -> np.ndarray:
+    """Boolean (n, n) matrix of periodic distances < r (Å)."""
+    n = len(x)
+    close = np.zeros((n, n), dtype=bool)
+    chunk = max(1, 1_000_000 // (27 * max(1, n)))
+    for s in range(0, n, chunk):
+        d = _min_image(x[s : s + chunk, None, :] - x[None], cell, inv).norm(dim=-1)
+        close[s : s + chunk] = (d < r).cpu().numpy()
+    return close
+
+
+def merge_minima(
+    positions: torch.Tensor, energies: torch.Tensor, cell: torch.Tensor, merge_distance: float
+) -> np.ndarray:
+    """Indices of the minima kept after merging those closer than ``merge_distance`` (Å, periodic):
+    the lowest of each group is kept (greedy in order of energy)."""
+    inv = torch.linalg.inv(cell)
+    order = torch.argsort(energies).cpu().numpy()
+    close = _close_pairs(positions[order], cell, inv, merge_distance)
+    removed = np.zeros(len(order), dtype=bool)
+    keep = []
+    for k in range(len(order)):
+        if removed[k]:
+            continue
+        keep.append(order[k])
+        removed |= close[k]
+    return np.asarray(keep, dtype=int)
+
+
+def _make_sites(
+    surface,
+    x: torch.Tensor,
+    e: torch.Tensor,
+    conv: torch.Tensor,
+    *,
+    species: str,
+    mass: float,
+    batch_size: int,
+) -> tuple[Sites, int]:
+    """Hessians and frequencies at relaxed points; points that are not minima are discarded."""
+    cell, inv = surface.cell, torch.linalg.inv(surface.cell)
+    H = hessians(surface, x, batch_size=batch_size).cpu().numpy() if len(x) else np.zeros((0, 3, 3))
+    lam = np.linalg.eigvalsh(H) if len(x) else np.zeros((0, 3))
+    minimum = lam[:, 0] > 0 if len(x) else np.zeros(0, dtype=bool)
+    k = np.nonzero(minimum)[0]
+    sites = Sites(
+        positions=_wrap(x, cell, inv).cpu().numpy()[k].astype(float),
+        energies=e.cpu().numpy()[k].astype(float),
+        frequencies=harmonic_frequencies(H[k], mass).reshape(-1, 3),
+        hessians=H[k].reshape(-1, 3, 3),
+        converged=conv.cpu().numpy()[k].astype(bool),
+        cell=cell.cpu().numpy().astype(float),
+        species=species,
+        mass=mass,
+    )
+    return sites, int((~minimum).sum())
+
+
+def find_sites(
+    surface,
+    *,
+    grid_spacing: float = DEFAULTS.grid_spacing,
+    min_host_distance: float = DEFAULTS.min_host_distance,
+    fmax: float = DEFAULTS.site_fmax,
+    merge_distance: float = DEFAULTS.merge_distance,
+    batch_size: int = 65536,
+    max_steps: int = 2000,
+    mass: float | None = None,
+    progress: bool = True,
+) -> Sites:
+    """Find every metastable site of the mobile atom on an EnergySurface.
+
+    Parameters
+    ----------
+    surface
+        Any object with ``cell`` (torch (3, 3), rows lattice vectors, Å) and
+        ``energy_and_forces(positions)``; optionally ``host`` (ase.Atoms) and ``species``.
+    grid_spacing : float
+        Largest grid spacing along each lattice vector, Å.
+    min_host_distance : float
+        Grid points closer than this to a host atom (periodic distance) are skipped, Å. Used only
+        when the surface has a ``host``.
+    fmax : float
+        Minimisation stops at ``|F| < fmax``, eV/Å.
+    merge_distance : float
+        Minima closer than this (minimum-image distance) are one site, Å.
+    batch_size : int
+        Points per surface call.
+    max_steps : int
+        FIRE steps at most in the minimisation.
+    mass : float, optional
+        Mass of the mobile atom, amu (default: that of ``surface.species``, or Cu).
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    Sites
+        Positions (wrapped, Å), energies (eV), frequencies (THz), Hessians (eV/Å²), converged
+        flags; ``info`` holds the counts and seconds of each stage.
+
+    Raises
+    ------
+    InputError
+        Bad parameters, a surface returning NaN or inf on the grid, or no site found.
+
+    Notes
+    -----
+    Cost: one surface call per grid point, ``O(steps)`` batched calls for the minimisation and
+    ``6`` calls per candidate for the Hessians; merging is ``O(n²)`` in the number of candidates.
+    """
+    from tqdm.auto import tqdm
+
+    if grid_spacing <= 0 or fmax <= 0 or merge_distance < 0 or min_host_distance < 0:
+        raise InputError(
+            f"need grid_spacing > 0 Å, fmax > 0 eV/Å, merge_distance >= 0 Å, min_host_distance >= 0 Å; "
+            f"got {grid_spacing}, {fmax}, {merge_distance}, {min_host_distance}"
+        )
+    cell, inv = _cell(surface)
+    species, mass = site_mass(surface, mass)
+    info: dict = {}
+    t0 = time.perf_counter()
+    shape, points = _grid(cell, grid_spacing)  # (G, 3)
+    host = getattr(surface, "host", None)
+    skip = (
+        _host_mask(points, host, cell, inv, min_host_distance)
+        if host is not None and len(host) and min_host_distance > 0
+        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+    )
+    grid_e = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
+    todo = torch.nonzero(~skip).flatten()
+    for s in tqdm(range(0, len(todo), batch_size), desc="grid", disable=not progress, leave=False):
+        idx = todo[s : s + batch_size]
+        grid_e[idx] = _evaluate(surface, points[idx], batch_size)[0]
+    bad = int((~torch.isfinite(grid_e[todo])).sum())
+    if bad:
+        raise InputError(
+            f"the surface returned NaN or inf at {bad} of {len(todo)} grid points; expected finite energies (eV)"
+        )
+    info.update(grid_shape=list(shape), n_grid=len(points), n_skipped=int(skip.sum()))
+    info["seconds_grid"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    cand = torch.nonzero(_local_minima(grid_e.reshape(shape)).reshape(-1)).flatten()
+    info["n_candidates"] = len(cand)
+    if len(cand) == 0:
+        raise InputError(
+            "no grid local minimum found; expected a surface with at least one minimum"
+        )
+    x, e, _, conv = minimise(
+        surface,
+        points[cand],
+        fmax=fmax,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    finite = torch.isfinite(e) & torch.isfinite(x).all(dim=1)
+    info["n_nonfinite"] = int((~finite).sum())
+    x, e, conv = x[finite], e[finite], conv[finite]
+    info["seconds_minimise"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    keep = torch.as_tensor(merge_minima(_wrap(x, cell, inv), e, cell, merge_distance))
+    sites, n_not_min = _make_sites(
+        surface, x[keep], e[keep], conv[keep], species=species, mass=mass, batch_size=batch_size
+    )
+    info.update(
+        n_merged=int(len(x) - len(keep)),
+        n_not_minimum=n_not_min,
+        n_sites=len(sites),
+        n_unconverged=int((~sites.converged).sum()),
+        seconds_hessian=time.perf_counter() - t0,
+    )
+    if len(sites) == 0:
+        raise InputError("no metastable site found (every candidate relaxed to a non-minimum)")
+    order = np.lexsort((sites.positions[:, 2], sites.positions[:, 1], sites.positions[:, 0]))
+    sites = Sites(
+        positions=sites.positions[order],
+        energies=sites.energies[order],
+        frequencies=sites.frequencies[order],
+        hessians=sites.hessians[order],
+        converged=sites.converged[order],
+        cell=sites.cell,
+        species=species,
+        mass=mass,
+        info=info,
+    )
+    return sites
