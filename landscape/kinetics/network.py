@@ -1,0 +1,299 @@
+"""The hop network as arrays: contract validation, CSR edge order, rates and displacements.
+
+Every kinetics function takes a hop network (a :class:`networkx.MultiDiGraph` following the contract of
+DESIGN.md, "Hop network") or the :class:`HopArrays` made from it by :func:`hop_arrays`. The arrays keep
+one row per directed edge, sorted by source site (CSR order), so that the out-edges of site ``i`` are
+rows ``indptr[i]:indptr[i + 1]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from ..errors import InputError
+from ..units import DEFAULT_PREFACTOR_HZ, K_B
+
+__all__ = ["HopArrays", "hop_arrays", "load_network", "as_temperatures"]
+
+
+@dataclass(frozen=True, eq=False)
+class HopArrays:
+    """A validated hop network as flat arrays (edges in CSR order, sorted by source site).
+
+    Attributes
+    ----------
+    node_ids : list
+        Original node labels; site index ``i`` of every array is ``node_ids[i]``.
+    positions : numpy.ndarray, shape (n, 3)
+        Site positions, Å.
+    energies : numpy.ndarray, shape (n,)
+        Site energies, eV.
+    cell : numpy.ndarray, shape (3, 3)
+        Periodic cell, Å (rows are lattice vectors).
+    src, dst : numpy.ndarray of int64, shape (m,)
+        Source and target site of every directed hop.
+    shift : numpy.ndarray of int64, shape (m, 3)
+        Lattice image of the target the hop lands in.
+    barrier : numpy.ndarray, shape (m,)
+        Barrier ``E_saddle − E_src``, eV.
+    prefactor : numpy.ndarray, shape (m,)
+        Attempt frequency, Hz.
+    displacement : numpy.ndarray, shape (m, 3)
+        ``pos[dst] + shift · cell − pos[src]``, Å.
+    indptr : numpy.ndarray of int64, shape (n + 1,)
+        CSR row pointer: the out-edges of site ``i`` are ``indptr[i]:indptr[i + 1]``.
+    """
+
+    node_ids: list
+    positions: np.ndarray
+    energies: np.ndarray
+    cell: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    shift: np.ndarray
+    barrier: np.ndarray
+    prefactor: np.ndarray
+    displacement: np.ndarray
+    indptr: np.ndarray
+
+    @property
+    def n_sites(self) -> int:
+        """Number of sites."""
+        return len(self.energies)
+
+    @property
+    def n_hops(self) -> int:
+        """Number of directed hops (edges)."""
+        return len(self.src)
+
+    @property
+    def saddle_energies(self) -> np.ndarray:
+        """Saddle energy ``E_src + barrier`` of every directed hop, eV, shape (m,)."""
+        return self.energies[self.src] + self.barrier
+
+    def rates(self, temperature: float) -> np.ndarray:
+        """Hop rates ``k = prefactor · exp(−barrier / k_B T)``, Hz, shape (m,).
+
+        Parameters
+        ----------
+        temperature : float
+            Temperature, K (> 0).
+        """
+        (T,) = as_temperatures(temperature)
+        return self.prefactor * np.exp(-self.barrier / (K_B * T))
+
+
+def as_temperatures(T: float | np.ndarray | list[float]) -> np.ndarray:
+    """Temperatures as a 1-D float array, K; raise :class:`InputError` unless all are finite and > 0."""
+    try:
+        temps = np.atleast_1d(np.asarray(T, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"temperatures must be numbers in K, got {T!r}") from exc
+    if temps.ndim != 1 or temps.size == 0:
+        raise InputError(f"temperatures must be a scalar or a 1-D list of K, got {T!r}")
+    if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
+        raise InputError(f"temperatures must be finite and > 0 K, got {temps.tolist()}")
+    return temps
+
+
+def _vector(value: object, what: str, *, length: int = 3) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must be {length} numbers, got {value!r}") from exc
+    if arr.shape != (length,) or not np.all(np.isfinite(arr)):
+        raise InputError(f"{what} must be {length} finite numbers, got {value!r}")
+    return arr
+
+
+def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
+    """Validate a hop network against the contract and convert it to :class:`HopArrays`.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph or HopArrays
+        Hop network (DESIGN.md, "Hop network"): graph attribute ``cell`` (3×3, Å); node attributes
+        ``position`` (Å) and ``energy`` (eV); edge attributes ``barrier`` (eV, finite, >= 0),
+        ``shift`` (3 integers) and optional ``prefactor`` (Hz, > 0; default 1e13). A
+        :class:`networkx.DiGraph` is accepted too. A :class:`HopArrays` is returned unchanged.
+
+    Returns
+    -------
+    HopArrays
+        Sites in the graph's node order, edges sorted by source site.
+
+    Raises
+    ------
+    InputError
+        Empty network, no hops, a missing or non-finite attribute, a negative barrier, a
+        non-integer shift, a non-positive prefactor, an undirected graph.
+
+    Examples
+    --------
+    >>> from landscape.synthetic import cubic_lattice_network
+    >>> net = hop_arrays(cubic_lattice_network(2))
+    >>> net.n_sites, net.n_hops
+    (8, 48)
+
+    Notes
+    -----
+    O(n + m) Python work to read the attributes; everything after is vectorised.
+    """
+    if isinstance(G, HopArrays):
+        return G
+    if not isinstance(G, nx.Graph):
+        raise InputError(f"expected a networkx MultiDiGraph hop network, got {type(G).__name__}")
+    if not G.is_directed():
+        raise InputError("hop network must be directed (one edge per hop direction), got undirected")
+    if G.number_of_nodes() == 0:
+        raise InputError("hop network is empty: no sites; expected at least one node")
+    if "cell" not in G.graph:
+        raise InputError("hop network has no graph attribute 'cell'; expected a 3x3 cell in Å")
+    try:
+        cell = np.asarray(G.graph["cell"], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"cell must be a 3x3 list of Å, got {G.graph['cell']!r}") from exc
+    if cell.shape != (3, 3) or not np.all(np.isfinite(cell)):
+        raise InputError(f"cell must be a finite 3x3 list of Å, got {G.graph['cell']!r}")
+
+    node_ids = list(G.nodes)
+    index = {node: k for k, node in enumerate(node_ids)}
+    n = len(node_ids)
+    positions = np.empty((n, 3))
+    energies = np.empty(n)
+    for k, (node, data) in enumerate(G.nodes(data=True)):
+        for key in ("position", "energy"):
+            if key not in data:
+                raise InputError(f"site {node!r} has no attribute {key!r}; expected position (Å) and energy (eV)")
+        positions[k] = _vector(data["position"], f"position of site {node!r}")
+        try:
+            energies[k] = float(data["energy"])
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"energy of site {node!r} must be a number in eV, got {data['energy']!r}") from exc
+        if not math.isfinite(energies[k]):
+            raise InputError(f"energy of site {node!r} is {energies[k]}; expected a finite number of eV")
+
+    m = G.number_of_edges()
+    if m == 0:
+        raise InputError("hop network has no hops (edges); expected at least one hop")
+    src = np.empty(m, dtype=np.int64)
+    dst = np.empty(m, dtype=np.int64)
+    shift = np.empty((m, 3), dtype=np.int64)
+    barrier = np.empty(m)
+    prefactor = np.empty(m)
+    for e, (i, j, data) in enumerate(G.edges(data=True)):
+        src[e], dst[e] = index[i], index[j]
+        hop = f"hop {i!r} -> {j!r}"
+        if "barrier" not in data:
+            raise InputError(f"{hop} has no attribute 'barrier'; expected a barrier in eV")
+        try:
+            b = float(data["barrier"])
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{hop} has barrier {data['barrier']!r}; expected a number in eV") from exc
+        if not math.isfinite(b) or b < 0:
+            raise InputError(f"{hop} has barrier {b} eV; expected a finite barrier >= 0 eV")
+        barrier[e] = b
+        if "shift" not in data:
+            raise InputError(f"{hop} has no attribute 'shift'; expected 3 integers (lattice image)")
+        s = _vector(data["shift"], f"shift of {hop}")
+        if np.any(s != np.round(s)):
+            raise InputError(f"shift of {hop} must be 3 integers, got {data['shift']!r}")
+        shift[e] = s.astype(np.int64)
+        nu = data.get("prefactor", DEFAULT_PREFACTOR_HZ)
+        try:
+            nu = float(nu if nu is not None else DEFAULT_PREFACTOR_HZ)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{hop} has prefactor {nu!r}; expected a number in Hz") from exc
+        if not math.isfinite(nu) or nu <= 0:
+            raise InputError(f"{hop} has prefactor {nu} Hz; expected a finite prefactor > 0 Hz")
+        prefactor[e] = nu
+
+    order = np.argsort(src, kind="stable")
+    src, dst, shift, barrier, prefactor = (
+        src[order],
+        dst[order],
+        shift[order],
+        barrier[order],
+        prefactor[order],
+    )
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    displacement = positions[dst] + shift @ cell - positions[src]  # (m, 3)
+    return HopArrays(
+        node_ids=node_ids,
+        positions=positions,
+        energies=energies,
+        cell=cell,
+        src=src,
+        dst=dst,
+        shift=shift,
+        barrier=barrier,
+        prefactor=prefactor,
+        displacement=displacement,
+        indptr=indptr,
+    )
+
+
+def load_network(path: str | Path) -> nx.MultiDiGraph:
+    """Read a hop network from node-link JSON (``networkx.node_link_data(G, edges="edges")``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        JSON file. The edge list may be under ``"edges"`` or (older networkx) ``"links"``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The network, not yet validated beyond its structure (see :func:`hop_arrays`).
+
+    Raises
+    ------
+    InputError
+        Missing file, malformed or empty JSON, no node list, hops to unknown site ids.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read hop network {str(path)!r}: {exc.strerror or exc}") from exc
+    if not text.strip():
+        raise InputError(f"hop network file {str(path)!r} is empty; expected node-link JSON")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"hop network file {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise InputError(
+            f"hop network file {str(path)!r} is not node-link JSON; expected an object with 'nodes' and 'edges'"
+        )
+    key = "edges" if "edges" in data else "links"
+    edges = data.get(key, [])
+    if not isinstance(edges, list) or not all(isinstance(e, dict) for e in edges):
+        raise InputError(f"hop network file {str(path)!r}: '{key}' must be a list of objects")
+    try:
+        ids = {_hashable(node["id"]) for node in data["nodes"]}
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"hop network file {str(path)!r}: every node needs an 'id'") from exc
+    for e in edges:
+        for end in ("source", "target"):
+            if end not in e:
+                raise InputError(f"hop network file {str(path)!r}: a hop has no {end!r}")
+            if _hashable(e[end]) not in ids:
+                raise InputError(
+                    f"hop {e.get('source')!r} -> {e.get('target')!r} refers to unknown site id {e[end]!r}"
+                )
+    data = {**data, "directed": True, "multigraph": True}
+    return nx.node_link_graph(data, edges=key, multigraph=True, directed=True)
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
