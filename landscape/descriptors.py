@@ -50,8 +50,8 @@ DEFAULT_MOBILE: str = "Cu"
 def propose_grids(
     r_cut: float = DEFAULTS.r_cut,
     *,
-    r_min: float = 1.5,
-    n_radial: int = 8,
+    r_min: float = 1.2,
+    n_radial: int = 12,
     angular_radii: tuple[float, ...] = (2.0, 3.5),
     zetas: tuple[float, ...] = (1.0, 4.0),
     lambdas: tuple[float, ...] = (-1.0, 1.0),

@@ -1,0 +1,936 @@
+"""The simplified neural-network potential: one network for the mobile atom's position.
+
+Li, Ando & Watanabe (J. Phys. Soc. Jpn. 86, 104004 (2017)) map the symmetry functions of the mobile
+atom's host neighbourhood to the energy of the whole system after the host relaxed around it. The
+host's response is implicit in the data, so one small feed-forward network replaces a potential for
+every atom. :class:`SimplifiedNNP` learns the insertion energy ``e_insert`` (eV) of a
+:class:`~landscape.reference.dataset.ReferenceDataset`, as an ensemble whose spread is the
+uncertainty; :meth:`SimplifiedNNP.surface` binds it to one host as an EnergySurface (DESIGN.md) and
+:class:`NNPCalculator` exposes it to ASE.
+
+Model files are two: ``MODEL.safetensors`` (the weights) and ``MODEL.json`` (descriptor parameters,
+species, scaling, architecture, metrics, the data set's hash and the SHA-256 of the weights file);
+never pickle.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+from torch import Tensor, nn
+
+from .descriptors import SymmetryFunctions
+from .errors import InputError
+
+__all__ = ["SimplifiedNNP", "NNPSurface", "NNPCalculator"]
+
+FORMAT = "landscape-nnp"
+FORMAT_VERSION = 1
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,
+    "softplus": nn.Softplus,
+    "silu": nn.SiLU,
+}
+
+
+class _Ensemble(nn.Module):
+    """``M`` feed-forward networks evaluated at once with stacked weights.
+
+    ``weights[l]`` has shape (M, n_in, n_out) and ``biases[l]`` (M, n_out); the last layer has one
+    output. ``forward(x (n, F)) -> (M, n)`` in the network's (standardised) units.
+    """
+
+    def __init__(self, weights: list[Tensor], biases: list[Tensor], activation: str) -> None:
+        super().__init__()
+        self.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
+        self.biases = nn.ParameterList([nn.Parameter(b, requires_grad=False) for b in biases])
+        self.act = _ACTIVATIONS[activation]()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = (
+            torch.einsum("nf,mfh->mnh", x, self.weights[0]) + self.biases[0][:, None, :]
+        )  # (M, n, H)
+        for w, b in zip(self.weights[1:], self.biases[1:], strict=True):
+            h = torch.baddbmm(b[:, None, :], self.act(h), w)  # (M, n, H')
+        return h[..., 0]  # (M, n)
+
+
+def _mlp(n_in: int, hidden: tuple[int, ...], activation: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    sizes = [n_in, *hidden]
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b, dtype=torch.float64), _ACTIVATIONS[activation]()]
+    layers.append(nn.Linear(sizes[-1], 1, dtype=torch.float64))
+    return nn.Sequential(*layers)
+
+
+def _stack(members: list[nn.Sequential]) -> tuple[list[Tensor], list[Tensor]]:
+    linears = [[m for m in seq if isinstance(m, nn.Linear)] for seq in members]
+    weights = [
+        torch.stack([ls[k].weight.detach().T for ls in linears]) for k in range(len(linears[0]))
+    ]
+    biases = [torch.stack([ls[k].bias.detach() for ls in linears]) for k in range(len(linears[0]))]
+    return weights, biases
+
+
+def _rmse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+def _mae(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _model_paths(path: str | Path) -> tuple[Path, Path]:
+    """``(MODEL.json, MODEL.safetensors)`` for a path given with either suffix or none."""
+    p = Path(path)
+    if p.suffix in (".json", ".safetensors"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".json"), p.with_name(p.name + ".safetensors")
+
+
+class SimplifiedNNP:
+    """Ensemble of small networks mapping symmetry functions to the insertion energy (eV).
+
+    scikit-learn style: keyword-only parameters are stored unchanged; :meth:`fit` validates them and
+    sets the learned state (names ending in ``_``).
+
+    Parameters
+    ----------
+    descriptor : SymmetryFunctions, optional
+        The symmetry functions; default: :class:`~landscape.descriptors.SymmetryFunctions` with the
+        data set's host species and mobile species and the default grids.
+    hidden : tuple of int
+        Hidden-layer widths (default two layers of 32).
+    activation : {"tanh", "softplus", "silu"}
+        Hidden-layer activation (smooth, so forces are continuous).
+    n_models : int
+        Ensemble members; their spread (standard deviation) is the uncertainty, eV.
+    test_fraction : float
+        Held-out test share (the seed's 200 of 2000 points: 0.1).
+    validation_fraction : float
+        Share of the remaining points each member holds out for early stopping.
+    max_epochs : int
+        Adam epochs at most (mini-batches of ``batch_size``).
+    lbfgs_steps : int
+        L-BFGS iterations after Adam (in segments of 20 with early stopping on validation).
+    patience : int
+        Adam epochs without validation improvement before stopping.
+    batch_size : int
+        Adam mini-batch size.
+    learning_rate : float
+        Adam learning rate.
+    alpha : float
+        L2 penalty on the weights (in the loss on standardised energies).
+    bootstrap : bool
+        Draw each member's training points with replacement (bagging) in addition to its own seed
+        and validation split.
+    random_state : int
+        Seed of every random draw (splits, initialisation, mini-batches).
+    device : str
+        Torch device used for training.
+    verbose : bool
+        Show a progress bar during :meth:`fit`.
+    """
+
+    def __init__(
+        self,
+        *,
+        descriptor: SymmetryFunctions | None = None,
+        hidden: tuple[int, ...] = (32, 32),
+        activation: str = "tanh",
+        n_models: int = 5,
+        test_fraction: float = 0.1,
+        validation_fraction: float = 0.1,
+        max_epochs: int = 400,
+        lbfgs_steps: int = 200,
+        patience: int = 40,
+        batch_size: int = 64,
+        learning_rate: float = 3e-3,
+        alpha: float = 1e-4,
+        bootstrap: bool = False,
+        random_state: int = 0,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.descriptor = descriptor
+        self.hidden = hidden
+        self.activation = activation
+        self.n_models = n_models
+        self.test_fraction = test_fraction
+        self.validation_fraction = validation_fraction
+        self.max_epochs = max_epochs
+        self.lbfgs_steps = lbfgs_steps
+        self.patience = patience
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.bootstrap = bootstrap
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    _PARAMS = (
+        "hidden",
+        "activation",
+        "n_models",
+        "test_fraction",
+        "validation_fraction",
+        "max_epochs",
+        "lbfgs_steps",
+        "patience",
+        "batch_size",
+        "learning_rate",
+        "alpha",
+        "bootstrap",
+        "random_state",
+        "device",
+        "verbose",
+    )
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters (``descriptor`` included)."""
+        return {"descriptor": self.descriptor, **{k: getattr(self, k) for k in self._PARAMS}}
+
+    # ------------------------------------------------------------------ validation
+    def _validate_params(self) -> None:
+        if self.activation not in _ACTIVATIONS:
+            raise InputError(
+                f"unknown activation {self.activation!r}; expected one of {sorted(_ACTIVATIONS)}"
+            )
+        hidden = tuple(self.hidden)
+        if not hidden or any(int(h) < 1 for h in hidden):
+            raise InputError(f"hidden must be positive layer widths, got {self.hidden!r}")
+        if int(self.n_models) < 1:
+            raise InputError(f"n_models must be >= 1, got {self.n_models}")
+        for name in ("test_fraction", "validation_fraction"):
+            v = getattr(self, name)
+            if not 0.0 < v < 1.0:
+                raise InputError(f"{name} must lie in (0, 1), got {v}")
+        for name in ("max_epochs", "patience", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if int(self.lbfgs_steps) < 0 or self.learning_rate <= 0 or self.alpha < 0:
+            raise InputError("lbfgs_steps >= 0, learning_rate > 0 and alpha >= 0 are required")
+        if self.descriptor is not None and not isinstance(self.descriptor, SymmetryFunctions):
+            raise InputError(
+                f"descriptor must be a SymmetryFunctions, got {type(self.descriptor).__name__}"
+            )
+
+    def _check_dataset(self, dataset: Any) -> SymmetryFunctions:
+        from .reference.dataset import ReferenceDataset
+
+        if not isinstance(dataset, ReferenceDataset):
+            raise InputError(
+                f"fit expects a ReferenceDataset (landscape.reference.dataset.load_dataset), got "
+                f"{type(dataset).__name__}"
+            )
+        e = np.asarray(dataset.e_insert, dtype=float)
+        if not np.all(np.isfinite(e)):
+            raise InputError(
+                f"data set has {int((~np.isfinite(e)).sum())} NaN/inf energies; expected finite eV"
+            )
+        if not np.all(np.isfinite(np.asarray(dataset.positions, dtype=float))):
+            raise InputError("data set has NaN/inf positions; expected finite Cartesian Å")
+        host_species = sorted({s for h in dataset.hosts.values() for s in h.get_chemical_symbols()})
+        desc = self.descriptor
+        if desc is None:
+            if dataset.species in host_species:
+                raise InputError(
+                    f"mobile species {dataset.species!r} also occurs in the hosts {host_species}"
+                )
+            desc = SymmetryFunctions(species=host_species, mobile=dataset.species)
+        if dataset.species != desc.mobile:
+            raise InputError(
+                f"data set's mobile species is {dataset.species!r}; the descriptor expects "
+                f"{desc.mobile!r}"
+            )
+        unknown = sorted(set(host_species) - set(desc.species))
+        if unknown:
+            raise InputError(
+                f"data set hosts contain species {unknown} unknown to the descriptor "
+                f"(species {desc.species})"
+            )
+        return desc
+
+    def _split_sizes(self, n: int) -> tuple[int, int, int]:
+        n_test = max(1, int(round(n * self.test_fraction)))
+        n_rest = n - n_test
+        n_val = max(1, int(round(n_rest * self.validation_fraction)))
+        n_train = n_rest - n_val
+        return n_train, n_val, n_test
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self, dataset: Any, *, progress: Callable[[int, int], None] | None = None
+    ) -> SimplifiedNNP:
+        """Train the ensemble on a reference data set.
+
+        Points are split once into a held-out test set (``test_fraction``) and the rest; every member
+        draws its own validation split (``validation_fraction`` of the rest), initialisation and
+        mini-batch order from ``random_state``, trains with Adam (early stopping on validation RMSE,
+        ``patience``), then L-BFGS, and keeps the state with the lowest validation RMSE.
+
+        Parameters
+        ----------
+        dataset : ReferenceDataset
+            Positions (Å) and insertion energies ``e_insert`` (eV); see
+            :func:`landscape.reference.dataset.load_dataset`.
+        progress : callable, optional
+            Called as ``progress(done, total)`` after each epoch/segment (for progress bars).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InputError
+            Bad parameters; a data set with species the descriptor does not know, NaN energies, or
+            too few points for the test/validation/training split.
+        """
+        self._validate_params()
+        desc = self._check_dataset(dataset)
+        n = len(dataset)
+        n_train, n_val, n_test = self._split_sizes(n)
+        hidden = tuple(int(h) for h in self.hidden)
+        if n_train < 2 or n_train < n_val:
+            raise InputError(
+                f"data set has {n} points: too few for test {self.test_fraction} / validation "
+                f"{self.validation_fraction} splits (need >= 2 training points and no more "
+                f"validation than training points)"
+            )
+        t0 = time.perf_counter()
+        device = torch.device(self.device)
+        desc = copy.deepcopy(desc).to(device)
+        x = self._features(desc, dataset)  # (n, F)
+        y = np.asarray(dataset.e_insert, dtype=float)  # (n,)
+
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(n)
+        test_idx, rest_idx = np.sort(order[:n_test]), order[n_test:]
+        x_mean = x[rest_idx].mean(0)
+        x_scale = x[rest_idx].std(0)
+        x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
+        y_mean = float(y[rest_idx].mean())
+        y_scale = float(y[rest_idx].std()) or 1.0
+        xs = torch.tensor((x - x_mean) / x_scale, dtype=torch.float64, device=device)
+        ys = torch.tensor((y - y_mean) / y_scale, dtype=torch.float64, device=device)
+
+        member_seeds = rng.integers(0, 2**31 - 1, size=int(self.n_models))
+        total = int(self.n_models) * (int(self.max_epochs) + math.ceil(int(self.lbfgs_steps) / 20))
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
+
+        members, history, val_index = [], [], []
+        # small dense layers: one thread is fastest and avoids oversubscribing shared cores
+        threads = torch.get_num_threads()
+        if device.type == "cpu":
+            torch.set_num_threads(1)
+        try:
+            for seed in member_seeds:
+                mrng = np.random.default_rng(int(seed))
+                perm = mrng.permutation(rest_idx)
+                val, train = np.sort(perm[:n_val]), perm[n_val:]
+                if self.bootstrap:
+                    train = mrng.choice(train, size=len(train), replace=True)
+                torch.manual_seed(int(seed))
+                net = _mlp(xs.shape[1], hidden, self.activation).to(device)
+                hist = self._train_member(net, xs, ys, train, val, int(seed), y_scale, tick)
+                members.append(net)
+                history.append(hist)
+                val_index.append(val.tolist())
+                done[0] = len(members) * (total // int(self.n_models))
+                if progress is not None:
+                    progress(done[0], total)
+        finally:
+            torch.set_num_threads(threads)
+
+        weights, biases = _stack(members)
+        self.descriptor_ = desc.cpu()
+        self.n_features_in_ = int(xs.shape[1])
+        self.hidden_ = hidden
+        self.weights_ = [w.cpu() for w in weights]
+        self.biases_ = [b.cpu() for b in biases]
+        self.scaler_mean_ = x_mean
+        self.scaler_scale_ = x_scale
+        self.y_mean_ = y_mean
+        self.y_scale_ = y_scale
+        self.history_ = history
+        self.test_index_ = test_idx
+        self.validation_index_ = val_index
+        self.fit_seconds_ = time.perf_counter() - t0
+
+        pred = self._predict_features(x)  # (M, n)
+        mean = pred.mean(0)
+        train_mask = np.ones(n, dtype=bool)
+        train_mask[test_idx] = False
+        self.predictions_ = {
+            "train": (y[train_mask], mean[train_mask]),
+            "test": (y[test_idx], mean[test_idx]),
+        }
+        self.rmse_test_ = _rmse(y[test_idx], mean[test_idx])
+        self.mae_test_ = _mae(y[test_idx], mean[test_idx])
+        self.rmse_train_ = _rmse(y[train_mask], mean[train_mask])
+        self.mae_train_ = _mae(y[train_mask], mean[train_mask])
+        self.member_rmse_test_ = [_rmse(y[test_idx], p[test_idx]) for p in pred]
+        self.n_train_, self.n_validation_, self.n_test_ = n_train, n_val, n_test
+        self.data_hash_ = dataset.content_hash()
+        self.data_info_ = {
+            "hash": self.data_hash_,
+            "n_points": int(n),
+            "sample_ids": sorted({str(s) for s in dataset.sample_ids}),
+            "species": dataset.species,
+            "calculator": dataset.calculator,
+            "target": "e_insert",
+        }
+        return self
+
+    def _train_member(
+        self,
+        net: nn.Sequential,
+        xs: Tensor,
+        ys: Tensor,
+        train: np.ndarray,
+        val: np.ndarray,
+        seed: int,
+        y_scale: float,
+        tick: Callable[[], None],
+    ) -> dict[str, list]:
+        """Adam with early stopping, then L-BFGS in segments; keeps the best validation state."""
+        device = xs.device
+        tr = torch.as_tensor(train, device=device)
+        va = torch.as_tensor(val, device=device)
+        weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
+
+        def loss_fn(idx: Tensor) -> Tensor:
+            err = net(xs[idx])[:, 0] - ys[idx]  # (b,)
+            return err.square().mean() + self.alpha * sum(w.square().sum() for w in weights)
+
+        def rmse(idx: Tensor) -> float:
+            with torch.no_grad():
+                return float((net(xs[idx])[:, 0] - ys[idx]).square().mean().sqrt()) * y_scale
+
+        hist: dict[str, list] = {"phase": [], "step": [], "train_rmse": [], "val_rmse": []}
+
+        def record(phase: str, step: int) -> float:
+            v = rmse(va)
+            hist["phase"].append(phase)
+            hist["step"].append(step)
+            hist["train_rmse"].append(rmse(tr))
+            hist["val_rmse"].append(v)
+            return v
+
+        best_val = record("adam", 0)
+        best_state = copy.deepcopy(net.state_dict())
+        opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        bs = int(self.batch_size)
+        since = 0
+        for epoch in range(1, int(self.max_epochs) + 1):
+            perm = tr[torch.randperm(len(tr), generator=gen).to(device)]
+            for batch in torch.split(perm, bs):
+                opt.zero_grad()
+                loss_fn(batch).backward()
+                opt.step()
+            v = record("adam", epoch)
+            tick()
+            if v < best_val:
+                best_val, best_state, since = v, copy.deepcopy(net.state_dict()), 0
+            else:
+                since += 1
+                if since >= int(self.patience):
+                    break
+        net.load_state_dict(best_state)
+        step = hist["step"][-1]
+        if int(self.lbfgs_steps) > 0:
+            opt2 = torch.optim.LBFGS(
+                net.parameters(),
+                lr=1.0,
+                max_iter=20,
+                history_size=20,
+                line_search_fn="strong_wolfe",
+            )
+
+            def closure() -> Tensor:
+                opt2.zero_grad()
+                loss = loss_fn(tr)
+                loss.backward()
+                return loss
+
+            worse = 0
+            for seg in range(math.ceil(int(self.lbfgs_steps) / 20)):
+                opt2.step(closure)
+                v = record("lbfgs", step + seg + 1)
+                tick()
+                if not math.isfinite(v):
+                    break
+                if v < best_val:
+                    best_val, best_state, worse = v, copy.deepcopy(net.state_dict()), 0
+                else:
+                    worse += 1
+                    if worse >= 3:
+                        break
+            net.load_state_dict(best_state)
+        hist["best_val_rmse"] = [best_val]
+        return hist
+
+    # ------------------------------------------------------------------ prediction
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise InputError("this SimplifiedNNP is not fitted; call fit() or SimplifiedNNP.load()")
+
+    def _features(self, desc: SymmetryFunctions, dataset: Any) -> np.ndarray:
+        x = np.zeros((len(dataset), desc.n_features))
+        sids = np.asarray(dataset.sample_ids)
+        for sid in sorted(set(sids.tolist())):
+            mask = sids == sid
+            x[mask] = desc.compute(dataset.hosts[sid], np.asarray(dataset.positions)[mask])
+        return x
+
+    def _ensemble(self, device: str | torch.device = "cpu") -> _Ensemble:
+        return _Ensemble(
+            [w.to(device) for w in self.weights_],
+            [b.to(device) for b in self.biases_],
+            self.activation,
+        ).to(device)
+
+    def _predict_features(self, x: np.ndarray) -> np.ndarray:
+        """Member energies (M, n), eV, from raw features (n, F)."""
+        ens = self._ensemble()
+        xs = torch.tensor((x - self.scaler_mean_) / self.scaler_scale_, dtype=torch.float64)
+        with torch.no_grad():
+            return ens(xs).numpy() * self.y_scale_ + self.y_mean_
+
+    def predict(self, host: Atoms, positions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted insertion energies and their ensemble spread.
+
+        Parameters
+        ----------
+        host : ase.Atoms
+            The host structure (without the mobile atom).
+        positions : array_like, shape (n, 3)
+            Mobile-atom positions, Å.
+
+        Returns
+        -------
+        mean : numpy.ndarray, shape (n,)
+            Ensemble-mean ``e_insert``, eV.
+        std : numpy.ndarray, shape (n,)
+            Ensemble standard deviation, eV (zeros for a single member).
+        """
+        self._check_fitted()
+        pred = self._predict_features(self.descriptor_.compute(host, positions))
+        std = pred.std(0, ddof=1) if pred.shape[0] > 1 else np.zeros(pred.shape[1])
+        return pred.mean(0), std
+
+    def score(self, dataset: Any) -> dict[str, Any]:
+        """RMSE and MAE (eV) of the ensemble mean on every sample of a data set.
+
+        Returns
+        -------
+        dict
+            ``{sample_id: {"n": int, "rmse": eV, "mae": eV}}`` plus ``"all"`` over every point.
+        """
+        self._check_fitted()
+        self._check_dataset_species(dataset)
+        y = np.asarray(dataset.e_insert, dtype=float)
+        mean = self._predict_features(self._features(self.descriptor_, dataset)).mean(0)
+        sids = np.asarray(dataset.sample_ids)
+        out: dict[str, Any] = {}
+        for sid in sorted(set(sids.tolist())):
+            m = sids == sid
+            out[sid] = {"n": int(m.sum()), "rmse": _rmse(y[m], mean[m]), "mae": _mae(y[m], mean[m])}
+        out["all"] = {"n": len(y), "rmse": _rmse(y, mean), "mae": _mae(y, mean)}
+        return out
+
+    def _check_dataset_species(self, dataset: Any) -> None:
+        d = self.descriptor_
+        if dataset.species != d.mobile:
+            raise InputError(
+                f"data set's mobile species is {dataset.species!r}; the model was trained for "
+                f"{d.mobile!r}"
+            )
+        host_species = {s for h in dataset.hosts.values() for s in h.get_chemical_symbols()}
+        unknown = sorted(host_species - set(d.species))
+        if unknown:
+            raise InputError(
+                f"data set hosts contain species {unknown}; the model knows {d.species}"
+            )
+
+    def surface(self, sample: Atoms, *, device: str | torch.device = "cpu") -> NNPSurface:
+        """Bind the model to one host: the EnergySurface of DESIGN.md.
+
+        Parameters
+        ----------
+        sample : ase.Atoms
+            The host structure (without the mobile atom), periodic.
+        device : str or torch.device
+            Where the surface evaluates.
+
+        Returns
+        -------
+        NNPSurface
+        """
+        self._check_fitted()
+        return NNPSurface(self, sample, device=device)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write ``MODEL.safetensors`` (weights) and ``MODEL.json`` (everything else).
+
+        Parameters
+        ----------
+        path : str or Path
+            ``MODEL``, ``MODEL.json`` or ``MODEL.safetensors``.
+
+        Returns
+        -------
+        Path
+            The JSON file.
+        """
+        from safetensors.torch import save_file
+
+        self._check_fitted()
+        json_path, st_path = _model_paths(path)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {}
+        for k, (w, b) in enumerate(zip(self.weights_, self.biases_, strict=True)):
+            tensors[f"layer{k}.weight"] = w.contiguous()
+            tensors[f"layer{k}.bias"] = b.contiguous()
+        save_file(tensors, str(st_path), metadata={"format": FORMAT})
+        desc_params = self.descriptor_.get_params()
+        params = {k: getattr(self, k) for k in self._PARAMS}
+        params["hidden"] = list(self.hidden_)
+        doc = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "target": "e_insert",
+            "units": {"energy": "eV", "length": "Å"},
+            "descriptor": {"class": "SymmetryFunctions", **desc_params},
+            "descriptor_sha256": _descriptor_hash(desc_params),
+            "species": {"host": desc_params["species"], "mobile": desc_params["mobile"]},
+            "architecture": {
+                "n_features": self.n_features_in_,
+                "hidden": list(self.hidden_),
+                "activation": self.activation,
+                "n_models": len(self.weights_[0]),
+            },
+            "params": params,
+            "scaling": {
+                "x_mean": [float(v) for v in self.scaler_mean_],
+                "x_scale": [float(v) for v in self.scaler_scale_],
+                "y_mean": self.y_mean_,
+                "y_scale": self.y_scale_,
+            },
+            "metrics": {
+                "rmse_test": self.rmse_test_,
+                "mae_test": self.mae_test_,
+                "rmse_train": self.rmse_train_,
+                "mae_train": self.mae_train_,
+                "member_rmse_test": self.member_rmse_test_,
+                "n_train": self.n_train_,
+                "n_validation": self.n_validation_,
+                "n_test": self.n_test_,
+                "fit_seconds": self.fit_seconds_,
+            },
+            "test_index": [int(i) for i in self.test_index_],
+            "dataset": self.data_info_,
+            "weights": {"file": st_path.name, "sha256": _sha256_file(st_path)},
+        }
+        json_path.write_text(json.dumps(doc, indent=1))
+        return json_path
+
+    @classmethod
+    def load(
+        cls, path: str | Path, *, descriptor: SymmetryFunctions | None = None
+    ) -> SimplifiedNNP:
+        """Read a model written by :meth:`save`, checking its integrity.
+
+        Parameters
+        ----------
+        path : str or Path
+            ``MODEL``, ``MODEL.json`` or ``MODEL.safetensors``.
+        descriptor : SymmetryFunctions, optional
+            If given, the model must have been made with exactly this descriptor set.
+
+        Raises
+        ------
+        InputError
+            Missing, unreadable, truncated or tampered files (SHA-256 mismatch), another format, a
+            descriptor set that differs from ``descriptor`` or from the weights' shapes, unknown
+            species.
+        """
+        from safetensors.torch import load
+
+        json_path, st_path = _model_paths(path)
+        if not json_path.is_file():
+            raise InputError(f"model file {str(json_path)!r} does not exist")
+        try:
+            doc = json.loads(json_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"model file {str(json_path)!r} is not valid JSON ({exc})") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise InputError(f"model file {str(json_path)!r} is not a {FORMAT} file")
+        if doc.get("format_version") != FORMAT_VERSION:
+            raise InputError(
+                f"model file {str(json_path)!r} has format version {doc.get('format_version')}; "
+                f"expected {FORMAT_VERSION}"
+            )
+        try:
+            st_path = json_path.with_name(doc["weights"]["file"])
+            if not st_path.is_file():
+                raise InputError(f"model weights {str(st_path)!r} do not exist")
+            raw = st_path.read_bytes()
+            if hashlib.sha256(raw).hexdigest() != doc["weights"]["sha256"]:
+                raise InputError(
+                    f"model weights {str(st_path)!r} do not match the SHA-256 in "
+                    f"{json_path.name}: the file is truncated or tampered with"
+                )
+            try:
+                tensors = load(raw)
+            except Exception as exc:  # safetensors raises its own error types
+                raise InputError(f"model weights {str(st_path)!r} are unreadable ({exc})") from None
+            dp = doc["descriptor"]
+            if _descriptor_hash({k: dp[k] for k in _DESC_KEYS}) != doc["descriptor_sha256"]:
+                raise InputError(
+                    f"model file {str(json_path)!r}: descriptor parameters do not match their "
+                    "recorded hash (edited file)"
+                )
+            desc = SymmetryFunctions(
+                species=dp["species"],
+                r_cut=dp["r_cut"],
+                g2_params=dp["g2_params"],
+                g4_params=dp["g4_params"],
+                mobile=dp["mobile"],
+            )
+            if descriptor is not None and descriptor.get_params() != desc.get_params():
+                raise InputError(
+                    f"model {str(json_path)!r} was made with another descriptor set "
+                    f"({desc.n_features} features, species {desc.species}, r_cut {desc.r_cut}) "
+                    f"than the one expected ({descriptor.n_features} features, species "
+                    f"{descriptor.species}, r_cut {descriptor.r_cut})"
+                )
+            arch = doc["architecture"]
+            n_layers = len(arch["hidden"]) + 1
+            weights = [tensors[f"layer{k}.weight"].to(torch.float64) for k in range(n_layers)]
+            biases = [tensors[f"layer{k}.bias"].to(torch.float64) for k in range(n_layers)]
+            if weights[0].shape[1] != desc.n_features or arch["n_features"] != desc.n_features:
+                raise InputError(
+                    f"model {str(json_path)!r} was made with another descriptor set: the network "
+                    f"takes {weights[0].shape[1]} features, its descriptor gives {desc.n_features}"
+                )
+            params = dict(doc["params"])
+            params["hidden"] = tuple(params["hidden"])
+            model = cls(descriptor=desc, **params)
+            model._validate_params()
+            sc = doc["scaling"]
+            model.descriptor_ = desc
+            model.n_features_in_ = desc.n_features
+            model.hidden_ = tuple(arch["hidden"])
+            model.weights_ = weights
+            model.biases_ = biases
+            model.scaler_mean_ = np.asarray(sc["x_mean"], dtype=float)
+            model.scaler_scale_ = np.asarray(sc["x_scale"], dtype=float)
+            model.y_mean_ = float(sc["y_mean"])
+            model.y_scale_ = float(sc["y_scale"])
+            if model.scaler_mean_.shape != (desc.n_features,):
+                raise InputError(f"model {str(json_path)!r}: scaling has the wrong length")
+            m = doc["metrics"]
+            model.rmse_test_, model.mae_test_ = m["rmse_test"], m["mae_test"]
+            model.rmse_train_, model.mae_train_ = m["rmse_train"], m["mae_train"]
+            model.member_rmse_test_ = m["member_rmse_test"]
+            model.n_train_, model.n_validation_ = m["n_train"], m["n_validation"]
+            model.n_test_, model.fit_seconds_ = m["n_test"], m["fit_seconds"]
+            model.test_index_ = np.asarray(doc["test_index"], dtype=int)
+            model.data_info_ = doc["dataset"]
+            model.data_hash_ = doc["dataset"]["hash"]
+        except KeyError as exc:
+            raise InputError(f"model file {str(json_path)!r} lacks the entry {exc}") from None
+        return model
+
+    def __repr__(self) -> str:
+        changed = {
+            k: v
+            for k, v in self.get_params().items()
+            if k == "descriptor" and v is not None or k != "descriptor" and v != _DEFAULTS.get(k)
+        }
+        inner = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"SimplifiedNNP({inner})"
+
+
+_DESC_KEYS = ("species", "mobile", "r_cut", "g2_params", "g4_params")
+_DEFAULTS = {k: v for k, v in SimplifiedNNP().get_params().items() if k != "descriptor"}
+
+
+def _descriptor_hash(params: dict[str, Any]) -> str:
+    canon = json.dumps({k: params[k] for k in _DESC_KEYS}, sort_keys=True)
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+class NNPSurface:
+    """A trained :class:`SimplifiedNNP` bound to one host: an EnergySurface (DESIGN.md).
+
+    Attributes
+    ----------
+    cell : Tensor, shape (3, 3)
+        Lattice vectors as rows, Å (float64, on the surface's device).
+    host : ase.Atoms
+        The host structure.
+    species : str
+        The mobile species.
+    """
+
+    def __init__(
+        self, model: SimplifiedNNP, host: Atoms, *, device: str | torch.device = "cpu"
+    ) -> None:
+        if not isinstance(host, Atoms) or len(host) == 0:
+            raise InputError("surface() needs a non-empty ase.Atoms host")
+        if not all(host.pbc):
+            raise InputError(f"surface() needs a host periodic on all axes, got pbc={host.pbc}")
+        self.device = torch.device(device)
+        self.host = host.copy()
+        self.species = model.descriptor_.mobile
+        self.descriptor = copy.deepcopy(model.descriptor_).to(self.device)
+        self._host_tensors = self.descriptor.host_tensors(host, device=self.device)
+        self.cell = self._host_tensors.cell
+        self._ensemble = model._ensemble(self.device)
+        self._x_mean = torch.as_tensor(model.scaler_mean_, dtype=torch.float64, device=self.device)
+        self._x_scale = torch.as_tensor(
+            model.scaler_scale_, dtype=torch.float64, device=self.device
+        )
+        self._y_mean, self._y_scale = model.y_mean_, model.y_scale_
+        self.chunk_size = self.descriptor.chunk_size
+
+    def _positions(self, positions: Any) -> Tensor:
+        p = torch.as_tensor(positions, dtype=torch.float64, device=self.device)
+        if p.ndim != 2 or p.shape[1] != 3:
+            raise InputError(f"positions must have shape (n, 3), got {tuple(p.shape)}")
+        return p
+
+    def member_energies(self, positions: Tensor) -> Tensor:
+        """Energies of every ensemble member, (M, n), eV (differentiable in ``positions``)."""
+        x = self.descriptor(self._host_tensors, positions)  # (n, F)
+        return self._ensemble((x - self._x_mean) / self._x_scale) * self._y_scale + self._y_mean
+
+    def energy(self, positions: Any) -> Tensor:
+        """Ensemble-mean insertion energies (n,), eV, without forces."""
+        p = self._positions(positions)
+        with torch.no_grad():
+            return torch.cat(
+                [self.member_energies(c).mean(0) for c in torch.split(p, self.chunk_size)]
+            )
+
+    def energy_and_forces(self, positions: Any) -> tuple[Tensor, Tensor]:
+        """Insertion energies and forces on the mobile atom.
+
+        Parameters
+        ----------
+        positions : Tensor, shape (n, 3)
+            Mobile-atom positions, Å.
+
+        Returns
+        -------
+        energy : Tensor, shape (n,)
+            Ensemble-mean ``e_insert``, eV.
+        forces : Tensor, shape (n, 3)
+            ``−∇E`` by autograd, eV/Å.
+        """
+        p = self._positions(positions)
+        energies, forces = [], []
+        with torch.enable_grad():
+            for chunk in torch.split(p, self.chunk_size):
+                c = chunk.detach().requires_grad_(True)
+                e = self.member_energies(c).mean(0)  # (n,)
+                (g,) = torch.autograd.grad(e.sum(), c)
+                energies.append(e.detach())
+                forces.append(-g)
+        return torch.cat(energies), torch.cat(forces)
+
+    def uncertainty(self, positions: Any) -> Tensor:
+        """Ensemble standard deviation (n,), eV (zeros for a single member)."""
+        p = self._positions(positions)
+        with torch.no_grad():
+            out = []
+            for c in torch.split(p, self.chunk_size):
+                e = self.member_energies(c)  # (M, n)
+                out.append(e.std(0) if e.shape[0] > 1 else torch.zeros_like(e[0]))
+            return torch.cat(out)
+
+
+class NNPCalculator(Calculator):
+    """ASE calculator of the simplified NNP for a host plus one mobile atom.
+
+    The energy is the predicted insertion energy ``e_insert`` (eV, the host's own energy not
+    included); the forces act on the mobile atom only (host atoms get zero: their relaxation is
+    implicit in the model).
+
+    Parameters
+    ----------
+    model : SimplifiedNNP
+        A fitted or loaded model.
+    host : ase.Atoms
+        The host the model is bound to (the atoms passed to the calculator must hold exactly these
+        host atoms and one mobile atom).
+    device : str
+        Torch device.
+
+    Examples
+    --------
+    >>> atoms = host + Atoms("Cu", positions=[p])          # doctest: +SKIP
+    >>> atoms.calc = NNPCalculator(model, host)             # doctest: +SKIP
+    >>> atoms.get_potential_energy()                        # doctest: +SKIP
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(
+        self, model: SimplifiedNNP, host: Atoms, *, device: str = "cpu", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.surface = model.surface(host, device=device)
+        self._host_symbols = sorted(host.get_chemical_symbols())
+
+    def calculate(
+        self,
+        atoms: Atoms | None = None,
+        properties: list[str] | tuple[str, ...] = ("energy",),
+        system_changes: list[str] = all_changes,
+    ) -> None:
+        super().calculate(atoms, properties, system_changes)
+        symbols = self.atoms.get_chemical_symbols()
+        mobile = [i for i, s in enumerate(symbols) if s == self.surface.species]
+        host_symbols = sorted(s for s in symbols if s != self.surface.species)
+        if len(mobile) != 1 or host_symbols != self._host_symbols:
+            raise InputError(
+                f"NNPCalculator expects the bound host ({len(self._host_symbols)} atoms) plus one "
+                f"{self.surface.species} atom; got {len(symbols)} atoms with {len(mobile)} "
+                f"{self.surface.species}"
+            )
+        i = mobile[0]
+        e, f = self.surface.energy_and_forces(self.atoms.positions[i : i + 1])
+        forces = np.zeros((len(self.atoms), 3))
+        forces[i] = f[0].cpu().numpy()
+        energy = float(e[0])
+        self.results = {"energy": energy, "free_energy": energy, "forces": forces}
