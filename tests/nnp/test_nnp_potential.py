@@ -1,0 +1,180 @@
+"""SimplifiedNNP on an analytic Morse reference: learning, forces, save/load, ASE, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from _morse import morse_energy, random_points, write_morse_db
+from ase import Atoms
+
+from landscape.descriptors import SymmetryFunctions
+from landscape.errors import InputError
+from landscape.potential import NNPCalculator, SimplifiedNNP
+from landscape.reference.dataset import load_dataset
+
+
+def test_learns_the_analytic_reference(fitted) -> None:
+    model, ds = fitted
+    spread = float(np.std(ds.e_insert))
+    # the seed's proportions: 10 % held out
+    assert model.n_test_ == 40 and model.n_train_ + model.n_validation_ == 360
+    assert model.rmse_test_ < 0.1 * spread, (model.rmse_test_, spread)
+    assert model.mae_test_ <= model.rmse_test_
+    y, pred = model.predictions_["test"]
+    np.testing.assert_allclose(y, ds.e_insert[model.test_index_])
+    assert np.corrcoef(y, pred)[0, 1] > 0.99
+    assert len(model.history_) == 3 and all(h["val_rmse"] for h in model.history_)
+
+
+def test_predict_matches_the_surface_and_ensemble_spread(fitted, hosts) -> None:
+    model, ds = fitted
+    p = ds.positions[:20]
+    mean, std = model.predict(hosts[0], p)
+    surf = model.surface(hosts[0])
+    e, _ = surf.energy_and_forces(torch.tensor(p))
+    np.testing.assert_allclose(e.numpy(), mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(surf.uncertainty(p).numpy(), std, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(surf.energy(p).numpy(), mean, rtol=1e-12, atol=1e-12)
+    assert np.all(std > 0)  # members differ
+    # a lattice image of a position has the same energy
+    shifted = p + np.array([1, 0, -1]) @ hosts[0].cell.array
+    np.testing.assert_allclose(model.predict(hosts[0], shifted)[0], mean, rtol=1e-10, atol=1e-10)
+
+
+def test_forces_are_minus_the_gradient(fitted, hosts) -> None:
+    model, _ = fitted
+    surf = model.surface(hosts[0])
+    assert surf.cell.dtype == torch.float64 and surf.cell.shape == (3, 3)
+    assert surf.species == "Cu"
+    p = torch.tensor(random_points(hosts[0], 8, seed=99))
+    e, f = surf.energy_and_forces(p)
+    assert e.shape == (8,) and f.shape == (8, 3)
+    h = 1e-5
+    fd = torch.zeros_like(p)
+    for k in range(3):
+        d = torch.zeros_like(p)
+        d[:, k] = h
+        fd[:, k] = -(surf.energy(p + d) - surf.energy(p - d)) / (2 * h)
+    err = (f - fd).abs().max().item()
+    assert err < 1e-6 * max(1.0, f.abs().max().item()), err
+
+
+def test_save_load_round_trip_is_identical(fitted, hosts, tmp_path: Path) -> None:
+    model, ds = fitted
+    json_path = model.save(tmp_path / "model")
+    assert json_path.name == "model.json" and (tmp_path / "model.safetensors").is_file()
+    doc = json.loads(json_path.read_text())
+    assert doc["dataset"]["hash"] == ds.content_hash()
+    assert doc["species"] == {"host": ["O", "Ta"], "mobile": "Cu"}
+    loaded = SimplifiedNNP.load(tmp_path / "model.json")
+    p = ds.positions[:50]
+    a, sa = model.predict(hosts[1], p)
+    b, sb = loaded.predict(hosts[1], p)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sa, sb)
+    assert loaded.rmse_test_ == model.rmse_test_
+    assert loaded.descriptor_.get_params() == model.descriptor_.get_params()
+
+
+def test_tampered_truncated_and_foreign_model_files(fitted, tmp_path: Path) -> None:
+    model, _ = fitted
+    model.save(tmp_path / "m")
+    st = tmp_path / "m.safetensors"
+    raw = bytearray(st.read_bytes())
+    raw[-3] ^= 0x01
+    st.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="tampered"):
+        SimplifiedNNP.load(tmp_path / "m")
+    st.write_bytes(bytes(raw[: len(raw) // 2]))
+    with pytest.raises(InputError, match="truncated"):
+        SimplifiedNNP.load(tmp_path / "m")
+    model.save(tmp_path / "m")
+    other = SymmetryFunctions(r_cut=5.0)
+    with pytest.raises(InputError, match="another descriptor set"):
+        SimplifiedNNP.load(tmp_path / "m", descriptor=other)
+    # an edited descriptor block no longer matches its hash
+    doc = json.loads((tmp_path / "m.json").read_text())
+    doc["descriptor"]["r_cut"] = 5.0
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="descriptor"):
+        SimplifiedNNP.load(tmp_path / "m")
+    (tmp_path / "x.json").write_text("{not json")
+    with pytest.raises(InputError, match="not valid JSON"):
+        SimplifiedNNP.load(tmp_path / "x.json")
+    with pytest.raises(InputError, match="does not exist"):
+        SimplifiedNNP.load(tmp_path / "missing")
+
+
+def test_ase_calculator_energy_and_forces(fitted, hosts) -> None:
+    from ase.calculators.calculator import Calculator
+
+    model, _ = fitted
+    host = hosts[0]
+    p = random_points(host, 1, seed=5)[0]
+    atoms = host + Atoms("Cu", positions=[p])
+    calc = NNPCalculator(model, host)
+    assert isinstance(calc, Calculator)
+    atoms.calc = calc
+    e = atoms.get_potential_energy()
+    f = atoms.get_forces()
+    e_ref, f_ref = model.surface(host).energy_and_forces(torch.tensor(p[None]))
+    np.testing.assert_allclose(e, float(e_ref[0]), rtol=1e-12)
+    np.testing.assert_allclose(f[-1], f_ref[0].numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(f[:-1], 0.0)
+    # moving the Cu atom invalidates the cached results
+    atoms.positions[-1] += [0.05, 0.0, 0.0]
+    assert atoms.get_potential_energy() != e
+    # a second mobile atom is bad input
+    atoms2 = atoms + Atoms("Cu", positions=[p + 1.0])
+    atoms2.calc = NNPCalculator(model, host)
+    with pytest.raises(InputError, match="one Cu atom"):
+        atoms2.get_potential_energy()
+
+
+def test_transfer_to_an_unseen_sample_is_reported(fitted, morse_db) -> None:
+    model, _ = fitted
+    scores = model.score(load_dataset(morse_db))
+    assert set(scores) == {"random-1", "random-2", "all"}
+    assert scores["random-2"]["n"] == 100
+    # the unseen sample is predicted, less well than the training sample but far below the spread
+    spread = float(np.std(load_dataset(morse_db, ["random-2"]).e_insert))
+    assert scores["random-2"]["rmse"] < 0.5 * spread
+
+
+def test_bad_data_sets(tmp_path: Path, hosts) -> None:
+    small = write_morse_db(tmp_path / "small.db", [hosts[0]], [3])
+    with pytest.raises(InputError, match="too few"):
+        SimplifiedNNP().fit(load_dataset(small))
+    ds = load_dataset(small)
+    ds.e_insert = ds.e_insert.copy()
+    ds.e_insert[0] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        SimplifiedNNP().fit(ds)
+    with pytest.raises(InputError, match="unknown to the descriptor"):
+        SimplifiedNNP(descriptor=SymmetryFunctions(species=["O"])).fit(load_dataset(small))
+    with pytest.raises(InputError, match="mobile species"):
+        SimplifiedNNP(descriptor=SymmetryFunctions(mobile="Ag")).fit(load_dataset(small))
+    with pytest.raises(InputError, match="ReferenceDataset"):
+        SimplifiedNNP().fit([1, 2, 3])
+    with pytest.raises(InputError, match="activation"):
+        SimplifiedNNP(activation="relu6").fit(load_dataset(small))
+    with pytest.raises(InputError, match="not fitted"):
+        SimplifiedNNP().predict(hosts[0], [[0.0, 0.0, 0.0]])
+
+
+def test_wrong_species_host_for_surface(fitted) -> None:
+    model, _ = fitted
+    host = Atoms("OSi", positions=[[0, 0, 0], [1, 1, 1]], cell=[6] * 3, pbc=True)
+    with pytest.raises(InputError, match="Si"):
+        model.surface(host)
+
+
+def test_morse_reference_is_periodic(hosts) -> None:
+    """Sanity of the fixture: the analytic energy is invariant under lattice translations."""
+    p = np.array([1.0, 2.0, 3.0])
+    shift = np.array([1, -1, 2]) @ hosts[0].cell.array
+    np.testing.assert_allclose(morse_energy(hosts[0], p), morse_energy(hosts[0], p + shift))
