@@ -28,6 +28,19 @@ _LAZY: dict[str, str] = {
     # descriptors, potential
     # sites, neb
     # kinetics
+    "HopArrays": "landscape.kinetics",
+    "hop_arrays": "landscape.kinetics",
+    "load_network": "landscape.kinetics",
+    "exact_diffusion": "landscape.kinetics",
+    "ExactDiffusion": "landscape.kinetics",
+    "kmc": "landscape.kinetics",
+    "KMCResult": "landscape.kinetics",
+    "percolation_barrier": "landscape.kinetics",
+    "PercolationResult": "landscape.kinetics",
+    "arrhenius": "landscape.kinetics",
+    "ArrheniusFit": "landscape.kinetics",
+    "kinetics_summary": "landscape.kinetics",
+    "plot_arrhenius": "landscape.kinetics",
     # pipeline
 }
 

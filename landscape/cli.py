@@ -33,6 +33,7 @@ def _root() -> None:
 _COMMAND_MODULES: list[str] = [
     "version",
     "study",
+    "kinetics",
 ]
 
 

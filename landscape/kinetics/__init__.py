@@ -1,0 +1,34 @@
+"""Kinetics on a hop network: exact diffusion tensor, vectorised KMC, percolation barrier, Arrhenius fit.
+
+Every function takes a hop network (networkx ``MultiDiGraph``, DESIGN.md "Hop network") or the
+:class:`HopArrays` made from one, never the database. Units: K, eV, Å, Hz; D in cm²/s.
+"""
+
+from __future__ import annotations
+
+from .arrhenius import ArrheniusFit, arrhenius
+from .exact import Component, ExactDiffusion, components, exact_diffusion, stationary_occupation
+from .kmc import KMCResult, kmc
+from .network import HopArrays, hop_arrays, load_network
+from .percolation import PercolationResult, percolation_barrier
+from .plot import plot_arrhenius
+from .summary import kinetics_summary
+
+__all__ = [
+    "HopArrays",
+    "hop_arrays",
+    "load_network",
+    "Component",
+    "components",
+    "stationary_occupation",
+    "ExactDiffusion",
+    "exact_diffusion",
+    "KMCResult",
+    "kmc",
+    "PercolationResult",
+    "percolation_barrier",
+    "ArrheniusFit",
+    "arrhenius",
+    "kinetics_summary",
+    "plot_arrhenius",
+]

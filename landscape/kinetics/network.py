@@ -150,7 +150,9 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
     if not isinstance(G, nx.Graph):
         raise InputError(f"expected a networkx MultiDiGraph hop network, got {type(G).__name__}")
     if not G.is_directed():
-        raise InputError("hop network must be directed (one edge per hop direction), got undirected")
+        raise InputError(
+            "hop network must be directed (one edge per hop direction), got undirected"
+        )
     if G.number_of_nodes() == 0:
         raise InputError("hop network is empty: no sites; expected at least one node")
     if "cell" not in G.graph:
@@ -170,14 +172,20 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
     for k, (node, data) in enumerate(G.nodes(data=True)):
         for key in ("position", "energy"):
             if key not in data:
-                raise InputError(f"site {node!r} has no attribute {key!r}; expected position (Å) and energy (eV)")
+                raise InputError(
+                    f"site {node!r} has no attribute {key!r}; expected position (Å) and energy (eV)"
+                )
         positions[k] = _vector(data["position"], f"position of site {node!r}")
         try:
             energies[k] = float(data["energy"])
         except (TypeError, ValueError) as exc:
-            raise InputError(f"energy of site {node!r} must be a number in eV, got {data['energy']!r}") from exc
+            raise InputError(
+                f"energy of site {node!r} must be a number in eV, got {data['energy']!r}"
+            ) from exc
         if not math.isfinite(energies[k]):
-            raise InputError(f"energy of site {node!r} is {energies[k]}; expected a finite number of eV")
+            raise InputError(
+                f"energy of site {node!r} is {energies[k]}; expected a finite number of eV"
+            )
 
     m = G.number_of_edges()
     if m == 0:
@@ -195,7 +203,9 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
         try:
             b = float(data["barrier"])
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{hop} has barrier {data['barrier']!r}; expected a number in eV") from exc
+            raise InputError(
+                f"{hop} has barrier {data['barrier']!r}; expected a number in eV"
+            ) from exc
         if not math.isfinite(b) or b < 0:
             raise InputError(f"{hop} has barrier {b} eV; expected a finite barrier >= 0 eV")
         barrier[e] = b
