@@ -34,6 +34,7 @@ _COMMAND_MODULES: list[str] = [
     "version",
     "study",
     "kinetics",
+    "nnp",
 ]
 
 

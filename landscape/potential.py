@@ -135,7 +135,7 @@ class SimplifiedNNP:
     batch_size : int
         Adam mini-batch size.
     learning_rate : float
-        Adam learning rate.
+        Initial Adam learning rate (decays exponentially by a factor 100 over ``max_epochs``).
     alpha : float
         L2 penalty on the weights (in the loss on standardised energies).
     bootstrap : bool
@@ -162,7 +162,7 @@ class SimplifiedNNP:
         lbfgs_steps: int = 200,
         patience: int = 40,
         batch_size: int = 64,
-        learning_rate: float = 3e-3,
+        learning_rate: float = 1e-2,
         alpha: float = 1e-4,
         bootstrap: bool = False,
         random_state: int = 0,
@@ -444,6 +444,8 @@ class SimplifiedNNP:
         best_val = record("adam", 0)
         best_state = copy.deepcopy(net.state_dict())
         opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
+        # the learning rate decays by a factor 100 over max_epochs
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1.0 / self.max_epochs))
         gen = torch.Generator(device="cpu").manual_seed(seed)
         bs = int(self.batch_size)
         since = 0
@@ -453,6 +455,7 @@ class SimplifiedNNP:
                 opt.zero_grad()
                 loss_fn(batch).backward()
                 opt.step()
+            sched.step()
             v = record("adam", epoch)
             tick()
             if v < best_val:

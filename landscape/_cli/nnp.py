@@ -1,0 +1,166 @@
+"""``landscape nnp train|eval``: fit the simplified NNP on a reference database, and score it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+nnp_app = typer.Typer(
+    name="nnp",
+    help="Train and evaluate the simplified neural-network potential.",
+    no_args_is_help=True,
+)
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    from ..errors import InputError
+
+    try:
+        hidden = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InputError(
+            f"--hidden {text!r} must be comma-separated integers, e.g. 32,32"
+        ) from None
+    if not hidden:
+        raise InputError(f"--hidden {text!r} names no layer; expected e.g. 32,32")
+    return hidden
+
+
+def _split_samples(samples: list[str] | None) -> list[str] | None:
+    if not samples:
+        return None
+    return [s for item in samples for s in item.split(",") if s]
+
+
+@nnp_app.command("train")
+def train(
+    db: Path = typer.Argument(..., help="Reference ASE database (landscape reference ...)."),
+    out: Path = typer.Option(..., "--out", help="Model path: writes OUT.json + OUT.safetensors."),
+    samples: list[str] = typer.Option(None, "--samples", help="Train on these sample ids only."),
+    figures: Path = typer.Option(
+        None, "--figures", help="Folder for parity / learning-curve PNGs."
+    ),
+    n_models: int = typer.Option(5, "--n-models", help="Ensemble members."),
+    seed: int = typer.Option(0, "--seed", help="random_state of every draw."),
+    hidden: str = typer.Option("32,32", "--hidden", help="Hidden-layer widths."),
+    max_epochs: int = typer.Option(400, "--max-epochs", help="Adam epochs at most."),
+    lbfgs_steps: int = typer.Option(200, "--lbfgs-steps", help="L-BFGS iterations after Adam."),
+    alpha: float = typer.Option(1e-4, "--alpha", help="L2 penalty on the weights."),
+) -> None:
+    """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
+    from rich.console import Console
+    from rich.table import Table
+    from tqdm import tqdm
+
+    from ..potential import SimplifiedNNP
+    from ..reference.dataset import load_dataset
+
+    ds = load_dataset(db, _split_samples(samples))
+    model = SimplifiedNNP(
+        hidden=_parse_hidden(hidden),
+        n_models=n_models,
+        max_epochs=max_epochs,
+        lbfgs_steps=lbfgs_steps,
+        alpha=alpha,
+        random_state=seed,
+    )
+    with tqdm(
+        total=1,
+        desc=f"training {n_models} members on {len(ds)} points",
+        unit="step",
+        mininterval=0.5,
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        model.fit(ds, progress=progress)
+    json_path = model.save(out)
+
+    table = Table(title=f"simplified NNP on {db.name} ({ds.calculator}, {ds.species})")
+    table.add_column("split")
+    table.add_column("points", justify="right")
+    table.add_column("RMSE (meV)", justify="right")
+    table.add_column("MAE (meV)", justify="right")
+    table.add_row(
+        "train+validation",
+        str(model.n_train_ + model.n_validation_),
+        f"{1000 * model.rmse_train_:.1f}",
+        f"{1000 * model.mae_train_:.1f}",
+    )
+    table.add_row(
+        "test (held out)",
+        str(model.n_test_),
+        f"{1000 * model.rmse_test_:.1f}",
+        f"{1000 * model.mae_test_:.1f}",
+    )
+    console = Console()
+    console.print(table)
+    members = ", ".join(f"{1000 * r:.1f}" for r in model.member_rmse_test_)
+    console.print(f"member test RMSE (meV): {members}")
+    console.print(
+        f"samples: {', '.join(model.data_info_['sample_ids'])}; spread of e_insert "
+        f"{float(ds.e_insert.std()):.3f} eV; training {model.fit_seconds_:.1f} s"
+    )
+    console.print(f"model: {json_path} (+ {json_path.with_suffix('.safetensors').name})")
+    if figures is not None:
+        from ..nnp_plots import learning_curve, parity_plot
+
+        stem = json_path.stem
+        p1 = parity_plot(model, figures / f"{stem}_parity.png")
+        p2 = learning_curve(model, figures / f"{stem}_learning_curve.png")
+        console.print(f"figures: {p1}, {p2}")
+
+
+@nnp_app.command("eval")
+def evaluate(
+    model_path: Path = typer.Argument(..., metavar="MODEL", help="Model (.json or stem)."),
+    db: Path = typer.Argument(..., help="Reference ASE database."),
+    samples: list[str] = typer.Option(None, "--samples", help="Only these sample ids."),
+) -> None:
+    """RMSE / MAE of MODEL on every sample of DB (transfer to samples not trained on)."""
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..potential import SimplifiedNNP
+    from ..reference.dataset import load_dataset
+
+    model = SimplifiedNNP.load(model_path)
+    ds = load_dataset(db, _split_samples(samples))
+    scores = model.score(ds)
+    trained = set(model.data_info_["sample_ids"])
+    table = Table(title=f"{Path(model_path).name} on {db.name}")
+    for col in ("sample", "trained on", "points", "RMSE (meV)", "MAE (meV)"):
+        table.add_column(col, justify="left" if col in ("sample", "trained on") else "right")
+    for sid, s in scores.items():
+        if sid == "all":
+            continue
+        table.add_row(
+            sid,
+            "yes" if sid in trained else "no",
+            str(s["n"]),
+            f"{1000 * s['rmse']:.1f}",
+            f"{1000 * s['mae']:.1f}",
+        )
+    a = scores["all"]
+    table.add_row("all", "", str(a["n"]), f"{1000 * a['rmse']:.1f}", f"{1000 * a['mae']:.1f}")
+    console = Console()
+    console.print(table)
+    # the held-out test points, when DB holds exactly the training data of the model
+    if trained <= set(ds.sample_ids.tolist()):
+        sub = ds.subset(np.isin(ds.sample_ids, sorted(trained)))
+        if sub.content_hash() == model.data_hash_:
+            test = sub.subset(model.test_index_)
+            t = model.score(test)["all"]
+            console.print(
+                f"held-out test points of the training data: n={t['n']}, RMSE "
+                f"{1000 * t['rmse']:.1f} meV, MAE {1000 * t['mae']:.1f} meV"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(nnp_app, name="nnp")

@@ -1,0 +1,53 @@
+"""``landscape nnp train|eval`` end to end on the analytic Morse data set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from landscape.cli import main
+
+
+def _run(args: list[str]) -> None:
+    """Run the CLI; typer ends a successful command with SystemExit(0)."""
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert exc.code in (0, None), exc.code
+
+
+def test_train_then_eval(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "model"
+    figs = tmp_path / "figs"
+    _run(
+        [
+            "nnp", "train", str(morse_db), "--samples", "random-1", "--out", str(out),
+            "--figures", str(figs), "--n-models", "2", "--hidden", "8,8", "--max-epochs", "40",
+            "--lbfgs-steps", "20", "--seed", "3",
+        ]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert "test (held out)" in text and "RMSE (meV)" in text
+    doc = json.loads((tmp_path / "model.json").read_text())
+    assert doc["architecture"]["hidden"] == [8, 8] and doc["architecture"]["n_models"] == 2
+    assert doc["params"]["random_state"] == 3 and doc["metrics"]["n_test"] == 40
+    for name in ("model_parity.png", "model_learning_curve.png"):
+        assert (figs / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _run(["nnp", "eval", str(out) + ".json", str(morse_db)])
+    text = capsys.readouterr().out
+    assert "random-2" in text and "no" in text  # the sample not trained on
+    assert "held-out test points of the training data: n=40" in text
+
+
+def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "eval", str(tmp_path / "nope"), str(morse_db)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: model file") and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "train", str(morse_db), "--out", str(tmp_path / "m"), "--hidden", "a,b"])
+    assert exc.value.code == 2
+    assert "--hidden" in capsys.readouterr().err
