@@ -26,6 +26,11 @@ _LAZY: dict[str, str] = {
     # graph store
     # samples, reference
     # descriptors, potential
+    "SymmetryFunctions": "landscape.descriptors",
+    "propose_grids": "landscape.descriptors",
+    "SimplifiedNNP": "landscape.potential",
+    "NNPSurface": "landscape.potential",
+    "NNPCalculator": "landscape.potential",
     # sites, neb
     # kinetics
     "HopArrays": "landscape.kinetics",
