@@ -3,8 +3,8 @@
 Every candidate pair of sites closer than ``max_distance`` (periodic images included) gets a band of
 ``n_images`` images, and *all* bands advance together as one tensor problem of shape
 ``(n_paths, n_images, 3)``: one surface call per step for every interior image of every band. The
-NEB force uses the improved tangent and spring force of Henkelman & Jónsson, J. Chem. Phys. 113,
-9978 (2000), Eqs. (8)–(12); the climbing image of Henkelman, Uberuaga & Jónsson, J. Chem. Phys.
+NEB force uses the improved tangent and spring force of Henkelman & Jónsson, dst. Chem. Phys. 113,
+9978 (2000), Eqs. (8)–(12); the climbing image of Henkelman, Uberuaga & Jónsson, dst. Chem. Phys.
 113, 9901 (2000), Eq. (5); bands are relaxed with FIRE, each with its own time step, and frozen one
 by one as they converge. A converged climbing image is polished by Newton steps with the
 finite-difference Hessian onto the first-order saddle.
@@ -196,6 +196,7 @@ def batched_neb(
     climb_after: int = 50,
     e_start: torch.Tensor | None = None,
     e_end: torch.Tensor | None = None,
+    early_composite: float | None = 0.05,
     batch_size: int = 65536,
     progress: bool = False,
 ) -> NEBResult:
@@ -221,6 +222,10 @@ def batched_neb(
         FIRE steps at most.
     e_start, e_end : Tensor (P,), optional
         End-point energies, eV (evaluated when not given).
+    early_composite : float or None
+        Every 10 steps, bands with an interior minimum deeper than this (eV) are stopped (not
+        converged): they are composite, and relaxing them further would only cost time. ``None``
+        relaxes every band to the end.
     batch_size : int
         Points per surface call.
     progress : bool
@@ -265,6 +270,8 @@ def batched_neb(
             ci[act] |= (fm < climb_fmax) | (step >= climb_after)
         ok = (fm < fmax) & (ci[act] if climb else torch.ones_like(fm, dtype=torch.bool))
         bad = ~torch.isfinite(fm)
+        if early_composite and step >= 10 and step % 10 == 0:
+            bad |= interior_minimum_depth(E[act])[0] > early_composite
         converged[act[ok]] = True
         done[act[ok | bad]] = True
         bar.update(int((ok | bad).sum()))
@@ -286,7 +293,7 @@ def batched_neb(
 
 def _vineyard(freq_min: np.ndarray, freq_saddle: np.ndarray) -> float:
     """Vineyard prefactor (Hz): product of the 3 frequencies at the minimum over the 2 real ones at
-    the saddle (G. H. Vineyard, J. Phys. Chem. Solids 3, 121 (1957), Eq. (21)); inputs in THz."""
+    the saddle (G. H. Vineyard, dst. Phys. Chem. Solids 3, 121 (1957), Eq. (21)); inputs in THz."""
     real = np.sort(freq_saddle)[1:]
     return float(np.prod(freq_min) / np.prod(real) * 1e12)
 
@@ -418,15 +425,18 @@ def find_hops(
     for _pass in range(max_passes):
         counts["passes"] += 1
         pos_np = pos_t.cpu().numpy()
-        I, J, S = candidate_pairs(pos_np, cell_np, max_distance, involving=involving)
-        counts["candidates"] += len(I)
-        if len(I) == 0:
+        src, dst, shifts = candidate_pairs(pos_np, cell_np, max_distance, involving=involving)
+        counts["candidates"] += len(src)
+        if len(src) == 0:
             break
         t0 = time.perf_counter()
         energies = torch.as_tensor(np.array([G.nodes[k]["energy"] for k in range(len(G))]), **t)
-        I_t, J_t = torch.as_tensor(I, device=cell.device), torch.as_tensor(J, device=cell.device)
-        start = pos_t[I_t]
-        end = pos_t[J_t] + torch.as_tensor(S, **t) @ cell
+        src_t, dst_t = (
+            torch.as_tensor(src, device=cell.device),
+            torch.as_tensor(dst, device=cell.device),
+        )
+        start = pos_t[src_t]
+        end = pos_t[dst_t] + torch.as_tensor(shifts, **t) @ cell
         res = batched_neb(
             surface,
             start,
@@ -436,15 +446,15 @@ def find_hops(
             climb=climb,
             spring=spring,
             max_steps=max_steps,
-            e_start=energies[I_t],
-            e_end=energies[J_t],
+            e_start=energies[src_t],
+            e_end=energies[dst_t],
             batch_size=batch_size,
             progress=progress,
         )
         seconds["neb"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        P = len(I)
+        P = len(src)
         rows = torch.arange(P, device=cell.device)
         ci = res.climbing
         sx = res.images[rows, ci].clone()  # (P, 3) climbing images
@@ -471,7 +481,7 @@ def find_hops(
         imgs = res.images.cpu().numpy()
         new_min = []
         for p in range(P):
-            i, j, s = int(I[p]), int(J[p]), [int(v) for v in S[p]]
+            i, j, s = int(src[p]), int(dst[p]), [int(v) for v in shifts[p]]
             record = {
                 "i": i,
                 "j": j,
@@ -500,9 +510,15 @@ def find_hops(
         if not new_min or _pass == max_passes - 1:
             break
         t0 = time.perf_counter()
-        x, e, _, cv = minimise(
-            surface, torch.as_tensor(np.array(new_min), **t), fmax=site_fmax, batch_size=batch_size
-        )
+        # interior minima next to a known site are that site; the others are merged, then relaxed
+        trial = torch.as_tensor(np.array(new_min), **t)
+        near = _close_pairs(_wrap(trial, cell, inv), cell, inv, merge_distance, pos_t)
+        trial = trial[torch.as_tensor(~near.any(axis=1))]
+        e0 = _evaluate(surface, trial, batch_size)[0]
+        trial = trial[
+            torch.as_tensor(merge_minima(_wrap(trial, cell, inv), e0, cell, merge_distance))
+        ]
+        x, e, _, cv = minimise(surface, trial, fmax=site_fmax, batch_size=batch_size)
         keep = merge_minima(_wrap(x, cell, inv), e, cell, merge_distance)
         new, _ = _make_sites(
             surface, x[keep], e[keep], cv[keep], species=species, mass=sites.mass,
@@ -510,8 +526,7 @@ def find_hops(
         )  # fmt: skip
         if len(new):
             new_pos = torch.as_tensor(new.positions, **t)
-            d = _close_pairs(torch.cat([pos_t, new_pos]), cell, inv, merge_distance)
-            fresh = ~d[len(pos_t) :, : len(pos_t)].any(axis=1)
+            fresh = ~_close_pairs(new_pos, cell, inv, merge_distance, pos_t).any(axis=1)
             new_idx = []
             for k in np.nonzero(fresh)[0]:
                 n = len(G)

@@ -52,6 +52,8 @@ def _min_image(d: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.
     """Shortest periodic image of displacements d (..., 3) Å (exact for any cell shape)."""
     frac = d @ inv
     d0 = (frac - torch.round(frac)) @ cell  # (..., 3)
+    if bool((cell - torch.diag(torch.diagonal(cell)) == 0).all()):
+        return d0  # orthorhombic: rounding the fractional coordinates is exact
     shifts = (
         torch.tensor(
             list(itertools.product((-1, 0, 1), repeat=3)), dtype=cell.dtype, device=cell.device
@@ -417,13 +419,16 @@ def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
     return is_min
 
 
-def _close_pairs(x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor, r: float) -> np.ndarray:
-    """Boolean (n, n) matrix of periodic distances < r (Å)."""
-    n = len(x)
-    close = np.zeros((n, n), dtype=bool)
-    chunk = max(1, 1_000_000 // (27 * max(1, n)))
-    for s in range(0, n, chunk):
-        d = _min_image(x[s : s + chunk, None, :] - x[None], cell, inv).norm(dim=-1)
+def _close_pairs(
+    x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor, r: float, y: torch.Tensor | None = None
+) -> np.ndarray:
+    """Boolean (n, m) matrix of periodic distances < r (Å) between x (n, 3) and y (m, 3) (y = x
+    when not given)."""
+    y = x if y is None else y
+    close = np.zeros((len(x), len(y)), dtype=bool)
+    chunk = max(1, 1_000_000 // (27 * max(1, len(y))))
+    for s in range(0, len(x), chunk):
+        d = _min_image(x[s : s + chunk, None, :] - y[None], cell, inv).norm(dim=-1)
         close[s : s + chunk] = (d < r).cpu().numpy()
     return close
 
