@@ -1,0 +1,212 @@
+"""find_hops on surfaces with exact answers: barriers, saddles, shifts, composite and failed bands."""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from landscape.errors import InputError
+from landscape.neb import candidate_pairs, find_hops, interior_minimum_depth
+from landscape.sites import Sites, find_sites
+from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface
+from landscape.units import DEFAULT_PREFACTOR_HZ, EV_A2_AMU_TO_THZ
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+A, a = 0.1, 2.5
+
+
+@pytest.fixture(scope="module")
+def cosine():
+    torch.set_num_threads(1)
+    s = CosineSurface(a, A, 2)  # 8 sites in a 5 Å cell: every neighbour is also a periodic image
+    sites = find_sites(s, progress=False)
+    return s, sites, find_hops(s, sites, progress=False)
+
+
+def _displacement(G, i, j, shift):
+    cell = np.asarray(G.graph["cell"])
+    return np.asarray(G.nodes[j]["position"]) + np.asarray(shift) @ cell - G.nodes[i]["position"]
+
+
+def test_candidate_pairs_small_cell():
+    s = CosineSurface(a, A, 2)
+    sites = find_sites(s, progress=False)
+    i, j, shift = candidate_pairs(sites.positions, sites.cell, 4.5)
+    d = np.linalg.norm(sites.positions[j] + shift @ sites.cell - sites.positions[i], axis=1)  # (P,)
+    # per site: 6 nearest (a), 12 face diagonals (a√2), 8 body diagonals (a√3), each hop once
+    counts = collections.Counter(np.round(d / a, 6))
+    assert counts == {
+        1.0: 8 * 6 // 2,
+        round(math.sqrt(2), 6): 8 * 12 // 2,
+        round(math.sqrt(3), 6): 8 * 8 // 2,
+    }
+    assert (i <= j).all()
+    # with 2 sites per edge, the +x and −x neighbours are the same site through different images
+    assert len({(a_, b_, tuple(s_)) for a_, b_, s_ in zip(i, j, shift, strict=True)}) == len(i)
+
+
+def test_cosine_barriers_are_exactly_2A(cosine):
+    s, sites, G = cosine
+    assert G.number_of_nodes() == 8
+    assert G.graph["energy_unit"] == "eV" and G.graph["species"] == "Cu"
+    np.testing.assert_allclose(G.graph["cell"], np.eye(3) * 5.0)
+    barriers = np.array([d["barrier"] for *_, d in G.edges(data=True)])
+    np.testing.assert_allclose(barriers, 2 * A, atol=1e-6)
+    for u, v, d in G.edges(data=True):
+        disp = _displacement(G, u, v, d["shift"])
+        assert np.linalg.norm(disp) == pytest.approx(a, abs=1e-6)
+        assert d["length"] == pytest.approx(a, abs=1e-6)
+        # the saddle is half-way (frame of u) and has the exact saddle energy −A
+        np.testing.assert_allclose(
+            d["saddle"], np.asarray(G.nodes[u]["position"]) + disp / 2, atol=1e-5
+        )
+        assert d["saddle_energy"] == pytest.approx(-A, abs=1e-9)
+        assert d["prefactor"] == DEFAULT_PREFACTOR_HZ
+        assert len(d["profile"]) == 9 and d["converged"]
+
+
+def test_cosine_six_elementary_hops_per_site(cosine):
+    _, _, G = cosine
+    for n in G:
+        out = list(G.out_edges(n, data=True))
+        assert len(out) == 6
+        disp = np.array([_displacement(G, u, v, d["shift"]) for u, v, d in out])
+        expected = np.vstack([np.eye(3) * a, -np.eye(3) * a])
+        assert sorted(map(tuple, np.round(disp, 6))) == sorted(map(tuple, expected))
+
+
+def test_reverse_edges_consistent(cosine):
+    _, _, G = cosine
+    for u, v, d in G.edges(data=True):
+        back = [e for e in G.get_edge_data(v, u).values() if e["shift"] == [-x for x in d["shift"]]]
+        assert len(back) == 1
+        e_u, e_v = G.nodes[u]["energy"], G.nodes[v]["energy"]
+        assert d["barrier"] - back[0]["barrier"] == pytest.approx(e_v - e_u, abs=1e-12)
+
+
+def test_diagonal_candidates_are_not_elementary(cosine):
+    # The straight face (body) diagonal is an exact NEB fixed point by symmetry: the climbing image
+    # stops on the face (cube) centre, a second- (third-) order saddle at +A (+3A). The true
+    # minimum-energy path goes through the intermediate minima, so these are not elementary hops.
+    _, _, G = cosine
+    rejected = G.graph["rejected_hops"]
+    assert len(rejected) == 8 * 12 // 2 + 8 * 8 // 2
+    by_length = collections.defaultdict(list)
+    for r in rejected:
+        by_length[
+            round(np.linalg.norm(_displacement(G, r["i"], r["j"], r["shift"])) / a, 6)
+        ].append(r)
+    face, body = by_length[round(math.sqrt(2), 6)], by_length[round(math.sqrt(3), 6)]
+    assert len(face) == 48 and len(body) == 32
+    assert all(r["reason"] == "higher-order saddle" and r["n_negative"] == 2 for r in face)
+    assert all(r["reason"] == "higher-order saddle" and r["n_negative"] == 3 for r in body)
+    np.testing.assert_allclose([r["saddle_energy"] for r in face], A, atol=1e-6)
+    np.testing.assert_allclose([r["saddle_energy"] for r in body], 3 * A, atol=1e-6)
+    assert all(not r["converged"] for r in rejected)
+    assert G.graph["search"]["rejected"] == {"higher-order saddle": 80}
+
+
+def test_double_well_forward_backward_and_vineyard():
+    s = DoubleWellSurface(5.0, 0.2, 0.15, 0.3)
+    sites = find_sites(s, progress=False)
+    G = find_hops(s, sites, prefactor="vineyard", progress=False)
+    deep = int(np.argmin(sites.energies))
+    shallow = 1 - deep
+    forward = 2 * s.B + s.A + s.A**2 / (8 * s.B)
+    backward = 2 * s.B - s.A + s.A**2 / (8 * s.B)
+    out_deep = [d for *_, d in G.out_edges(deep, data=True)]
+    out_shallow = [d for *_, d in G.out_edges(shallow, data=True)]
+    assert len(out_deep) == len(out_shallow) == 2  # through +x and through −x (another image)
+    assert sorted(tuple(d["shift"]) for d in out_deep) in (
+        [(-1, 0, 0), (0, 0, 0)],
+        [(0, 0, 0), (1, 0, 0)],
+    )
+    np.testing.assert_allclose([d["barrier"] for d in out_deep], forward, atol=1e-6)
+    np.testing.assert_allclose([d["barrier"] for d in out_shallow], backward, atol=1e-6)
+    # separable surface: y and z modes are the same at minimum and saddle, so ν = ν_x(minimum)
+    k = 2 * math.pi / s.length
+    for node, curv, out in ((deep, s.A + 4 * s.B, out_deep), (shallow, 4 * s.B - s.A, out_shallow)):
+        nu = math.sqrt(curv * k**2 / sites.mass) * EV_A2_AMU_TO_THZ * 1e12
+        np.testing.assert_allclose([d["prefactor"] for d in out], nu, rtol=1e-4)
+
+
+def test_missing_site_is_found_inside_a_composite_band():
+    s = DoubleWellSurface(5.0, 0.2, 0.15, 0.3)
+    full = find_sites(s, progress=False)
+    deep = int(np.argmin(full.energies))
+    only = Sites(
+        positions=full.positions[[deep]],
+        energies=full.energies[[deep]],
+        frequencies=full.frequencies[[deep]],
+        hessians=full.hessians[[deep]],
+        converged=full.converged[[deep]],
+        cell=full.cell,
+    )
+    # 5.5 Å: the deep site's own images at 5 Å are candidates; along x the band crosses the shallow
+    # minimum (composite), along y and z it is an elementary hop over the barrier 2C.
+    G = find_hops(s, only, max_distance=5.5, progress=False)
+    assert G.number_of_nodes() == 2 and G.nodes[1].get("added")
+    np.testing.assert_allclose(G.nodes[1]["energy"], s.A - s.B - 2 * s.C, atol=1e-9)
+    np.testing.assert_allclose(_displacement(G, 0, 1, [0, 0, 0]) % 5.0, [2.5, 0, 0], atol=1e-6)
+    search = G.graph["search"]
+    assert search["added_sites"] == 1 and search["rejected"] == {"composite": 2}
+    barriers = sorted(round(d["barrier"], 6) for *_, d in G.out_edges(0, data=True))
+    forward = 2 * s.B + s.A + s.A**2 / (8 * s.B)
+    # a hop to its own image gives two edges out of the site (shift and −shift)
+    np.testing.assert_allclose(barriers, sorted([forward] * 2 + [2 * s.C] * 4), atol=1e-6)
+    assert G.out_degree(1) == 6  # two to the deep site, four to its own ±y and ±z images
+
+
+def test_interior_minimum_depth():
+    prof = torch.tensor([[0.0, 0.5, 0.2, 0.4, 0.1], [0.0, 0.3, 0.6, 0.3, 0.0]], dtype=torch.float64)
+    depth, where = interior_minimum_depth(prof)
+    np.testing.assert_allclose(depth.numpy(), [0.2, 0.0], atol=1e-15)  # min(0.5, 0.4) − 0.2
+    assert where.tolist() == [2, -1]
+
+
+def test_unconverged_bands_are_records_not_crashes():
+    s = GaussianSumSurface.random(40, 7.0, width=(0.45, 0.6), random_state=4)
+    sites = find_sites(s, progress=False)
+    G = find_hops(s, sites, max_steps=3, progress=False)
+    rejected, search = G.graph["rejected_hops"], G.graph["search"]
+    assert G.number_of_edges() == 2 * search["hops"]
+    assert len(rejected) + search["hops"] == search["candidates"] > 0
+    assert search["rejected"]["unconverged"] > search["hops"]
+    assert {r["reason"] for r in rejected} <= {"unconverged", "composite", "higher-order saddle"}
+    assert all(d["converged"] for *_, d in G.edges(data=True))
+    assert all(not r["converged"] for r in rejected)
+    nx.node_link_data(G, edges="edges")  # JSON-ready
+
+
+def test_bad_input():
+    s = CosineSurface(a, A, 2)
+    sites = find_sites(s, progress=False)
+    empty = Sites(
+        np.zeros((0, 3)),
+        np.zeros(0),
+        np.zeros((0, 3)),
+        np.zeros((0, 3, 3)),
+        np.zeros(0, bool),
+        sites.cell,
+    )
+    with pytest.raises(InputError, match="empty site set"):
+        find_hops(s, empty, progress=False)
+    close = sites.extend(sites)
+    close.positions[len(sites) :] += 0.1
+    with pytest.raises(InputError, match=r"8 pair\(s\) of sites closer than merge_distance=0.3"):
+        find_hops(s, close, progress=False)
+    with pytest.raises(InputError, match="unknown prefactor 'arrhenius'"):
+        find_hops(s, sites, prefactor="arrhenius", progress=False)
