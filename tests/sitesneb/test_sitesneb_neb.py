@@ -138,7 +138,7 @@ def test_double_well_forward_backward_and_vineyard():
     np.testing.assert_allclose([d["barrier"] for d in out_shallow], backward, atol=1e-6)
     # separable surface: y and z modes are the same at minimum and saddle, so ν = ν_x(minimum)
     k = 2 * math.pi / s.length
-    for node, curv, out in ((deep, s.A + 4 * s.B, out_deep), (shallow, 4 * s.B - s.A, out_shallow)):
+    for curv, out in ((s.A + 4 * s.B, out_deep), (4 * s.B - s.A, out_shallow)):
         nu = math.sqrt(curv * k**2 / sites.mass) * EV_A2_AMU_TO_THZ * 1e12
         np.testing.assert_allclose([d["prefactor"] for d in out], nu, rtol=1e-4)
 
