@@ -169,7 +169,7 @@ class SymmetryFunctions(nn.Module):
         g2_params: Any = None,
         g4_params: Any = None,
         mobile: str = DEFAULT_MOBILE,
-        chunk_size: int = 1024,
+        chunk_size: int = 256,
     ) -> None:
         super().__init__()
         bad = [s for s in [*species, mobile] if s not in atomic_numbers]
@@ -207,6 +207,8 @@ class SymmetryFunctions(nn.Module):
         self.n_g2 = len(g2)
         self.n_g4 = len(g4)
         self.n_features = ns * self.n_g2 + self.n_pairs * self.n_g4
+        #: (η, ζ, λ) as Python floats, for the per-parameter loop of the angular terms
+        self._g4_values = [tuple(float(v) for v in row) for row in g4]
 
     # ------------------------------------------------------------------ parameters
     def get_params(self) -> dict[str, Any]:
@@ -348,11 +350,23 @@ class SymmetryFunctions(nn.Module):
         -------
         Tensor, shape (n, n_features)
         """
-        if positions.shape[0] <= self.chunk_size:
+        n = positions.shape[0]
+        if n <= self.chunk_size:
             return self._features(host, positions)
-        return torch.cat(
-            [self._features(host, p) for p in torch.split(positions, self.chunk_size)], dim=0
-        )
+        # chunks of positions with similar neighbour counts waste less of the padded (n, K, K) block
+        with torch.no_grad():
+            pos = self.wrap(host, positions.detach())
+            counts = torch.cat(
+                [
+                    (torch.cdist(c, host.positions) < self.r_cut).sum(1)
+                    for c in torch.split(pos, 4 * self.chunk_size)
+                ]
+            )  # (n,)
+            order = torch.argsort(counts)  # (n,)
+        out = torch.cat(
+            [self._features(host, positions[idx]) for idx in torch.split(order, self.chunk_size)]
+        )  # (n, n_features) in sorted order
+        return out[torch.argsort(order)]
 
     def _features(self, host: HostTensors, positions: Tensor) -> Tensor:
         n = positions.shape[0]
@@ -368,41 +382,56 @@ class SymmetryFunctions(nn.Module):
         g2 = torch.zeros(n * ns, self.n_g2, dtype=dtype, device=device)
         g2.index_add_(0, centre * ns + spec, g2_terms)  # (n * ns, n_g2)
 
-        # --- angular G4: triples j < k of the same centre, built on a padded neighbour table
-        g4 = torch.zeros(n * self.n_pairs, self.n_g4, dtype=dtype, device=device)
+        # --- angular G4 on a padded neighbour block (n, K): triples j != k come from one batched
+        # product V V^T; empty slots sit far outside the cutoff, so their f_c is exactly zero.
+        g4 = torch.zeros(n, self.n_pairs, self.n_g4, dtype=dtype, device=device)
         if self.n_g4 and centre.numel() > 1:
             with torch.no_grad():
                 counts = torch.bincount(centre, minlength=n)  # (n,)
                 start = torch.cumsum(counts, 0) - counts  # (n,)
                 slot = torch.arange(centre.numel(), device=device) - start[centre]  # (P,)
                 k_max = int(counts.max())
-                table = torch.full((n, k_max), -1, dtype=torch.long, device=device)  # (n, K)
-                table[centre, slot] = torch.arange(centre.numel(), device=device)
-                jj, kk = torch.triu_indices(k_max, k_max, offset=1, device=device)  # (T0,)
-                pj = table[:, jj]  # (n, T0)
-                pk = table[:, kk]  # (n, T0)
-                valid = (pj >= 0) & (pk >= 0)  # (n, T0)
-                pj, pk = pj[valid], pk[valid]  # (T,), (T,)
-            vj, vk = vec[pj], vec[pk]  # (T, 3)
-            rjk2 = (vk - vj).square().sum(1)  # (T,)
-            inside = rjk2 < rc * rc  # (T,)
-            pj, pk, vj, vk, rjk2 = pj[inside], pk[inside], vj[inside], vk[inside], rjk2[inside]
-            rj, rk = dist[pj], dist[pk]  # (T,)
-            rjk = rjk2.sqrt()  # (T,)
-            cos = (vj * vk).sum(1) / (rj * rk)  # (T,)
-            fc3 = fc[pj] * fc[pk] * 0.5 * (torch.cos(rjk * (math.pi / rc)) + 1.0)  # (T,)
-            r2sum = rj.square() + rk.square() + rjk2  # (T,)
-            base = (1.0 + self.g4_lambda * cos[:, None]).clamp_min(0.0)  # (T, n_g4)
-            g4_terms = (
-                2.0 ** (1.0 - self.g4_zeta)
-                * base.pow(self.g4_zeta)
-                * torch.exp(-self.g4_eta * r2sum[:, None])
-                * fc3[:, None]
-            )  # (T, n_g4)
-            si, sj = spec[pj], spec[pk]  # (T,)
-            hi, lo = torch.maximum(si, sj), torch.minimum(si, sj)  # (T,)
-            pair = hi * (hi + 1) // 2 + lo  # (T,)
-            g4.index_add_(0, centre[pj] * self.n_pairs + pair, g4_terms)  # (n * n_pairs, n_g4)
+            far = torch.tensor([3.0 * rc, 0.0, 0.0], dtype=dtype, device=device)
+            v = far.expand(n, k_max, 3).index_put((centre, slot), vec)  # (n, K, 3)
+            r = torch.zeros(n, k_max, dtype=dtype, device=device).fill_(3.0 * rc)
+            r = r.index_put((centre, slot), dist)  # (n, K)
+            f = torch.zeros(n, k_max, dtype=dtype, device=device).index_put((centre, slot), fc)
+            onehot = torch.zeros(n, k_max, ns, dtype=dtype, device=device)  # (n, K, ns)
+            onehot[centre, slot, spec] = 1.0
+            dot = torch.bmm(v, v.transpose(1, 2))  # (n, K, K)
+            r2 = r.square()  # (n, K)
+            rjk2 = r2[:, :, None] + r2[:, None, :] - 2.0 * dot  # (n, K, K)
+            eye = torch.eye(k_max, dtype=torch.bool, device=device)
+            inside = (rjk2 < rc * rc) & ~eye  # (n, K, K)
+            rjk2 = torch.where(inside, rjk2, rc * rc)  # (n, K, K) safe for sqrt and its gradient
+            fjk = (0.5 * (torch.cos(rjk2.sqrt() * (math.pi / rc)) + 1.0)) * inside  # (n, K, K)
+            inv_r = 1.0 / r  # (n, K)
+            cos = dot * inv_r[:, :, None] * inv_r[:, None, :]  # (n, K, K)
+            # exp(-eta (r_ij^2 + r_ik^2 + r_jk^2)) f_ij f_ik f_jk factorises: the per-neighbour
+            # parts go into the species weights w (n, K, ns), the jk part stays (n, K, K)
+            angular: dict[tuple[float, float], Tensor] = {}
+            pair_terms: dict[float, tuple[Tensor, Tensor]] = {}
+            hi, lo = (list(x) for x in zip(*self._pairs(), strict=True))
+            same = torch.tensor(
+                [0.5 if i == j else 1.0 for i, j in self._pairs()], dtype=dtype, device=device
+            )  # (n_pairs,)
+            for p, (eta, zeta, lam) in enumerate(self._g4_values):
+                if (zeta, lam) not in angular:
+                    base = (
+                        1.0 + lam * cos
+                        if lam not in (1.0, -1.0)
+                        else (1.0 + cos if lam > 0 else 1.0 - cos)
+                    )
+                    angular[(zeta, lam)] = _power(base, zeta)  # (n, K, K)
+                if eta not in pair_terms:
+                    w = onehot * (f * torch.exp(-eta * r2))[:, :, None]  # (n, K, ns)
+                    pair_terms[eta] = (w, torch.exp(-eta * rjk2) * fjk)  # (n, K, ns), (n, K, K)
+                w, ejk = pair_terms[eta]
+                t = angular[(zeta, lam)] * ejk  # (n, K, K)
+                # ordered sums over neighbour species: m[a, b] = sum_{j in a, k in b, j != k}
+                m = torch.bmm(torch.bmm(w.transpose(1, 2), t), w)  # (n, ns, ns)
+                # unordered pairs j < k: m[a, b] for a != b and m[a, a] / 2
+                g4[:, :, p] = m[:, hi, lo] * (same * 2.0 ** (1.0 - zeta))
         return torch.cat(
             [g2.reshape(n, ns * self.n_g2), g4.reshape(n, self.n_pairs * self.n_g4)], dim=1
         )  # (n, n_features)
@@ -476,3 +505,18 @@ class SymmetryFunctions(nn.Module):
             f"species={self.species}, mobile={self.mobile!r}, r_cut={self.r_cut}, "
             f"n_g2={self.n_g2}, n_g4={self.n_g4}, n_features={self.n_features}"
         )
+
+
+def _power(base: Tensor, zeta: float) -> Tensor:
+    """``max(base, 0) ** zeta``; integer ζ by repeated squaring (faster than ``pow``, exact)."""
+    if zeta == int(zeta) and 1 <= zeta <= 64:
+        k = int(zeta)
+        out, sq = None, base
+        while k:
+            if k & 1:
+                out = sq if out is None else out * sq
+            k >>= 1
+            if k:
+                sq = sq * sq
+        return out
+    return base.clamp_min(0.0).pow(zeta)
