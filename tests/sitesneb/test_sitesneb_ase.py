@@ -1,0 +1,78 @@
+"""The batched CI-NEB against ase.mep.NEB on the same surface, images and tolerance: barriers ≤ 1 meV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from ase.mep import NEB
+from ase.optimize import FIRE
+
+from landscape.neb import find_hops
+from landscape.sites import find_sites
+from landscape.surfaces import CosineSurface, GaussianSumSurface, SurfaceCalculator
+
+N_IMAGES, FMAX, SPRING = 9, 0.02, 0.5
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def ase_barrier(surface, start, end) -> tuple[float, bool]:
+    """Climbing-image NEB of ASE (improved tangent, FIRE) from start to end (Å); barrier in eV."""
+    images = [SurfaceCalculator.atoms_at(surface, start)]
+    for _ in range(N_IMAGES - 2):
+        images.append(SurfaceCalculator.atoms_at(surface, start))
+    images.append(SurfaceCalculator.atoms_at(surface, end))
+    neb = NEB(images, k=SPRING, climb=True, method="improvedtangent")
+    neb.interpolate()
+    converged = FIRE(neb, logfile=None).run(fmax=FMAX, steps=2000)
+    energies = [im.get_potential_energy() for im in images]
+    return max(energies) - energies[0], bool(converged)
+
+
+def _compare(surface, G, edges):
+    cell = np.asarray(G.graph["cell"])
+    assert edges
+    deviations = []
+    for i, j, d in edges:
+        start = np.asarray(G.nodes[i]["position"])
+        end = np.asarray(G.nodes[j]["position"]) + np.asarray(d["shift"]) @ cell
+        barrier, converged = ase_barrier(surface, start, end)
+        assert converged
+        deviations.append(barrier - d["barrier"])
+    np.testing.assert_allclose(deviations, 0.0, atol=1e-3)
+    return deviations
+
+
+def test_cosine_hops_match_ase():
+    s = CosineSurface(2.5, 0.1, 2)
+    sites = find_sites(s, progress=False)
+    G = find_hops(s, sites, spring=SPRING, fmax=FMAX, n_images=N_IMAGES, progress=False)
+    _compare(s, G, list(G.edges(data=True))[:2])
+
+
+def test_irregular_surface_hops_match_ase():
+    s = GaussianSumSurface.random(40, 7.0, width=(0.45, 0.6), random_state=4)
+    sites = find_sites(s, progress=False)
+    G = find_hops(s, sites, spring=SPRING, fmax=FMAX, n_images=N_IMAGES, progress=False)
+    # curved paths: the hops whose band is furthest from a straight line, in both directions
+    edges = sorted(G.edges(data=True), key=lambda e: e[2]["path_length"] - e[2]["length"])
+    chosen = edges[-4:]
+    assert chosen[0][2]["path_length"] > 1.05 * chosen[0][2]["length"]
+    _compare(s, G, chosen)
+
+
+if __name__ == "__main__":  # print the deviations
+    torch.set_num_threads(1)
+    s = GaussianSumSurface.random(40, 7.0, width=(0.45, 0.6), random_state=4)
+    sites = find_sites(s, progress=False)
+    G = find_hops(s, sites, spring=SPRING, fmax=FMAX, n_images=N_IMAGES, progress=False)
+    edges = sorted(G.edges(data=True), key=lambda e: e[2]["path_length"] - e[2]["length"])
+    print([(d["path_length"] / d["length"], d["barrier"]) for *_, d in edges[-4:]])
+    print(_compare(s, G, edges[-4:]))
