@@ -32,6 +32,13 @@ _LAZY: dict[str, str] = {
     "NNPSurface": "landscape.potential",
     "NNPCalculator": "landscape.potential",
     # sites, neb
+    "find_sites": "landscape.sites",
+    "Sites": "landscape.sites",
+    "find_hops": "landscape.neb",
+    "CosineSurface": "landscape.surfaces",
+    "DoubleWellSurface": "landscape.surfaces",
+    "GaussianSumSurface": "landscape.surfaces",
+    "SurfaceCalculator": "landscape.surfaces",
     # kinetics
     "HopArrays": "landscape.kinetics",
     "hop_arrays": "landscape.kinetics",

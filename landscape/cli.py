@@ -35,6 +35,7 @@ _COMMAND_MODULES: list[str] = [
     "study",
     "kinetics",
     "nnp",
+    "explore",
 ]
 
 

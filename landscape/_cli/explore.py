@@ -1,0 +1,121 @@
+"""``landscape explore``: metastable sites and hops of one sample on a trained NNP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("explore")
+    def explore(
+        sample: str = typer.Argument(
+            ..., help="Bundled sample name or ASE-readable structure file."
+        ),
+        model: Path = typer.Option(..., "--model", help="Trained SimplifiedNNP (MODEL[.json])."),
+        out: Path = typer.Option(..., "--out", help="Hop network, node-link JSON."),
+        store: bool = typer.Option(False, "--store", help="Also write it to the graph store."),
+        figures: Path | None = typer.Option(None, "--figures", help="Folder for PNG/HTML figures."),
+        grid_spacing: float = typer.Option(0.25, help="Largest grid spacing, Å."),
+        min_host_distance: float = typer.Option(
+            1.0, help="Skip grid points this close to host atoms, Å."
+        ),
+        max_distance: float = typer.Option(4.5, help="Longest candidate hop, Å."),
+        n_images: int = typer.Option(9, help="NEB images per band, ends included."),
+        fmax: float = typer.Option(0.02, help="NEB convergence, eV/Å."),
+        prefactor: str = typer.Option("constant", help="'constant' (1e13 Hz) or 'vineyard'."),
+        device: str = typer.Option("cpu", help="Torch device of the surface."),
+        data_dir: Path | None = typer.Option(None, help="Embedded database folder (with --store)."),
+        uri: str | None = typer.Option(None, help="Neo4j URI (with --store); default embedded."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    ) -> None:
+        """Find every metastable site and elementary hop of SAMPLE on the NNP MODEL."""
+        import hashlib
+        import json
+        import time
+
+        import networkx as nx
+        import numpy as np
+
+        from ..neb import find_hops
+        from ..potential import SimplifiedNNP
+        from ..samples import load_sample
+        from ..sites import find_sites
+
+        t0 = time.perf_counter()
+        host = load_sample(sample)
+        nnp = SimplifiedNNP.load(model)
+        json_path = model if model.suffix == ".json" else model.with_name(model.name + ".json")
+        if not json_path.is_file():
+            json_path = model.with_suffix(".json")
+        model_id = model.stem
+        if json_path.is_file():
+            model_id = f"{json_path.stem}-{hashlib.sha256(json_path.read_bytes()).hexdigest()[:12]}"
+        surface = nnp.surface(host, device=device)
+        progress = not quiet
+        sites = find_sites(
+            surface,
+            grid_spacing=grid_spacing,
+            min_host_distance=min_host_distance,
+            progress=progress,
+        )
+        G = find_hops(
+            surface,
+            sites,
+            max_distance=max_distance,
+            n_images=n_images,
+            fmax=fmax,
+            prefactor=prefactor,
+            sample_id=str(host.info.get("sample_id", Path(sample).stem)),
+            progress=progress,
+        )
+        if hasattr(surface, "uncertainty") and G.number_of_nodes():
+            import torch
+
+            pos = torch.as_tensor(
+                np.array([G.nodes[n]["position"] for n in G.nodes]),
+                dtype=surface.cell.dtype,
+                device=surface.cell.device,
+            )
+            for n, u in zip(G.nodes, surface.uncertainty(pos).detach().cpu().numpy(), strict=True):
+                G.nodes[n]["uncertainty"] = float(u)
+        G.graph["model_id"] = model_id
+        G.graph["sites_search"] = sites.info
+        for *_, d in G.edges(data=True):
+            d["model_id"] = model_id
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
+        summary = {
+            "sample_id": G.graph["sample_id"],
+            "model_id": model_id,
+            "sites": G.number_of_nodes(),
+            "hops": G.graph["search"]["hops"],
+            "candidates": G.graph["search"]["candidates"],
+            "rejected": G.graph["search"]["rejected"],
+            "out": str(out),
+        }
+        if G.number_of_edges():
+            b = np.array([d["barrier"] for *_, d in G.edges(data=True)])
+            summary["barrier_eV"] = {
+                "min": float(b.min()),
+                "median": float(np.median(b)),
+                "max": float(b.max()),
+            }
+        if figures is not None:
+            from ..neb_plots import plot_network_3d, plot_profiles, write_network_html
+
+            summary["figures"] = [
+                str(plot_profiles(G, figures / "hop_profiles.png")),
+                str(plot_network_3d(G, figures / "hop_network.png", host=host)),
+                str(write_network_html(G, figures / "hop_network.html")),
+            ]
+        if store:
+            from ..graph import open_store
+
+            with open_store(uri=uri, data_dir=data_dir) as st:
+                st.apply_schema()
+                st.upsert_sample(G.graph["sample_id"], n_atoms=len(host))
+                summary["stored"] = st.upsert_network(G)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        typer.echo(json.dumps(summary))
