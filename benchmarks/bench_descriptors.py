@@ -22,6 +22,7 @@ default threads and with one thread, and check that the values agree (relative 1
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -79,6 +80,7 @@ def main() -> None:
     from landscape.descriptors import SymmetryFunctions
 
     host = ta2o5_host(args.sample)
+    print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}; {os.cpu_count()} CPUs")
     pos = free_positions(host, args.n)
     sf = SymmetryFunctions()
     print(f"host {host.info.get('sample_id')} ({len(host)} atoms, cell {host.cell.lengths()} Å)")

@@ -1,0 +1,168 @@
+"""P1: time per position of the simplified-NNP energy vs one reference relaxed energy (CHGNet).
+
+Run: ``.venv/bin/python benchmarks/bench_nnp.py [--model MODEL] [--n 100000] [--max-steps 200]``
+
+* NNP: the energy of a batch of ``--n`` (10^5) mobile-atom positions in a 98-atom a-Ta2O5 host
+  (:meth:`NNPSurface.energy`, 5-member ensemble, default descriptors and architecture), timed end to
+  end (descriptors + networks), per position; energy + forces (autograd) timed on 10^4 of them.
+  Without ``--model`` a model of the default architecture is fitted for a few seconds on analytic
+  Morse energies of the same host: the timing depends on the architecture, not on the weights.
+* Reference: one relaxed insertion energy with CHGNet (loaded offline, ``CHGNet.load()``) on the
+  same machine in the same run: host + Cu, Cu fixed, host relaxed with ASE FIRE to fmax 0.05 eV/Å,
+  capped at ``--max-steps`` steps (the printout says whether it converged; a capped relaxation
+  makes the ratio a lower bound). The whole relaxation is timed; nothing is extrapolated.
+* Printed: both times and their ratio (the seed reports 10^7 vs DFT; goal here >= 10^8 vs CHGNet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from ase import Atoms
+from bench_descriptors import free_positions, ta2o5_host
+
+R_CUT = 6.0
+MORSE = {"O": (1.2, 1.8, 1.95), "Ta": (0.6, 1.4, 2.8)}  # D eV, a 1/Å, r0 Å
+
+
+def _morse(host: Atoms, p: np.ndarray) -> float:
+    from ase.geometry import get_distances
+
+    e = 0.0
+    for s, (d0, a, r0) in MORSE.items():
+        idx = [i for i, x in enumerate(host.get_chemical_symbols()) if x == s]
+        # cells of ~11 Å: the 27 nearest images hold every atom within r_cut of a point inside
+        shifts = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
+        pts = (host.positions[idx][None] + (shifts @ host.cell.array)[:, None]).reshape(-1, 3)
+        _, d = get_distances(p[None], pts)
+        r = d[0][d[0] < R_CUT]
+        e += float(
+            np.sum(
+                d0 * ((1 - np.exp(-a * (r - r0))) ** 2 - 1) * 0.5 * (np.cos(np.pi * r / R_CUT) + 1)
+            )
+        )
+    return e
+
+
+def quick_model(host: Atoms):
+    """A default-architecture ensemble fitted briefly on Morse energies of ``host`` (seconds)."""
+    from landscape.potential import SimplifiedNNP
+    from landscape.reference.dataset import ReferenceDataset
+
+    pos = free_positions(host, 300, seed=5)
+    e = np.array([_morse(host, p) for p in pos])
+    sid = host.info.get("sample_id", "host")
+    ds = ReferenceDataset(
+        hosts={sid: host},
+        sample_ids=np.array([sid] * len(pos)),
+        point_ids=np.arange(len(pos)),
+        positions=pos,
+        e_insert=e,
+        species="Cu",
+        calculator="morse",
+    )
+    return SimplifiedNNP(max_epochs=30, lbfgs_steps=0).fit(ds)
+
+
+def time_nnp(surface, pos: np.ndarray) -> tuple[float, float]:
+    p = torch.as_tensor(pos)
+    surface.energy(p[:500])  # warm-up
+    t = time.perf_counter()
+    surface.energy(p)
+    t_e = time.perf_counter() - t
+    m = min(len(pos), 10_000)
+    t = time.perf_counter()
+    surface.energy_and_forces(p[:m])
+    t_f = time.perf_counter() - t
+    return t_e / len(pos), t_f / m
+
+
+def time_chgnet(host: Atoms, max_steps: int) -> dict:
+    from ase.constraints import FixAtoms
+    from ase.optimize import FIRE
+    from chgnet.model import CHGNet
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    t = time.perf_counter()
+    model = CHGNet.load(verbose=False)
+    calc = CHGNetCalculator(model=model, use_device="cpu")
+    t_load = time.perf_counter() - t
+    p = free_positions(host, 1, seed=11, min_distance=2.0)[0]
+    atoms = host + Atoms("Cu", positions=[p])
+    atoms.set_constraint(FixAtoms(indices=[len(host)]))
+    atoms.calc = calc
+    t = time.perf_counter()
+    opt = FIRE(atoms, logfile=None)
+    converged = bool(opt.run(fmax=0.05, steps=max_steps))
+    seconds = time.perf_counter() - t
+    fmax = float(np.max(np.linalg.norm(atoms.get_forces(), axis=1)))
+    return {
+        "seconds": seconds,
+        "steps": opt.nsteps,
+        "converged": converged,
+        "fmax": fmax,
+        "energy": float(atoms.get_potential_energy()),
+        "load_seconds": t_load,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=None, help="a trained model (else a quick one)")
+    ap.add_argument("--n", type=int, default=100_000, help="positions in the NNP batch")
+    ap.add_argument("--max-steps", type=int, default=200, help="FIRE step cap of the reference")
+    ap.add_argument("--sample", default="a-Ta2O5-1")
+    args = ap.parse_args()
+
+    from landscape.potential import SimplifiedNNP
+
+    host = ta2o5_host(args.sample)
+    print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}; {os.cpu_count()} CPUs")
+    print(f"host {host.info.get('sample_id')} ({len(host)} atoms, cell {host.cell.lengths()} Å)")
+    t = time.perf_counter()
+    model = SimplifiedNNP.load(args.model) if args.model else quick_model(host)
+    print(
+        f"model: {'loaded ' + str(args.model) if args.model else 'quick fit on Morse energies'} "
+        f"({time.perf_counter() - t:.1f} s); hidden {model.hidden_}, {len(model.weights_[0])} "
+        f"members, {model.n_features_in_} features"
+    )
+    surface = model.surface(host)
+    rng = np.random.default_rng(0)
+    pos = rng.random((args.n, 3)) @ host.cell.array
+    threads = torch.get_num_threads()
+    per_e, per_f = time_nnp(surface, pos)
+    torch.set_num_threads(1)
+    try:
+        per_e1, per_f1 = time_nnp(surface, pos)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"NNP energy, batch of {args.n}: {1e6 * per_e:.1f} µs/position ({threads} torch threads)")
+    print(f"NNP energy, batch of {args.n}: {1e6 * per_e1:.1f} µs/position (1 torch thread)")
+    print(
+        f"NNP energy+forces:           {1e6 * per_f:.1f} µs/position ({threads} threads), "
+        f"{1e6 * per_f1:.1f} µs/position (1 thread)"
+    )
+
+    ref = time_chgnet(host, args.max_steps)
+    status = (
+        "converged" if ref["converged"] else f"NOT converged (capped at {args.max_steps} steps)"
+    )
+    print(
+        f"CHGNet reference: one relaxed insertion energy in {ref['seconds']:.1f} s, "
+        f"{ref['steps']} FIRE steps, {status}, final fmax {ref['fmax']:.3f} eV/Å "
+        f"({ref['seconds'] / max(ref['steps'], 1):.2f} s/step; model load {ref['load_seconds']:.1f} s)"
+    )
+    best = min(per_e, per_e1)
+    bound = "" if ref["converged"] else " (lower bound: the relaxation was capped)"
+    print(
+        f"P1 ratio CHGNet relaxed energy / NNP energy: {ref['seconds'] / best:.3g}{bound}; goal >= 1e8"
+    )
+
+
+if __name__ == "__main__":
+    main()
