@@ -79,6 +79,15 @@ def _evaluate(surface, x: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, 
     return torch.cat(es).to(x.dtype), torch.cat(fs).to(x.dtype)
 
 
+def _grid_energies(surface, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Energies (n,) eV only: ``surface.energy`` when it has one (no forces, cheaper)."""
+    energy = getattr(surface, "energy", None)
+    if energy is None:
+        return _evaluate(surface, x, batch_size)[0]
+    out = [energy(x[s : s + batch_size]).detach().reshape(-1) for s in range(0, len(x), batch_size)]
+    return torch.cat(out).to(x.dtype) if out else x.new_zeros(0)
+
+
 def _fd_step(dtype: torch.dtype) -> float:
     return 1e-3 if dtype == torch.float64 else 1e-2
 
@@ -553,9 +562,10 @@ def find_sites(
     )
     grid_e = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
     todo = torch.nonzero(~skip).flatten()
-    for s in tqdm(range(0, len(todo), batch_size), desc="grid", disable=not progress, leave=False):
-        idx = todo[s : s + batch_size]
-        grid_e[idx] = _evaluate(surface, points[idx], batch_size)[0]
+    chunk = min(batch_size, 8192)  # several chunks, so that the progress bar moves
+    for s in tqdm(range(0, len(todo), chunk), desc="grid", disable=not progress, leave=False):
+        idx = todo[s : s + chunk]
+        grid_e[idx] = _grid_energies(surface, points[idx], batch_size)
     bad = int((~torch.isfinite(grid_e[todo])).sum())
     if bad:
         raise InputError(
