@@ -353,7 +353,18 @@ class SymmetryFunctions(nn.Module):
         n = positions.shape[0]
         if n <= self.chunk_size:
             return self._features(host, positions)
-        # chunks of positions with similar neighbour counts waste less of the padded (n, K, K) block
+        order = self.neighbour_order(host, positions)  # (n,)
+        out = torch.cat(
+            [self._features(host, positions[idx]) for idx in torch.split(order, self.chunk_size)]
+        )  # (n, n_features) in sorted order
+        return out[torch.argsort(order)]
+
+    def neighbour_order(self, host: HostTensors, positions: Tensor) -> Tensor:
+        """Permutation (n,) sorting positions by their number of neighbours within ``r_cut``.
+
+        Chunks of positions with similar neighbour counts waste less of the padded (n, K, K)
+        angular block, so batched callers process positions in this order.
+        """
         with torch.no_grad():
             pos = self.wrap(host, positions.detach())
             counts = torch.cat(
@@ -362,11 +373,7 @@ class SymmetryFunctions(nn.Module):
                     for c in torch.split(pos, 4 * self.chunk_size)
                 ]
             )  # (n,)
-            order = torch.argsort(counts)  # (n,)
-        out = torch.cat(
-            [self._features(host, positions[idx]) for idx in torch.split(order, self.chunk_size)]
-        )  # (n, n_features) in sorted order
-        return out[torch.argsort(order)]
+            return torch.argsort(counts)
 
     def _features(self, host: HostTensors, positions: Tensor) -> Tensor:
         n = positions.shape[0]

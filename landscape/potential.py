@@ -836,13 +836,20 @@ class NNPSurface:
         x = self.descriptor(self._host_tensors, positions)  # (n, F)
         return self._ensemble((x - self._x_mean) / self._x_scale) * self._y_scale + self._y_mean
 
+    def _chunks(self, p: Tensor) -> tuple[list[Tensor], Tensor]:
+        """Index chunks in neighbour-count order (less padding) and the inverse permutation."""
+        if len(p) <= self.chunk_size:
+            idx = torch.arange(len(p), device=p.device)
+            return [idx], idx
+        order = self.descriptor.neighbour_order(self._host_tensors, p)  # (n,)
+        return list(torch.split(order, self.chunk_size)), torch.argsort(order)
+
     def energy(self, positions: Any) -> Tensor:
         """Ensemble-mean insertion energies (n,), eV, without forces."""
         p = self._positions(positions)
+        chunks, inverse = self._chunks(p)
         with torch.no_grad():
-            return torch.cat(
-                [self.member_energies(c).mean(0) for c in torch.split(p, self.chunk_size)]
-            )
+            return torch.cat([self.member_energies(p[i]).mean(0) for i in chunks])[inverse]
 
     def energy_and_forces(self, positions: Any) -> tuple[Tensor, Tensor]:
         """Insertion energies and forces on the mobile atom.
@@ -860,25 +867,27 @@ class NNPSurface:
             ``−∇E`` by autograd, eV/Å.
         """
         p = self._positions(positions)
+        chunks, inverse = self._chunks(p)
         energies, forces = [], []
         with torch.enable_grad():
-            for chunk in torch.split(p, self.chunk_size):
-                c = chunk.detach().requires_grad_(True)
+            for i in chunks:
+                c = p[i].detach().requires_grad_(True)
                 e = self.member_energies(c).mean(0)  # (n,)
                 (g,) = torch.autograd.grad(e.sum(), c)
                 energies.append(e.detach())
                 forces.append(-g)
-        return torch.cat(energies), torch.cat(forces)
+        return torch.cat(energies)[inverse], torch.cat(forces)[inverse]
 
     def uncertainty(self, positions: Any) -> Tensor:
         """Ensemble standard deviation (n,), eV (zeros for a single member)."""
         p = self._positions(positions)
         with torch.no_grad():
+            chunks, inverse = self._chunks(p)
             out = []
-            for c in torch.split(p, self.chunk_size):
-                e = self.member_energies(c)  # (M, n)
+            for i in chunks:
+                e = self.member_energies(p[i])  # (M, n)
                 out.append(e.std(0) if e.shape[0] > 1 else torch.zeros_like(e[0]))
-            return torch.cat(out)
+            return torch.cat(out)[inverse]
 
 
 class NNPCalculator(Calculator):

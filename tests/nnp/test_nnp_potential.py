@@ -178,3 +178,18 @@ def test_morse_reference_is_periodic(hosts) -> None:
     p = np.array([1.0, 2.0, 3.0])
     shift = np.array([1, -1, 2]) @ hosts[0].cell.array
     np.testing.assert_allclose(morse_energy(hosts[0], p), morse_energy(hosts[0], p + shift))
+
+
+def test_surface_chunks_in_neighbour_order_give_the_same_answer(fitted, hosts) -> None:
+    model, _ = fitted
+    p = torch.tensor(random_points(hosts[1], 23, seed=7))
+    whole = model.surface(hosts[1])
+    e0, f0 = whole.energy_and_forces(p)
+    u0 = whole.uncertainty(p)
+    small = model.surface(hosts[1])
+    small.chunk_size = small.descriptor.chunk_size = 4
+    e1, f1 = small.energy_and_forces(p)
+    torch.testing.assert_close(e1, e0, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(f1, f0, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(small.energy(p), e0, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(small.uncertainty(p), u0, rtol=1e-10, atol=1e-12)
