@@ -13,7 +13,7 @@ import numpy as np
 from ..config import DEFAULTS
 from ..errors import InputError
 from .arrhenius import arrhenius
-from .exact import exact_diffusion
+from .exact import components, exact_diffusion
 from .kmc import kmc
 from .network import HopArrays, as_temperatures, hop_arrays
 from .percolation import percolation_barrier
@@ -71,8 +71,8 @@ def kinetics_summary(
     dict
         ``temperatures_K`` (list, K); ``D_cm2_s`` ({method: [D, ...]}, cm²/s); ``D_ci_cm2_s``
         ({"kmc": [[lo, hi], ...]} when KMC ran, cm²/s); ``Ea_eV``, ``Ea_stderr_eV`` and
-        ``D0_cm2_s`` ({method: value or None}; None where D is not > 0 at every T, i.e. the network
-        does not wrap); ``percolation_barrier_eV`` ({"any", "x", "y", "z"}: eV or None).
+        ``D0_cm2_s`` ({method: value or None}; None where D is not > 0 at every T or no component
+        wraps the cell); ``percolation_barrier_eV`` ({"any", "x", "y", "z"}: eV or None).
 
     Raises
     ------
@@ -95,6 +95,7 @@ def kinetics_summary(
         "Ea_stderr_eV": {},
         "D0_cm2_s": {},
     }
+    wraps = any(c.dimensionality > 0 for c in components(net))
     for method in methods:
         err = None
         if method == "exact":
@@ -111,7 +112,7 @@ def kinetics_summary(
             D, err = res.D, res.D_stderr
             out["D_ci_cm2_s"]["kmc"] = res.D_ci.tolist()
         out["D_cm2_s"][method] = D.tolist()
-        fit = _fit(temps, D, err)
+        fit = _fit(temps, D, err) if wraps else None  # KMC rattling in closed pockets is no D
         out["Ea_eV"][method] = None if fit is None else _num(fit.Ea)
         out["Ea_stderr_eV"][method] = None if fit is None else _num(fit.Ea_stderr)
         out["D0_cm2_s"][method] = None if fit is None else _num(fit.D0)

@@ -141,6 +141,16 @@ def test_cli_exact_only_and_never_wrapping(tmp_path, capsys):
     assert out["D_cm2_s"] == {"exact": [0.0, 0.0, 0.0, 0.0]}
     assert out["Ea_eV"] == {"exact": None} and out["D_ci_cm2_s"] == {}
     assert out["percolation_barrier_eV"] == {"any": None, "x": None, "y": None, "z": None}
+    assert (
+        _main(
+            ["kinetics", str(tmp_path / "pair.json"), "--json", "--walkers", "50", "--steps", "50"]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["Ea_eV"] == {"exact": None, "kmc": None}  # bounded rattling, not diffusion
+    free = 1e13 * np.exp(-0.2 / (K_B * np.array(out["temperatures_K"]))) * 1e-16  # k a², a = 1 Å
+    assert np.all(np.abs(out["D_cm2_s"]["kmc"]) < 0.02 * free)  # bounded MSD: ~ a² / 6t, no drift
 
 
 @pytest.mark.parametrize(
