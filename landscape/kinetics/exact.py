@@ -114,25 +114,32 @@ class ExactDiffusion:
 
 def _cycle_shifts(net: HopArrays, sites: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Net shifts of the fundamental cycles of one component (image offsets along a BFS tree)."""
-    local = {int(s): k for k, s in enumerate(sites)}
-    adj: list[list[tuple[int, np.ndarray]]] = [[] for _ in sites]
-    for e in edges:
-        a, b = local[int(net.src[e])], local[int(net.dst[e])]
-        adj[a].append((b, net.shift[e]))
-        adj[b].append((a, -net.shift[e]))
+    local = np.full(net.n_sites, -1, dtype=np.int64)
+    local[sites] = np.arange(len(sites))
+    a = local[net.src[edges]]  # (m_c,)
+    b = local[net.dst[edges]]  # (m_c,)
+    shifts = net.shift[edges]  # (m_c, 3)
+    adj: list[list[tuple[int, int]]] = [[] for _ in sites]
+    for e, (u, v) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        adj[u].append((v, e))
+        adj[v].append((u, ~e))  # walked backwards: minus the shift
     offset = np.zeros((len(sites), 3), dtype=np.int64)
     seen = np.zeros(len(sites), dtype=bool)
+    parent_edge = np.zeros(len(sites), dtype=np.int64)
+    order = []
     seen[0] = True
     queue = deque([0])
     while queue:
-        a = queue.popleft()
-        for b, s in adj[a]:
-            if not seen[b]:
-                seen[b] = True
-                offset[b] = offset[a] + s
-                queue.append(b)
-    a = np.array([local[int(v)] for v in net.src[edges]], dtype=np.int64)
-    b = np.array([local[int(v)] for v in net.dst[edges]], dtype=np.int64)
+        u = queue.popleft()
+        for v, e in adj[u]:
+            if not seen[v]:
+                seen[v] = True
+                parent_edge[v] = e
+                order.append((v, u))
+                queue.append(v)
+    for v, u in order:  # BFS order: parents first
+        e = parent_edge[v]
+        offset[v] = offset[u] + (shifts[e] if e >= 0 else -shifts[~e])
     cycles = offset[a] + net.shift[edges] - offset[b]  # (m_c, 3), zero on tree edges
     cycles = np.unique(cycles[np.any(cycles != 0, axis=1)], axis=0)
     basis: list[np.ndarray] = []
