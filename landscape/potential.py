@@ -337,6 +337,17 @@ class SimplifiedNNP:
         total = int(self.n_models) * (int(self.max_epochs) + math.ceil(int(self.lbfgs_steps) / 20))
         done = [0]
 
+        bar = None
+        if progress is None and self.verbose:
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=total, desc=f"NNP ensemble on {n} points", unit="step", mininterval=0.5
+            )
+
+            def progress(k: int, _total: int) -> None:
+                bar.update(k - bar.n)
+
         def tick() -> None:
             done[0] += 1
             if progress is not None:
@@ -365,6 +376,8 @@ class SimplifiedNNP:
                     progress(done[0], total)
         finally:
             torch.set_num_threads(threads)
+            if bar is not None:
+                bar.close()
 
         weights, biases = _stack(members)
         self.descriptor_ = desc.cpu()
