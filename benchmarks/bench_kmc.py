@@ -76,7 +76,11 @@ def main() -> None:
     base = args.baseline_hops / seconds
     print(f"  networkx walker: {args.baseline_hops} hops in {seconds:.3f} s = {base:.3e} hops/s")
     exact = exact_diffusion(net, args.T).D[0]
-    print(f"  (check: last KMC D = {res.D[0]:.4e} cm²/s, exact {exact:.4e} cm²/s)")
+    print(
+        f"  (last KMC D = {res.D[0]:.4e} cm²/s, exact {exact:.4e} cm²/s: a throughput run; "
+        f"{args.steps:.0f} hops per walker is too short for an unbiased D on a disordered "
+        "network, see bench_exact_vs_kmc.py)"
+    )
     print(
         f"P4: KMC {best:.3e} hops/s (goal >= 2e7: {'met' if best >= 2e7 else 'NOT met'}); "
         f"speed-up {best / base:.0f}x over the networkx walker (goal >= 100x: "
