@@ -17,9 +17,13 @@ lower-triangular pair index ``i (i + 1) / 2 + j`` (``i ≥ j`` the species ranks
 
 The implementation follows torchani's ``aev`` module: one neighbour step returns a flat pair record
 (centre index ``(P,)``, neighbour index ``(P,)``, vectors ``(P, 3)``, distances ``(P,)``) including all
-periodic images needed for ``r_cut`` (also in cells shorter than ``2 r_cut``); triples are built with
-tensor ops; sums go into per-centre rows with ``index_add_``. Everything is differentiable in the
-positions.
+periodic images needed for ``r_cut`` (also in cells shorter than ``2 r_cut``); radial terms broadcast
+over all pairs and shifts and are summed into per-centre rows with ``index_add_``. Triples for G4 are
+built with tensor ops, on a padded neighbour block ``(n, K)`` per chunk of positions: ``cos θ`` and
+``r_jk`` of all neighbour pairs come from one batched product ``V Vᵀ`` ``(n, K, K)``, and the sums
+over neighbour species are two batched products with species weights ``(n, K, n_species)``
+(chunks hold positions of similar neighbour counts, so little of the block is padding). No Python
+loop runs over atoms or positions; everything is differentiable in the positions.
 
 Units: lengths in Å, η in 1/Å², r_s in Å; the features are dimensionless.
 """
@@ -409,7 +413,9 @@ class SymmetryFunctions(nn.Module):
             r2 = r.square()  # (n, K)
             rjk2 = r2[:, :, None] + r2[:, None, :] - 2.0 * dot  # (n, K, K)
             eye = torch.eye(k_max, dtype=torch.bool, device=device)
-            inside = (rjk2 < rc * rc) & ~eye  # (n, K, K)
+            real = torch.zeros(n, k_max, dtype=torch.bool, device=device)
+            real[centre, slot] = True  # (n, K) occupied slots
+            inside = (rjk2 < rc * rc) & ~eye & real[:, :, None] & real[:, None, :]  # (n, K, K)
             rjk2 = torch.where(inside, rjk2, rc * rc)  # (n, K, K) safe for sqrt and its gradient
             fjk = (0.5 * (torch.cos(rjk2.sqrt() * (math.pi / rc)) + 1.0)) * inside  # (n, K, K)
             inv_r = 1.0 / r  # (n, K)
