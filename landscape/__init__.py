@@ -25,6 +25,14 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     # graph store
     # samples, reference
+    "load_sample": "landscape.samples",
+    "bundled_samples": "landscape.samples",
+    "sample_info": "landscape.samples",
+    "generate_amorphous": "landscape.samples",
+    "relax_insertion": "landscape.reference",
+    "run_reference": "landscape.reference",
+    "get_calculator": "landscape.reference",
+    "load_dataset": "landscape.reference",
     # descriptors, potential
     "SymmetryFunctions": "landscape.descriptors",
     "propose_grids": "landscape.descriptors",

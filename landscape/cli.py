@@ -33,6 +33,8 @@ def _root() -> None:
 _COMMAND_MODULES: list[str] = [
     "version",
     "study",
+    "sample",
+    "reference",
     "kinetics",
     "nnp",
     "explore",

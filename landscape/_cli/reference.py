@@ -1,0 +1,175 @@
+"""``landscape reference run | info | import | merge``: reference energies of a mobile atom."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    ref_app = typer.Typer(
+        help="Reference energies: relax the host around an inserted mobile atom, resumably.",
+        no_args_is_help=True,
+    )
+    app.add_typer(ref_app, name="reference")
+
+    @ref_app.command("run")
+    def run(
+        sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
+        points: int = typer.Option(..., "--points", help="Number of random insertion points."),
+        db: Path = typer.Option(..., "--db", help="ASE database to write (resumed if it exists)."),
+        calculator: str = typer.Option(
+            "chgnet", "--calculator", help="chgnet, sevennet, cp2k, or module:Class."
+        ),
+        calculator_kwargs: str = typer.Option(
+            "",
+            "--calculator-kwargs",
+            help='JSON keyword arguments, e.g. \'{"use_device": "cuda"}\'.',
+        ),
+        species: str = typer.Option("Cu", "--species", help="Mobile species."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the random points."),
+        workers: int = typer.Option(1, "--workers", help="Local worker processes."),
+        batch: int = typer.Option(
+            1, "--batch", help="Relaxations per worker sharing one batched model call (GPU)."
+        ),
+        fmax: float = typer.Option(0.05, "--fmax", help="Force criterion, eV/Å."),
+        max_steps: int = typer.Option(300, "--max-steps", help="Step limit per relaxation."),
+        relax_radius: float = typer.Option(
+            None, "--relax-radius", help="Only host atoms within this distance move, Å."
+        ),
+        optimizer: str = typer.Option("BFGS", "--optimizer", help="BFGS, LBFGS or FIRE."),
+        min_distance: float = typer.Option(
+            1.6, "--min-distance", help="Minimum distance of a point to a host atom, Å."
+        ),
+        scheduler: str = typer.Option(
+            None, "--scheduler", help="Dask scheduler address (tcp://host:port)."
+        ),
+        cluster: str = typer.Option(
+            None,
+            "--cluster",
+            help='dask-jobqueue cluster as JSON, e.g. \'{"type": "slurm", "jobs": 4, "cores": 8}\'.',
+        ),
+        shard: str = typer.Option(None, "--shard", help="I/N: only points with id % N == I."),
+        time_limit: float = typer.Option(
+            None, "--time-limit", help="Stop after this many seconds (resume later)."
+        ),
+    ) -> None:
+        """Insert the mobile atom at random points and store relaxed energies, one row per point."""
+        import signal
+
+        from ..errors import InputError
+        from ..reference.calculators import parse_calculator_kwargs
+        from ..reference.run import run_reference
+
+        def _stop(signum, frame):  # SIGTERM: stop between two rows, like Ctrl-C
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
+        shard_t = None
+        if shard:
+            try:
+                i, n = (int(x) for x in shard.split("/"))
+            except ValueError:
+                raise InputError(f"--shard {shard!r} must be I/N, e.g. 0/4") from None
+            if not 0 <= i < n:
+                raise InputError(f"--shard {shard!r}: expected 0 <= I < N")
+            shard_t = (i, n)
+        summary = run_reference(
+            sample,
+            db,
+            n_points=points,
+            species=species,
+            calculator=calculator,
+            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
+            seed=seed,
+            min_distance=min_distance,
+            fmax=fmax,
+            max_steps=max_steps,
+            relax_radius=relax_radius,
+            optimizer=optimizer,
+            workers=workers,
+            batch=batch,
+            scheduler=scheduler,
+            cluster=parse_calculator_kwargs(cluster) if cluster else None,
+            shard=shard_t,
+            time_limit=time_limit,
+            progress=True,
+        )
+        typer.echo(
+            f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "
+            f"{summary.skipped} already present of {summary.requested}; e_host {summary.e_host:.4f} eV; "
+            f"{summary.seconds:.1f} s ({summary.seconds_per_point:.2f} s per point)"
+        )
+
+    @ref_app.command("info")
+    def info(
+        db: Path = typer.Argument(..., help="Reference database."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Counts per sample, failures, convergence, insertion-energy range, settings."""
+        from ..reference.importer import dataset_info
+
+        data = dataset_info(db)
+        if as_json:
+            typer.echo(json.dumps(data, indent=1, default=str))
+            return
+        for sid, d in sorted(data["samples"].items()):
+            typer.echo(
+                f"{sid}: {d.get('points', 0)} points ({d.get('ok', 0)} ok, "
+                f"{d.get('failed', 0)} failed, {d.get('converged', 0)} converged)"
+            )
+            if "e_host" in d:
+                typer.echo(f"  e_host {d['e_host']:.4f} eV  calculator: {d.get('calculator')}")
+            if d.get("ok"):
+                typer.echo(
+                    f"  e_insert min/mean/max {d['e_insert_min']:.3f} / {d['e_insert_mean']:.3f} / "
+                    f"{d['e_insert_max']:.3f} eV"
+                )
+            if d.get("seconds_per_point") is not None:
+                steps = d.get("mean_steps")
+                typer.echo(
+                    f"  {d['seconds_per_point']:.2f} s per point"
+                    + (f", {steps:.1f} optimiser steps on average" if steps else "")
+                )
+        for s in data["settings"]:
+            typer.echo(f"settings: {s}")
+
+    @ref_app.command("import")
+    def import_(
+        files: list[Path] = typer.Argument(
+            ..., help="vasprun.xml, OUTCAR, extxyz or ASE db files."
+        ),
+        db: Path = typer.Option(..., "--db", help="Reference database to write."),
+        sample_id: str = typer.Option(..., "--sample-id", help="Sample the points belong to."),
+        species: str = typer.Option("Cu", "--species", help="Mobile species."),
+        calculator: str = typer.Option(
+            "imported", "--calculator", help="Label of the method that made the energies."
+        ),
+        calculator_version: str = typer.Option("unknown", "--calculator-version"),
+        fmax: float = typer.Option(0.05, "--fmax", help="Converged below this host force, eV/Å."),
+    ) -> None:
+        """Import host and host+mobile energies computed elsewhere into the reference format."""
+        from ..reference.importer import import_results
+
+        counts = import_results(
+            list(files),
+            db,
+            sample_id=sample_id,
+            species=species,
+            calculator=calculator,
+            calculator_version=calculator_version,
+            fmax=fmax,
+        )
+        typer.echo(json.dumps(counts))
+
+    @ref_app.command("merge")
+    def merge(
+        sources: list[Path] = typer.Argument(..., help="Reference databases to copy from."),
+        db: Path = typer.Option(..., "--db", help="Database to merge into."),
+    ) -> None:
+        """Merge reference databases (e.g. shards); a point already present is never duplicated."""
+        from ..reference.run import merge_databases
+
+        typer.echo(json.dumps(merge_databases(list(sources), db)))

@@ -1,0 +1,109 @@
+"""``landscape sample generate | info | list``: make and describe host samples."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    sample_app = typer.Typer(
+        help="Host samples: generate amorphous structures, describe them.", no_args_is_help=True
+    )
+    app.add_typer(sample_app, name="sample")
+
+    @sample_app.command("generate")
+    def generate(
+        output: Path = typer.Argument(..., help="Output structure file (extxyz recommended)."),
+        composition: str = typer.Option(
+            "Ta28O70", "--composition", help="Formula of the cell, e.g. Ta28O70 (98 atoms)."
+        ),
+        density: float = typer.Option(7.75, "--density", help="Density, g/cm³."),
+        seed: int = typer.Option(0, "--seed", help="Seed of every random draw."),
+        t_melt: float = typer.Option(5000.0, "--t-melt", help="Melt temperature, K."),
+        t_final: float = typer.Option(300.0, "--t-final", help="End of the quench, K."),
+        melt_steps: int = typer.Option(2000, "--melt-steps", help="MD steps at T_melt."),
+        quench_steps: int = typer.Option(4000, "--quench-steps", help="MD steps of the quench."),
+        timestep: float = typer.Option(1.0, "--timestep", help="MD time step, fs."),
+        calculator: str = typer.Option(
+            "chgnet", "--calculator", help="Reference calculator for the relaxation, or 'none'."
+        ),
+        calculator_kwargs: str = typer.Option(
+            "", "--calculator-kwargs", help="JSON keyword arguments of the calculator."
+        ),
+        fmax: float = typer.Option(0.05, "--fmax", help="Relaxation force criterion, eV/Å."),
+        max_steps: int = typer.Option(1000, "--max-steps", help="Relaxation step limit."),
+        sample_id: str = typer.Option("", "--sample-id", help="Sample id (default: file stem)."),
+    ) -> None:
+        """Melt-quench an amorphous sample and relax it with the reference calculator."""
+        import ase.io
+        from ase.formula import Formula
+
+        from ..errors import InputError
+        from ..reference.calculators import parse_calculator_kwargs
+        from ..samples import generate_amorphous, sample_info
+
+        try:
+            comp = dict(Formula(composition).count())
+        except ValueError:
+            raise InputError(f"composition {composition!r} is not a chemical formula") from None
+        atoms = generate_amorphous(
+            comp,
+            density=density,
+            seed=seed,
+            t_melt=t_melt,
+            t_final=t_final,
+            melt_steps=melt_steps,
+            quench_steps=quench_steps,
+            timestep=timestep,
+            calculator=None if calculator.lower() == "none" else calculator,
+            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
+            fmax=fmax,
+            max_steps=max_steps,
+            sample_id=sample_id or output.stem,
+            command="landscape " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            progress=True,
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        ase.io.write(str(output), atoms, format="extxyz")
+        typer.echo(json.dumps(sample_info(atoms).summary(), indent=1))
+
+    @sample_app.command("info")
+    def info(
+        sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Density, first RDF peaks, coordination numbers and generation parameters."""
+        from ..samples import load_sample, sample_info
+
+        atoms = load_sample(sample)
+        s = sample_info(atoms)
+        summary = s.summary()
+        summary["generation"] = {
+            k: v for k, v in s.metadata.items() if k.startswith("gen_") or k == "energy_eV"
+        }
+        if as_json:
+            typer.echo(json.dumps(summary, indent=1, default=str))
+            return
+        typer.echo(f"sample {s.sample_id}: {s.formula}, {s.n_atoms} atoms")
+        typer.echo(f"  volume {s.volume:.2f} Å^3, density {s.density:.3f} g/cm^3")
+        for key in s.rdf_peak:
+            typer.echo(
+                f"  {key}: first RDF peak {s.rdf_peak[key]:.3f} Å, coordination "
+                f"{s.coordination[key]:.2f} (cutoff {s.cutoffs[key]:.2f} Å), "
+                f"shortest {s.min_distance[key]:.3f} Å"
+            )
+        for k, v in summary["generation"].items():
+            typer.echo(f"  {k}: {v}")
+
+    @sample_app.command("list")
+    def list_() -> None:
+        """Names of the bundled samples."""
+        from ..samples import bundled_samples
+
+        for name in bundled_samples():
+            typer.echo(name)

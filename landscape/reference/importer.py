@@ -1,0 +1,279 @@
+"""Import existing results (vasprun.xml, OUTCAR, extxyz, ASE databases) and describe data sets.
+
+:func:`import_results` reads structures with their energies, tells the host (``N`` atoms) from the
+host + mobile atom frames (``N + 1`` atoms) by their atom count, and writes them in the format of
+:mod:`landscape.reference.dataset`. Frames already imported (same ``point_id``) are skipped, so an
+import can be repeated.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+
+from ..errors import InputError
+from .dataset import HOST, POINT
+
+__all__ = ["import_results", "dataset_info", "bundled_reference_db", "read_frames"]
+
+#: The data set shipped with the package (CHGNet, Cu in the three bundled a-Ta2O5 samples).
+BUNDLED_DB = "chgnet-cu-a-Ta2O5.db"
+
+
+def bundled_reference_db() -> Path:
+    """Path of the reference database shipped with the package.
+
+    Raises
+    ------
+    InputError
+        The file is not installed.
+    """
+    path = Path(str(resources.files("landscape") / "data" / "reference" / BUNDLED_DB))
+    if not path.is_file():
+        raise InputError(f"bundled reference database {str(path)!r} is not installed")
+    return path
+
+
+def read_frames(path: str | Path) -> list[Atoms]:
+    """Structures with energies from one file (every frame of extxyz/db; the last of DFT runs).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or a frame without an energy.
+    """
+    import ase.io
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"result file {str(path)!r} does not exist")
+    name = path.name.lower()
+    last_only = "vasprun" in name or "outcar" in name or name.endswith((".out", ".log"))
+    try:
+        frames = ase.io.read(str(path), index=-1 if last_only else ":")
+    except Exception as exc:  # ASE raises many types for malformed files
+        msg = str(exc).strip().splitlines()
+        raise InputError(
+            f"cannot read {str(path)!r}: {msg[0] if msg else type(exc).__name__}"
+        ) from None
+    if isinstance(frames, Atoms):
+        frames = [frames]
+    if not frames:
+        raise InputError(f"{str(path)!r} holds no structures")
+    for k, f in enumerate(frames):
+        try:
+            e = f.get_potential_energy()
+        except Exception:
+            e = None
+        if e is None or not np.isfinite(e):
+            raise InputError(
+                f"{str(path)!r} frame {k} has no energy; expected a total energy in eV"
+            )
+        f.info["_source"] = f"{path.name}[{k}]"
+    return frames
+
+
+def import_results(
+    files: list[str | Path],
+    db_path: str | Path,
+    *,
+    sample_id: str,
+    species: str = "Cu",
+    calculator: str = "imported",
+    calculator_version: str = "unknown",
+    fmax: float = 0.05,
+) -> dict[str, int]:
+    """Import host and host + mobile-atom energies into a reference database.
+
+    Parameters
+    ----------
+    files : list of str or Path
+        vasprun.xml, OUTCAR, extxyz or ASE database files. Together they must hold exactly one
+        host frame (``N`` atoms) unless the database already has this sample's host, and any
+        number of frames with ``N + 1`` atoms (the host with the mobile atom).
+    db_path : str or Path
+        The reference database to write (created or extended).
+    sample_id : str
+        Sample the points belong to.
+    species : str
+        Mobile species; each point frame must contain it. The mobile atom is the last atom of
+        that species in the frame.
+    calculator, calculator_version : str
+        Label of the method that produced the energies (never mix two in one data set).
+    fmax : float
+        A point counts as converged when the largest force on the host atoms is below this
+        (eV/Å); frames without forces count as converged.
+
+    Returns
+    -------
+    dict
+        ``{"hosts": n, "points": n, "skipped": n}``.
+
+    Raises
+    ------
+    InputError
+        Unreadable files, frames without energy, no or several hosts, frames of unexpected size,
+        or a point frame without the mobile species.
+    """
+    from ase.db import connect
+
+    from .run import _host_row, _labelled, existing_point_ids
+
+    frames: list[Atoms] = []
+    for f in files:
+        frames.extend(read_frames(f))
+    db = connect(str(db_path))
+    host_row = _host_row(db, sample_id, calculator)
+    sizes = sorted({len(a) for a in frames})
+    counts = {"hosts": 0, "points": 0, "skipped": 0}
+    if host_row is not None:
+        n_host = host_row.natoms
+        e_host = float(host_row.e_host)
+        hosts = [a for a in frames if len(a) == n_host]
+    else:
+        n_host = sizes[0]
+        hosts = [a for a in frames if len(a) == n_host]
+        if len(hosts) != 1:
+            raise InputError(
+                f"expected exactly one host frame ({n_host} atoms) among the files, got {len(hosts)}"
+            )
+        host = hosts[0]
+        e_host = float(host.get_potential_energy())
+        h = Atoms(host.get_chemical_symbols(), positions=host.positions, cell=host.cell, pbc=True)
+        db.write(
+            _labelled(h, calculator, e_host),
+            kind=HOST,
+            sample_id=sample_id,
+            e_host=e_host,
+            calculator_version=calculator_version,
+            calculator_params="{}",
+            source=host.info["_source"],
+        )
+        counts["hosts"] = 1
+    bad = [a.info["_source"] for a in frames if len(a) not in (n_host, n_host + 1)]
+    if bad:
+        raise InputError(
+            f"frame {bad[0]} has an unexpected atom count; expected {n_host} (host) or "
+            f"{n_host + 1} (host + {species})"
+        )
+    done = existing_point_ids(db, sample_id)
+    next_id = max(done, default=-1) + 1
+    points = [a for a in frames if len(a) == n_host + 1]
+    for k, a in enumerate(points):
+        pid = int(a.info.get("point_id", k))
+        if pid in done:
+            counts["skipped"] += 1
+            continue
+        idx = [i for i, s in enumerate(a.get_chemical_symbols()) if s == species]
+        if not idx:
+            raise InputError(f"frame {a.info['_source']} has no {species} atom")
+        m = idx[-1]
+        energy = float(a.get_potential_energy())
+        try:
+            forces = a.get_forces()
+        except Exception:
+            forces = None
+        if forces is not None:
+            host_f = np.delete(forces, m, axis=0)
+            fm = float(np.linalg.norm(host_f, axis=1).max())
+            conv = fm <= fmax
+            fmob = forces[m][None]
+        else:
+            fm, conv, fmob = float("nan"), True, None
+        cell = np.asarray(a.cell)
+        frac = a.positions[m] @ np.linalg.inv(cell)
+        pos = (frac - np.floor(frac)) @ cell
+        row = Atoms(species, positions=[pos], cell=cell, pbc=True)
+        kv: dict[str, Any] = {
+            "kind": POINT,
+            "sample_id": sample_id,
+            "point_id": pid,
+            "species": species,
+            "status": "ok",
+            "e_host": e_host,
+            "e_insert": energy - e_host,
+            "converged": bool(conv),
+            "calculator_version": calculator_version,
+            "calculator_params": "{}",
+            "source": a.info["_source"],
+        }
+        if np.isfinite(fm):
+            kv["relax_fmax"] = fm
+        db.write(_labelled(row, calculator, energy, fmob), **kv)
+        done.add(pid)
+        next_id = max(next_id, pid + 1)
+        counts["points"] += 1
+    return counts
+
+
+def dataset_info(path: str | Path) -> dict[str, Any]:
+    """Counts and statistics of a reference database, per sample.
+
+    Returns
+    -------
+    dict
+        Per ``sample_id``: ``points`` (rows), ``ok``, ``failed``, ``converged``, ``e_host`` (eV),
+        ``e_insert_min``/``_mean``/``_max`` (eV), ``seconds_per_point`` (mean), ``mean_steps``,
+        ``calculator``; plus ``"settings"`` (the distinct optimiser/fmax/max-steps/radius).
+    """
+    from ase.db import connect
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"reference database {str(path)!r} does not exist")
+    db = connect(str(path))
+    out: dict[str, Any] = {}
+    for row in db.select(kind=HOST):
+        out.setdefault(row.sample_id, {})["e_host"] = float(row.e_host)
+        out[row.sample_id]["calculator"] = row.get("calculator")
+        out[row.sample_id]["n_host_atoms"] = row.natoms
+    acc: dict[str, dict[str, list]] = {}
+    settings = set()
+    for row in db.select(kind=POINT):
+        a = acc.setdefault(
+            row.sample_id, {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": []}
+        )
+        if row.status == "ok":
+            a["ok"].append(float(row.e_insert))
+            a["conv"] += int(bool(row.get("converged", False)))
+            if row.get("steps") is not None:
+                a["steps"].append(int(row.steps))
+        else:
+            a["failed"] += 1
+        if row.get("seconds") is not None:
+            a["sec"].append(float(row.seconds))
+        settings.add(
+            (
+                row.get("optimizer", "?"),
+                row.get("target_fmax", float("nan")),
+                row.get("max_steps", -1),
+                row.get("relax_radius", None),
+            )
+        )
+    for sid, a in acc.items():
+        e = np.asarray(a["ok"])
+        d = out.setdefault(sid, {})
+        d.update(
+            {
+                "points": len(e) + a["failed"],
+                "ok": len(e),
+                "failed": a["failed"],
+                "converged": a["conv"],
+                "e_insert_min": float(e.min()) if len(e) else None,
+                "e_insert_mean": float(e.mean()) if len(e) else None,
+                "e_insert_max": float(e.max()) if len(e) else None,
+                "seconds_per_point": float(np.mean(a["sec"])) if a["sec"] else None,
+                "mean_steps": float(np.mean(a["steps"])) if a["steps"] else None,
+            }
+        )
+    return {
+        "samples": out,
+        "settings": [
+            {"optimizer": s[0], "fmax": s[1], "max_steps": s[2], "relax_radius": s[3]}
+            for s in sorted(settings, key=str)
+        ],
+    }
