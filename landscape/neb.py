@@ -197,6 +197,7 @@ def batched_neb(
     e_start: torch.Tensor | None = None,
     e_end: torch.Tensor | None = None,
     early_composite: float | None = 0.05,
+    settle_force: float = 0.2,
     batch_size: int = 65536,
     progress: bool = False,
 ) -> NEBResult:
@@ -223,9 +224,10 @@ def batched_neb(
     e_start, e_end : Tensor (P,), optional
         End-point energies, eV (evaluated when not given).
     early_composite : float or None
-        Every 10 steps, bands with an interior minimum deeper than this (eV) are stopped (not
-        converged): they are composite, and relaxing them further would only cost time. ``None``
-        relaxes every band to the end.
+        Every 5 steps from step 10, bands with an interior minimum deeper than this (eV), whose
+        image there has settled (true force below ``settle_force``, eV/Å), are stopped (not converged): they
+        are composite, and relaxing them further would only cost time. ``None`` relaxes every band
+        to the end.
     batch_size : int
         Points per surface call.
     progress : bool
@@ -270,8 +272,12 @@ def batched_neb(
             ci[act] |= (fm < climb_fmax) | (step >= climb_after)
         ok = (fm < fmax) & (ci[act] if climb else torch.ones_like(fm, dtype=torch.bool))
         bad = ~torch.isfinite(fm)
-        if early_composite and step >= 10 and step % 10 == 0:
-            bad |= interior_minimum_depth(E[act])[0] > early_composite
+        if early_composite and step >= 10 and step % 5 == 0:
+            # a dip deeper than early_composite whose image has settled (small true force)
+            depth, where = interior_minimum_depth(E[act])
+            k = (where - 1).clamp_min(0)
+            settled = Ft[act, k].norm(dim=-1) < settle_force  # (b,)
+            bad |= (depth > early_composite) & settled
         converged[act[ok]] = True
         done[act[ok | bad]] = True
         bar.update(int((ok | bad).sum()))

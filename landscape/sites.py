@@ -499,6 +499,7 @@ def find_sites(
     batch_size: int = 65536,
     max_steps: int = 2000,
     mass: float | None = None,
+    push: float = 0.1,
     progress: bool = True,
 ) -> Sites:
     """Find every metastable site of the mobile atom on an EnergySurface.
@@ -523,6 +524,10 @@ def find_sites(
         FIRE steps at most in the minimisation.
     mass : float, optional
         Mass of the mobile atom, amu (default: that of ``surface.species``, or Cu).
+    push : float
+        A relaxed point that is not a minimum (a negative Hessian eigenvalue: it stopped on a saddle
+        or ridge with ``|F| < fmax``) is displaced by this much (Å) both ways along its softest mode
+        and relaxed again (twice at most); what is still not a minimum is discarded.
     progress : bool
         Show progress bars.
 
@@ -592,6 +597,26 @@ def find_sites(
     finite = torch.isfinite(e) & torch.isfinite(x).all(dim=1)
     info["n_nonfinite"] = int((~finite).sum())
     x, e, conv = x[finite], e[finite], conv[finite]
+    # a point that stopped on a saddle or a flat ridge (|F| < fmax, negative curvature) is pushed
+    # both ways along its softest mode and relaxed again
+    info["n_pushed_off_saddles"] = 0
+    for _ in range(2):
+        if len(x) == 0:
+            break
+        lam, vec = torch.linalg.eigh(hessians(surface, x, batch_size=batch_size))
+        neg = lam[:, 0] <= 0
+        if not neg.any():
+            break
+        v = vec[neg][:, :, 0]  # (k, 3) softest mode
+        starts = torch.cat([x[neg] + push * v, x[neg] - push * v])
+        x2, e2, _, c2 = minimise(
+            surface, starts, fmax=fmax, max_steps=max_steps, batch_size=batch_size
+        )
+        ok = torch.isfinite(e2) & torch.isfinite(x2).all(dim=1)
+        info["n_pushed_off_saddles"] += int(neg.sum())
+        x = torch.cat([x[~neg], x2[ok]])
+        e = torch.cat([e[~neg], e2[ok]])
+        conv = torch.cat([conv[~neg], c2[ok]])
     info["seconds_minimise"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

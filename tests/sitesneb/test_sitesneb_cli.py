@@ -1,0 +1,112 @@
+"""``landscape explore`` end to end: a tiny NNP fitted on an analytic energy of a small host."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+
+from landscape.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _host() -> Atoms:
+    # four O atoms in a 6 Å cube: open space for the mobile atom between them
+    return Atoms(
+        "O4",
+        scaled_positions=[[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        cell=np.eye(3) * 6.0,
+        pbc=True,
+    )
+
+
+def _energy(host: Atoms, p: np.ndarray) -> np.ndarray:
+    """Analytic insertion energy (eV): Morse attraction to every O image, minimum image."""
+    d = p[:, None, :] - host.positions[None]
+    d -= 6.0 * np.round(d / 6.0)
+    r = np.linalg.norm(d, axis=-1)
+    return 0.5 * np.sum(np.exp(-3.0 * (r - 2.0)) - 2 * np.exp(-1.5 * (r - 2.0)), axis=1)
+
+
+@pytest.fixture(scope="module")
+def model_and_sample(tmp_path_factory):
+    torch.set_num_threads(1)
+    from landscape.potential import SimplifiedNNP
+    from landscape.reference.dataset import ReferenceDataset
+
+    tmp = tmp_path_factory.mktemp("explore")
+    host = _host()
+    host.info["sample_id"] = "o4-test"
+    sample = tmp / "o4.extxyz"
+    host.write(sample)
+    rng = np.random.default_rng(0)
+    pos = rng.uniform(0, 6.0, size=(600, 3))
+    d = pos[:, None, :] - host.positions[None]
+    d -= 6.0 * np.round(d / 6.0)
+    pos = pos[np.linalg.norm(d, axis=-1).min(axis=1) > 1.3]
+    ds = ReferenceDataset(
+        hosts={"o4-test": host},
+        sample_ids=np.array(["o4-test"] * len(pos)),
+        point_ids=np.arange(len(pos)),
+        positions=pos,
+        e_insert=_energy(host, pos),
+        species="Cu",
+        calculator="analytic-morse",
+    )
+    model = SimplifiedNNP(
+        hidden=(16,), n_models=2, max_epochs=100, lbfgs_steps=50, patience=20, random_state=0
+    ).fit(ds)
+    path = model.save(tmp / "model")
+    return path, sample, tmp
+
+
+@pytest.mark.slow
+def test_explore_writes_the_hop_network(model_and_sample, capsys):
+    model, sample, tmp = model_and_sample
+    out = tmp / "network.json"
+    figs = tmp / "figs"
+    argv = ["explore", str(sample), "--model", str(model), "--out", str(out), "--quiet"]
+    argv += ["--grid-spacing", "0.4", "--max-distance", "3.2", "--figures", str(figs)]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    G = nx.node_link_graph(
+        json.loads(out.read_text()), edges="edges", multigraph=True, directed=True
+    )
+    assert G.graph["sample_id"] == "o4-test" == summary["sample_id"]
+    assert G.graph["species"] == "Cu" and G.graph["energy_unit"] == "eV"
+    np.testing.assert_allclose(G.graph["cell"], np.eye(3) * 6.0)
+    assert summary["sites"] == G.number_of_nodes() > 0
+    assert summary["hops"] * 2 == G.number_of_edges()
+    for _, d in G.nodes(data=True):
+        assert len(d["position"]) == 3 and np.isfinite(d["energy"]) and d["uncertainty"] >= 0
+    cell = np.asarray(G.graph["cell"])
+    for u, v, d in G.edges(data=True):
+        disp = np.asarray(G.nodes[v]["position"]) + np.asarray(d["shift"]) @ cell
+        disp -= G.nodes[u]["position"]
+        assert np.linalg.norm(disp) == pytest.approx(d["length"], abs=1e-6)
+        assert d["barrier"] > 0 and d["prefactor"] == 1e13 and d["model_id"] == summary["model_id"]
+        assert max(d["profile"]) - d["profile"][0] == pytest.approx(d["barrier"], abs=1e-9)
+    for name in ("hop_profiles.png", "hop_network.png", "hop_network.html"):
+        assert (figs / name).stat().st_size > 1000
+
+
+def test_explore_bad_model_is_one_line_error(model_and_sample, capsys):
+    _, sample, tmp = model_and_sample
+    with pytest.raises(SystemExit) as exc:
+        main(["explore", str(sample), "--model", str(tmp / "nope"), "--out", str(tmp / "x.json")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "nope" in err and len(err.splitlines()) == 1
