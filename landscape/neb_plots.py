@@ -163,11 +163,11 @@ def plot_network_3d(
         lc = Line3DCollection([(a, b) for a, b, _ in segs], cmap="plasma", lw=1.2)
         lc.set_array(barriers)
         ax.add_collection3d(lc)
-        fig.colorbar(lc, ax=ax, shrink=0.55, pad=0.02, label="barrier (eV)")
+        fig.colorbar(lc, ax=ax, shrink=0.55, pad=0.1, label="barrier (eV)")
     sc = ax.scatter(
         *pos.T, c=energy, cmap="viridis", s=28, depthshade=False, edgecolors="k", lw=0.3
     )
-    fig.colorbar(sc, ax=ax, shrink=0.55, pad=0.08, label="site energy (eV)")
+    fig.colorbar(sc, ax=ax, shrink=0.55, pad=0.0, location="left", label="site energy (eV)")
     lim = np.array([c for e in _cell_edges(cell) for c in e])
     ax.set_xlim(lim[:, 0].min(), lim[:, 0].max())
     ax.set_ylim(lim[:, 1].min(), lim[:, 1].max())
