@@ -210,3 +210,19 @@ def test_bad_input():
         find_hops(s, close, progress=False)
     with pytest.raises(InputError, match="unknown prefactor 'arrhenius'"):
         find_hops(s, sites, prefactor="arrhenius", progress=False)
+
+
+def test_figures_of_the_cosine_network(cosine, tmp_path):
+    from landscape.neb_plots import hop_segments, plot_network_3d, plot_profiles, write_network_html
+
+    _, _, G = cosine
+    segs = hop_segments(G)
+    assert len(segs) == G.number_of_edges()  # two half-segments per hop, one hop per edge pair
+    # each half runs from a site to the saddle half-way to its neighbour
+    np.testing.assert_allclose([np.linalg.norm(b - a) for a, b, _ in segs], a / 2, atol=1e-5)
+    for f in (
+        plot_profiles(G, tmp_path / "p.png"),
+        plot_network_3d(G, tmp_path / "n.png"),
+        write_network_html(G, tmp_path / "n.html"),
+    ):
+        assert f.stat().st_size > 1000
