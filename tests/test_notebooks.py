@@ -24,25 +24,14 @@ def test_notebooks_match_their_sources():
         )
 
 
-@pytest.fixture(scope="module")
-def notebook_data_dir(tmp_path_factory):
-    """A data folder of its own; the notebooks' kernels start (or reuse) its embedded server."""
-    from landscape.graph import embedded
-
-    data = tmp_path_factory.mktemp("notebook-db")
-    yield data
-    embedded.stop(data)
-
-
 @pytest.mark.service
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, monkeypatch, tmp_path, notebook_data_dir):
+def test_notebook_runs(path, monkeypatch, tmp_path, graph_env):
+    """The kernel inherits the session's database: embedded (LANDSCAPE_DATA) or Neo4j (URI)."""
     from nbclient import NotebookClient
 
     monkeypatch.delenv("LANDSCAPE_NETWORKS", raising=False)
-    monkeypatch.delenv("LANDSCAPE_NEO4J_URI", raising=False)
-    monkeypatch.setenv("LANDSCAPE_DATA", str(notebook_data_dir))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
