@@ -44,7 +44,14 @@ from .sites import (
 )
 from .units import DEFAULT_PREFACTOR_HZ
 
-__all__ = ["find_hops", "candidate_pairs", "batched_neb", "interior_minimum_depth", "NEBResult"]
+__all__ = [
+    "find_hops",
+    "candidate_pairs",
+    "batched_neb",
+    "interior_minimum_depth",
+    "NEBResult",
+    "validate_hops",
+]
 
 _PREFACTORS = ("constant", "vineyard")
 
@@ -636,3 +643,142 @@ def _add_hop(
         profile=[float(v) for v in profile[::-1]],
         **common,
     )
+
+
+def validate_hops(
+    surface,
+    G: nx.MultiDiGraph,
+    host,
+    calculator,
+    *,
+    n_hops: int = 10,
+    species: str | None = None,
+    fmax: float = 0.05,
+    relax_radius: float | None = None,
+    max_steps: int | None = None,
+    neb_fmax: float | None = None,
+    spring: float | None = None,
+    progress: bool = True,
+) -> dict:
+    """Reference energies along NNP hops: the barrier error of the network (issue 6 item 4c).
+
+    ``n_hops`` hops of ``G`` (one direction each, starting from the lower site, spread evenly over
+    the sorted barriers) are relaxed again on ``surface`` with the band settings of ``G``, and at
+    every image the reference calculator gives the total energy with the host relaxed around the
+    fixed mobile atom (:func:`landscape.reference.relax_insertion`). Barriers are energy
+    differences along one band, so absolute energies of the two methods are never mixed.
+
+    Parameters
+    ----------
+    surface
+        The EnergySurface the network was made with (the NNP bound to ``host``).
+    G : networkx.MultiDiGraph
+        Hop network of :func:`find_hops`.
+    host : ase.Atoms
+        The host structure.
+    calculator : ase.calculators.calculator.Calculator
+        Reference calculator.
+    n_hops : int
+        Hops checked.
+    species : str, optional
+        Mobile species (default ``G.graph["species"]``).
+    fmax : float
+        Host relaxation criterion, eV/Å.
+    relax_radius : float, optional
+        Only host atoms this close to the mobile atom relax, Å.
+    max_steps : int, optional
+        Host relaxation steps at most.
+    neb_fmax, spring : float, optional
+        Band convergence (eV/Å) and spring (eV/Å²); default those recorded in ``G``.
+    progress : bool
+        Progress bar over the reference calculations.
+
+    Returns
+    -------
+    dict
+        ``hops``: one record per hop (``i``, ``j``, ``shift``, ``barrier_network``, ``barrier_nnp``
+        and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
+        first image in eV, ``converged``: every host relaxation converged); ``mae`` and
+        ``max_abs_error`` of the barriers (eV); ``n_calculations``; ``seconds``.
+    """
+    from tqdm.auto import tqdm
+
+    from .reference import relax_insertion
+
+    search = G.graph.get("search", {})
+    hops = sorted(
+        (
+            (u, v, d)
+            for u, v, d in G.edges(data=True)
+            if (G.nodes[u]["energy"], u) <= (G.nodes[v]["energy"], v)
+        ),
+        key=lambda h: h[2]["barrier"],
+    )
+    if not hops:
+        raise InputError("the network has no hop to validate")
+    if n_hops < 1:
+        raise InputError(f"n_hops must be >= 1, got {n_hops}")
+    pick = np.unique(np.linspace(0, len(hops) - 1, min(n_hops, len(hops))).round().astype(int))
+    chosen = [hops[k] for k in pick]
+    cell = surface.cell
+    t = dict(dtype=cell.dtype, device=cell.device)
+    cell_np = np.asarray(G.graph["cell"], dtype=float)
+    start = np.array([G.nodes[u]["position"] for u, _, _ in chosen])
+    end = np.array(
+        [
+            np.asarray(G.nodes[v]["position"]) + np.asarray(d["shift"]) @ cell_np
+            for _, v, d in chosen
+        ]
+    )
+    n_images = len(chosen[0][2].get("profile", [])) or search.get("n_images", DEFAULTS.neb_images)
+    t0 = time.perf_counter()
+    res = batched_neb(
+        surface,
+        torch.as_tensor(start, **t),
+        torch.as_tensor(end, **t),
+        n_images=n_images,
+        fmax=neb_fmax or search.get("fmax", DEFAULTS.neb_fmax),
+        spring=spring or search.get("spring", 0.5),
+        early_composite=None,
+    )
+    images = res.images.cpu().numpy()
+    e_nnp = res.energies.cpu().numpy()
+    species = species or G.graph.get("species", "Cu")
+    kwargs = {} if max_steps is None else {"max_steps": max_steps}
+    bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
+    records = []
+    for p, (u, v, d) in enumerate(chosen):
+        energies, ok = [], True
+        for x in images[p]:
+            r = relax_insertion(
+                host, x, calculator, species=species, fmax=fmax, relax_radius=relax_radius, **kwargs
+            )
+            energies.append(float(r["energy"]))
+            ok &= bool(r["converged"])
+            bar.update(1)
+        ref = np.asarray(energies) - energies[0]
+        nnp = e_nnp[p] - e_nnp[p, 0]
+        records.append(
+            {
+                "i": int(u),
+                "j": int(v),
+                "shift": [int(s) for s in d["shift"]],
+                "barrier_network": float(d["barrier"]),
+                "barrier_nnp": float(nnp.max()),
+                "barrier_reference": float(ref.max()),
+                "profile_nnp": [float(e) for e in nnp],
+                "profile_reference": [float(e) for e in ref],
+                "band_converged": bool(res.converged[p]),
+                "converged": ok,
+            }
+        )
+    bar.close()
+    err = np.array([r["barrier_nnp"] - r["barrier_reference"] for r in records])
+    return {
+        "sample_id": G.graph.get("sample_id"),
+        "hops": records,
+        "mae": float(np.abs(err).mean()),
+        "max_abs_error": float(np.abs(err).max()),
+        "n_calculations": int(images.shape[0] * images.shape[1]),
+        "seconds": time.perf_counter() - t0,
+    }

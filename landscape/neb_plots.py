@@ -16,7 +16,13 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["plot_profiles", "plot_network_3d", "write_network_html", "hop_segments"]
+__all__ = [
+    "plot_profiles",
+    "plot_network_3d",
+    "write_network_html",
+    "hop_segments",
+    "plot_validation",
+]
 
 
 def _pyplot():
@@ -256,4 +262,45 @@ def write_network_html(G: nx.MultiDiGraph, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_HTML % {"title": title, "data": json.dumps(data)})
+    return path
+
+
+def plot_validation(result: dict, path: str | Path) -> Path:
+    """NNP and reference energy profiles of the validated hops, and the barrier parity, as a PNG.
+
+    ``result`` is the output of :func:`landscape.neb.validate_hops` (energies in eV).
+    """
+    plt = _pyplot()
+    hops = result["hops"]
+    n = len(hops)
+    cols = min(5, n)
+    rows = -(-n // cols)
+    fig = plt.figure(figsize=(3.0 * cols + 3.6, 2.5 * rows + 0.6))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1] * cols + [1.3])
+    for k, h in enumerate(hops):
+        ax = fig.add_subplot(grid[k // cols, k % cols])
+        s = np.linspace(0, 1, len(h["profile_nnp"]))
+        ax.plot(s, h["profile_reference"], "o-", color="k", ms=3, lw=1, label="reference")
+        ax.plot(s, h["profile_nnp"], "s--", color="C1", ms=3, lw=1, label="NNP")
+        ax.set_title(f"{h['i']}→{h['j']} {h['shift']}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if k % cols == 0:
+            ax.set_ylabel("E − E(start) (eV)", fontsize=8)
+        if k == 0:
+            ax.legend(fontsize=7, frameon=False)
+    px = fig.add_subplot(grid[:, cols])
+    ref = np.array([h["barrier_reference"] for h in hops])
+    nnp = np.array([h["barrier_nnp"] for h in hops])
+    lo, hi = min(ref.min(), nnp.min()), max(ref.max(), nnp.max())
+    px.plot([lo, hi], [lo, hi], color="0.6", lw=1)
+    px.plot(ref, nnp, "o", color="C0")
+    px.set_xlabel("reference barrier (eV)")
+    px.set_ylabel("NNP barrier (eV)")
+    px.set_title(f"MAE {1e3 * result['mae']:.1f} meV over {n} hops")
+    fig.suptitle(f"hop validation of {result.get('sample_id', '')}: NNP vs reference")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
     return path

@@ -119,3 +119,75 @@ def register(app: typer.Typer) -> None:
                 summary["stored"] = st.upsert_network(G)
         summary["seconds"] = round(time.perf_counter() - t0, 2)
         typer.echo(json.dumps(summary))
+
+    @app.command("validate-hops")
+    def validate_hops_cmd(
+        sample: str = typer.Argument(
+            ..., help="Bundled sample name or ASE-readable structure file."
+        ),
+        model: Path = typer.Option(..., "--model", help="Trained SimplifiedNNP (MODEL[.json])."),
+        network: Path = typer.Option(..., "--network", help="Hop network of `landscape explore`."),
+        out: Path = typer.Option(..., "--out", help="Result JSON (per-hop barriers, MAE)."),
+        calculator: str = typer.Option("chgnet", help="chgnet, sevennet, cp2k or module:Class."),
+        hops: int = typer.Option(10, "--hops", help="Hops validated."),
+        fmax: float = typer.Option(0.05, help="Host relaxation criterion, eV/Å."),
+        relax_radius: float | None = typer.Option(None, help="Relax host atoms within this, Å."),
+        max_steps: int | None = typer.Option(None, help="Host relaxation steps at most."),
+        figure: Path | None = typer.Option(None, "--figure", help="PNG overlaying the profiles."),
+        device: str = typer.Option("cpu", help="Torch device of the NNP surface."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    ) -> None:
+        """Reference energies (host relaxed) along NNP hops of SAMPLE: the barrier MAE."""
+        import json
+
+        import networkx as nx
+
+        from ..errors import InputError
+        from ..neb import validate_hops
+        from ..potential import SimplifiedNNP
+        from ..reference import get_calculator
+        from ..samples import load_sample
+
+        host = load_sample(sample)
+        if not network.is_file():
+            raise InputError(f"network file {str(network)!r} does not exist")
+        try:
+            G = nx.node_link_graph(
+                json.loads(network.read_text()), edges="edges", directed=True, multigraph=True
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"network file {str(network)!r} is not node-link JSON ({exc})"
+            ) from None
+        if G.graph.get("sample_id") != host.info.get("sample_id"):
+            raise InputError(
+                f"network is of sample {G.graph.get('sample_id')!r}, not {host.info.get('sample_id')!r}"
+            )
+        surface = SimplifiedNNP.load(model).surface(host, device=device)
+        result = validate_hops(
+            surface,
+            G,
+            host,
+            get_calculator(calculator),
+            n_hops=hops,
+            fmax=fmax,
+            relax_radius=relax_radius,
+            max_steps=max_steps,
+            progress=not quiet,
+        )
+        result["calculator"] = calculator
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result))
+        if figure is not None:
+            from ..neb_plots import plot_validation
+
+            result["figure"] = str(plot_validation(result, figure))
+        typer.echo(
+            json.dumps(
+                {
+                    k: result.get(k)
+                    for k in ("sample_id", "mae", "max_abs_error", "n_calculations", "figure")
+                }
+                | {"hops": len(result["hops"]), "seconds": round(result["seconds"], 2)}
+            )
+        )

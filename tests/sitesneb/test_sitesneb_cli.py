@@ -71,25 +71,37 @@ def model_and_sample(tmp_path_factory):
     return path, sample, tmp
 
 
-@pytest.mark.slow
-def test_explore_writes_the_hop_network(model_and_sample, capsys):
+@pytest.fixture(scope="module")
+def explored(model_and_sample):
     model, sample, tmp = model_and_sample
     out = tmp / "network.json"
     figs = tmp / "figs"
     argv = ["explore", str(sample), "--model", str(model), "--out", str(out), "--quiet"]
     argv += ["--grid-spacing", "0.4", "--max-distance", "3.2", "--figures", str(figs)]
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
+    with pytest.MonkeyPatch.context() as mp:
+        lines = []
+        mp.setattr("typer.echo", lambda msg="", **kw: lines.append(str(msg)))
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
     assert exc.value.code == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    G = nx.node_link_graph(
+    return out, figs, json.loads(lines[-1])
+
+
+def _read(out):
+    return nx.node_link_graph(
         json.loads(out.read_text()), edges="edges", multigraph=True, directed=True
     )
+
+
+@pytest.mark.slow
+def test_explore_writes_the_hop_network(explored):
+    out, figs, summary = explored
+    G = _read(out)
     assert G.graph["sample_id"] == "o4-test" == summary["sample_id"]
     assert G.graph["species"] == "Cu" and G.graph["energy_unit"] == "eV"
     np.testing.assert_allclose(G.graph["cell"], np.eye(3) * 6.0)
     assert summary["sites"] == G.number_of_nodes() > 0
-    assert summary["hops"] * 2 == G.number_of_edges()
+    assert summary["hops"] * 2 == G.number_of_edges() > 0
     for _, d in G.nodes(data=True):
         assert len(d["position"]) == 3 and np.isfinite(d["energy"]) and d["uncertainty"] >= 0
     cell = np.asarray(G.graph["cell"])
@@ -101,6 +113,47 @@ def test_explore_writes_the_hop_network(model_and_sample, capsys):
         assert max(d["profile"]) - d["profile"][0] == pytest.approx(d["barrier"], abs=1e-9)
     for name in ("hop_profiles.png", "hop_network.png", "hop_network.html"):
         assert (figs / name).stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_validate_hops_with_the_nnp_as_reference_is_exact(model_and_sample, explored):
+    # With the NNP itself as the "reference" calculator (zero forces on host atoms, so nothing
+    # relaxes) the reference profiles must equal the NNP profiles: MAE 0 up to round-off.
+    from landscape.neb import validate_hops
+    from landscape.potential import NNPCalculator, SimplifiedNNP
+    from landscape.samples import load_sample
+
+    model_path, sample, _ = model_and_sample
+    out, _, _ = explored
+    G = _read(out)
+    host = load_sample(sample)
+    model = SimplifiedNNP.load(model_path)
+    result = validate_hops(
+        model.surface(host), G, host, NNPCalculator(model, host), n_hops=3, progress=False
+    )
+    assert len(result["hops"]) == 3 and result["n_calculations"] == 27
+    assert result["mae"] < 1e-6
+    for h in result["hops"]:
+        np.testing.assert_allclose(h["profile_reference"], h["profile_nnp"], atol=1e-6)
+        assert h["barrier_nnp"] == pytest.approx(h["barrier_network"], abs=2e-3)
+
+
+@pytest.mark.slow
+def test_validate_hops_cli(model_and_sample, explored):
+    model, sample, tmp = model_and_sample
+    out, _, _ = explored
+    res, fig = tmp / "validation.json", tmp / "validation.png"
+    argv = ["validate-hops", str(sample), "--model", str(model), "--network", str(out)]
+    argv += ["--calculator", "ase.calculators.lj:LennardJones", "--hops", "2", "--quiet"]
+    argv += ["--out", str(res), "--figure", str(fig)]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    result = json.loads(res.read_text())
+    assert len(result["hops"]) == 2 and result["calculator"].endswith("LennardJones")
+    err = [h["barrier_nnp"] - h["barrier_reference"] for h in result["hops"]]
+    assert result["mae"] == pytest.approx(np.mean(np.abs(err)), abs=1e-12)
+    assert fig.stat().st_size > 1000
 
 
 def test_explore_bad_model_is_one_line_error(model_and_sample, capsys):
