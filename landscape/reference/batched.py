@@ -94,6 +94,8 @@ class Broker:
         for k, a in zip(keys, structures, strict=True):
             try:
                 b = a.copy()
+                if hasattr(self.calculator, "reset"):
+                    self.calculator.reset()  # no state (neighbour lists) shared between cells
                 b.calc = self.calculator
                 results[k] = (float(b.get_potential_energy()), np.asarray(b.get_forces()))
             except Exception as exc:

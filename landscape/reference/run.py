@@ -23,6 +23,7 @@ mobile atom after the host relaxed, i.e. minus the gradient of ``energy`` in its
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -215,7 +216,7 @@ def relax_host(
 # workers: one calculator per process, built once
 # --------------------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
+_WORKER = threading.local()  # one calculator per thread: calculators are not thread-safe
 
 
 def _calc_key(name: str, kwargs: dict[str, Any]) -> str:
@@ -226,10 +227,10 @@ def _worker_calculator(name: str, kwargs: dict[str, Any]) -> Any:
     from .calculators import get_calculator
 
     key = _calc_key(name, kwargs)
-    if _WORKER.get("key") != key:
-        _WORKER["calc"] = get_calculator(name, **kwargs)
-        _WORKER["key"] = key
-    return _WORKER["calc"]
+    if getattr(_WORKER, "key", None) != key:
+        _WORKER.calc = get_calculator(name, **kwargs)
+        _WORKER.key = key
+    return _WORKER.calc
 
 
 def _compute_point(task: dict[str, Any]) -> dict[str, Any]:
@@ -477,6 +478,14 @@ def run_reference(
     if workers < 1 or batch < 1:
         raise InputError(f"workers and batch must be >= 1, got {workers}, {batch}")
     _optimizer(optimizer)
+    if isinstance(calculator, str):
+        from .calculators import KNOWN_CALCULATORS
+
+        if calculator.strip().lower() not in KNOWN_CALCULATORS and ":" not in calculator:
+            raise InputError(
+                f"unknown calculator {calculator!r}; expected one of {list(KNOWN_CALCULATORS)} "
+                "or 'module:Class'"
+            )
     if n_points is not None:
         pts = random_points(host, int(n_points), seed=seed, min_distance=min_distance)
     elif grid_spacing is not None:

@@ -1,0 +1,274 @@
+"""Reference machinery with a cheap Lennard-Jones calculator: points, relaxation, resumable runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.calculators.calculator import all_changes
+from ase.calculators.lj import LennardJones
+from ase.db import connect
+
+from landscape.errors import InputError
+from landscape.reference import (
+    check_points,
+    grid_points,
+    load_dataset,
+    random_points,
+    relax_insertion,
+    run_reference,
+)
+from landscape.reference.points import distance_to_host
+from landscape.reference.run import merge_databases
+
+LJ = "ase.calculators.lj:LennardJones"
+LJ_KW = {"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True}
+
+
+A = 2.0 * 2 ** (1 / 6) * 2**0.5  # fcc lattice constant at the LJ pair minimum (sigma 2 Å)
+
+
+def small_host() -> Atoms:
+    """8 Ar atoms, fcc (2 x 1 x 1 cubic cells), slightly rattled: the host relaxes smoothly."""
+    host = bulk("Ar", "fcc", a=A, cubic=True) * (2, 1, 1)
+    host.rattle(0.02, seed=1)
+    host.info["sample_id"] = "lj-host"
+    return host
+
+
+# ------------------------------------------------------------------------- points
+
+
+def test_random_points_keep_distance_and_are_prefix_stable():
+    host = small_host()
+    pts = random_points(host, 12, seed=5, min_distance=1.2)
+    d, _ = distance_to_host(host, pts)
+    assert np.all(d >= 1.2)
+    np.testing.assert_array_equal(random_points(host, 5, seed=5, min_distance=1.2), pts[:5])
+    assert not np.allclose(random_points(host, 5, seed=6, min_distance=1.2), pts[:5])
+
+
+def test_distance_to_host_is_periodic():
+    host = small_host()
+    p = host.positions[3] + np.asarray(host.cell).sum(axis=0) + [0.3, 0.0, 0.4]
+    d, i = distance_to_host(host, p[None])
+    assert i[0] == 3
+    assert d[0] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_grid_points_spacing_and_exclusion():
+    host = small_host()
+    pts = grid_points(host, 0.5, min_distance=1.0)
+    assert len(pts) > 0
+    assert np.all(distance_to_host(host, pts)[0] >= 1.0)
+    all_pts = grid_points(host, 0.5, min_distance=0.0)
+    n = np.ceil(host.cell.lengths() / 0.5).astype(int)
+    assert len(all_pts) == n.prod()
+    steps = np.diff(np.unique(np.round(all_pts[:, 0], 9)))
+    assert np.all(steps <= 0.5 + 1e-12)
+
+
+def test_point_inside_host_atom_is_one_line_error():
+    host = small_host()
+    with pytest.raises(InputError, match="inside host atom 2") as err:
+        check_points(host, [[A / 2, A / 2, A / 2], host.positions[2] + 0.1], min_distance=1.0)
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="shape"):
+        check_points(host, np.zeros((2, 2)))
+
+
+# ------------------------------------------------------------------------- relaxation
+
+
+def test_relax_insertion_fixes_mobile_atom_and_reaches_fmax():
+    host = small_host()
+    pos = np.array([A / 2, A / 2, A / 2])  # octahedral interstice
+    res = relax_insertion(host, pos, LennardJones(**LJ_KW), species="Ar", fmax=0.01)
+    assert res["converged"] and res["fmax"] <= 0.01
+    np.testing.assert_allclose(res["position"], pos, atol=1e-12)
+    assert res["max_displacement"] > 0.05  # the host did relax
+    # the energy is the calculator's energy of a configuration with these forces
+    assert np.isfinite(res["energy"]) and res["steps"] > 0
+
+
+def test_relaxation_radius_freezes_far_atoms():
+    host = bulk("Ar", "sc", a=3.0) * (3, 3, 3)
+    host.rattle(0.05, seed=2)
+    pos = host.positions[0] + [1.5, 1.5, 1.5]
+    calc = LennardJones(**LJ_KW)
+    from ase.geometry import find_mic
+
+    d = np.linalg.norm(find_mic(host.positions - pos, host.cell, True)[0], axis=1)
+    res = relax_insertion(host, pos, calc, species="Ar", fmax=0.02, relax_radius=2.7)
+    assert res["converged"]
+    # rerun to get positions: freeze check through max_displacement of a run with tiny radius
+    tiny = relax_insertion(host, pos, calc, species="Ar", fmax=0.02, relax_radius=0.1)
+    assert tiny["max_displacement"] == 0.0 and tiny["steps"] == 0
+    assert np.any(d <= 2.7) and np.any(d > 2.7)
+
+
+# ------------------------------------------------------------------------- runs
+
+
+def _run(db, n, fmax=0.02, **kw):
+    return run_reference(
+        small_host(),
+        db,
+        n_points=n,
+        calculator=LJ,
+        calculator_kwargs=LJ_KW,
+        species="Ar",
+        min_distance=1.2,
+        fmax=fmax,
+        seed=11,
+        **kw,
+    )
+
+
+def test_run_writes_contract_rows_and_resumes_without_duplicates(tmp_path):
+    db_path = tmp_path / "ref.db"
+    s1 = _run(db_path, 3)
+    assert (s1.done, s1.failed, s1.skipped) == (3, 0, 0)
+    s2 = _run(db_path, 5)
+    assert (s2.done, s2.skipped) == (2, 3)
+    db = connect(str(db_path))
+    hosts = list(db.select(kind="host"))
+    assert len(hosts) == 1  # e_host computed once
+    rows = list(db.select(kind="point"))
+    assert sorted(r.point_id for r in rows) == [0, 1, 2, 3, 4]
+    for r in rows:
+        assert r.natoms == 1 and r.symbols == ["Ar"]
+        assert r.e_insert == pytest.approx(r.energy - hosts[0].e_host, abs=1e-12)
+        assert r.e_host == hosts[0].e_host
+        assert r.converged and r.relax_fmax <= 0.02
+        assert r.calculator_label == LJ and r.target_fmax == 0.02 and r.optimizer == "BFGS"
+        assert '"sigma": 2.0' in r.calculator_params
+        frac = r.positions[0] @ np.linalg.inv(np.asarray(r.cell))
+        assert np.all((frac >= 0) & (frac < 1))
+    pts = random_points(small_host(), 5, seed=11, min_distance=1.2)
+    for r in rows:
+        np.testing.assert_allclose(r.positions[0], pts[r.point_id], atol=1e-9)
+    ds = load_dataset(db_path)
+    assert len(ds) == 5 and ds.species == "Ar"
+    # the relaxed host alone has e_host: re-evaluate it
+    h = hosts[0].toatoms()
+    h.calc = LennardJones(**LJ_KW)
+    assert h.get_potential_energy() == pytest.approx(hosts[0].e_host, abs=1e-10)
+    assert np.linalg.norm(h.get_forces(), axis=1).max() <= 0.02
+
+
+def test_pool_batched_and_dask_give_the_serial_energies(tmp_path):
+    # paths differ at round-off, so each stops somewhere inside |F| < fmax: the energies agree
+    # to about fmax^2 / (2 k) ~ 1e-7 eV at fmax = 1e-3 eV/Å
+    serial = _run(tmp_path / "a.db", 4, fmax=1e-3)
+    assert serial.done == 4
+    _run(tmp_path / "b.db", 4, fmax=1e-3, workers=2)
+    _run(tmp_path / "c.db", 4, fmax=1e-3, batch=3)
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        _run(tmp_path / "d.db", 4, fmax=1e-3, scheduler=client)
+    ref = {r.point_id: r.e_insert for r in connect(str(tmp_path / "a.db")).select(kind="point")}
+    for name in ("b.db", "c.db", "d.db"):
+        got = {r.point_id: r.e_insert for r in connect(str(tmp_path / name)).select(kind="point")}
+        assert got.keys() == ref.keys()
+        for k in ref:
+            assert got[k] == pytest.approx(ref[k], abs=1e-5), name
+
+
+class FlakyLJ(LennardJones):
+    """LJ that raises, or returns NaN, when the last atom is in the lower / upper x slab."""
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        x = self.atoms.positions[-1, 0] % (2 * A)
+        if len(self.atoms) == 9 and x < 1.0:
+            raise RuntimeError("SCF did not converge\nsecond line")
+        if len(self.atoms) == 9 and x > 1.7 * A:
+            self.results["energy"] = float("nan")
+
+
+def test_failed_points_are_recorded_and_do_not_stop_the_others(tmp_path):
+    host = small_host()
+    pts = np.array(
+        [[0, A / 2, 0], [1.75 * A, A / 4, A / 4], [A / 2, 0, 0], [1.5 * A, A / 2, A / 2]]
+    )
+    s = run_reference(
+        host,
+        tmp_path / "f.db",
+        positions=pts,
+        calculator=FlakyLJ(**LJ_KW),
+        species="Ar",
+        min_distance=1.0,
+        fmax=0.02,
+    )
+    assert (s.done, s.failed) == (2, 2)
+    rows = {r.point_id: r for r in connect(str(tmp_path / "f.db")).select(kind="point")}
+    assert rows[0].status == "failed" and rows[0].error == "RuntimeError: SCF did not converge"
+    assert rows[1].status == "failed" and "non-finite" in rows[1].error
+    assert rows[2].status == "ok" and rows[3].status == "ok"
+    assert len(load_dataset(tmp_path / "f.db")) == 2
+
+
+def test_bad_run_parameters(tmp_path):
+    with pytest.raises(InputError, match="exactly one"):
+        run_reference(small_host(), tmp_path / "x.db", calculator=LJ)
+    with pytest.raises(InputError, match="unknown optimiser"):
+        _run(tmp_path / "x.db", 1, optimizer="newton")
+    with pytest.raises(InputError, match="unknown calculator 'vasp-magic'"):
+        run_reference(small_host(), tmp_path / "y.db", n_points=1, calculator="vasp-magic")
+
+
+def test_merge_never_duplicates_and_refuses_other_host_energy(tmp_path):
+    _run(tmp_path / "a.db", 3)
+    import shutil
+
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    _run(tmp_path / "b.db", 5)  # b = a + points 3, 4
+    counts = merge_databases([tmp_path / "a.db", tmp_path / "b.db"], tmp_path / "m.db")
+    assert counts == {"hosts": 1, "points": 5, "skipped": 3}
+    ids = [r.point_id for r in connect(str(tmp_path / "m.db")).select(kind="point")]
+    assert sorted(ids) == [0, 1, 2, 3, 4]
+    other = connect(str(tmp_path / "a.db"))
+    hid = next(other.select(kind="host")).id
+    other.update(hid, e_host=-1.0)
+    with pytest.raises(InputError, match="cannot merge"):
+        merge_databases([tmp_path / "a.db"], tmp_path / "m.db")
+
+
+def test_cli_reference_run_and_info(tmp_path):
+    import ase.io
+    from typer.testing import CliRunner
+
+    from landscape.cli import app
+
+    ase.io.write(str(tmp_path / "host.extxyz"), small_host())
+    args = [
+        "reference",
+        "run",
+        str(tmp_path / "host.extxyz"),
+        "--points",
+        "2",
+        "--db",
+        str(tmp_path / "r.db"),
+        "--calculator",
+        LJ,
+        "--calculator-kwargs",
+        '{"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": true}',
+        "--species",
+        "Ar",
+        "--min-distance",
+        "1.2",
+        "--fmax",
+        "0.02",
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "2 done, 0 failed" in res.output
+    res = CliRunner().invoke(app, ["reference", "info", str(tmp_path / "r.db")])
+    assert res.exit_code == 0 and "host: 2 points (2 ok" in res.output

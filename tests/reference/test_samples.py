@@ -1,0 +1,173 @@
+"""Samples: reading, validation, description (density, RDF, coordination), generation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk, molecule
+from ase.data import atomic_masses, atomic_numbers
+
+from landscape.errors import InputError
+from landscape.samples import (
+    MeltPairPotential,
+    bundled_samples,
+    density_g_cm3,
+    generate_amorphous,
+    load_sample,
+    sample_info,
+    validate_sample,
+)
+
+AMU_PER_A3_TO_G_CM3 = 1.66053906660
+
+
+def nacl(a: float = 5.64) -> Atoms:
+    return bulk("NaCl", "rocksalt", a=a, cubic=True)
+
+
+def test_three_bundled_samples_with_provenance():
+    assert bundled_samples() == ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"]
+    seeds = set()
+    for name in bundled_samples():
+        atoms = load_sample(name)
+        assert atoms.info["sample_id"] == name
+        assert atoms.get_chemical_formula(mode="metal") == "Ta28O70"
+        assert atoms.info["gen_command"].startswith("landscape sample generate")
+        assert "standing in for DFT" in atoms.info["gen_calculator"]
+        assert atoms.info["gen_relax_final_fmax"] <= atoms.info["gen_relax_fmax"]
+        seeds.add(atoms.info["gen_seed"])
+    assert len(seeds) == 3
+
+
+@pytest.mark.parametrize("name", ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"])
+def test_bundled_sample_structure_is_amorphous_ta2o5(name):
+    info = sample_info(load_sample(name))
+    mass = 28 * atomic_masses[atomic_numbers["Ta"]] + 70 * atomic_masses[atomic_numbers["O"]]
+    assert info.density == pytest.approx(mass / info.volume * AMU_PER_A3_TO_G_CM3, rel=1e-12)
+    assert 7.5 <= info.density <= 8.0
+    assert 1.9 <= info.rdf_peak["Ta-O"] <= 2.05
+    assert 5.5 <= info.coordination["Ta-O"] <= 7.0
+    # every Ta-O neighbour of a Ta is an O-Ta neighbour of an O: 28 * CN(Ta) = 70 * CN(O)
+    assert 28 * info.coordination["Ta-O"] == pytest.approx(70 * info.coordination["O-Ta"])
+
+
+def test_rocksalt_rdf_and_coordination_exact():
+    a = 5.64
+    atoms = nacl(a)
+    info = sample_info(atoms, r_max=5.0, dr=0.01)
+    assert info.rdf_peak["Na-Cl"] == pytest.approx(a / 2, abs=0.01)
+    assert info.coordination["Na-Cl"] == pytest.approx(6.0, abs=1e-12)
+    assert info.min_distance["Na-Cl"] == pytest.approx(a / 2, abs=1e-9)
+    mass = 4 * (atomic_masses[11] + atomic_masses[17])
+    assert density_g_cm3(atoms) == pytest.approx(mass / a**3 * AMU_PER_A3_TO_G_CM3, rel=1e-12)
+    # g(r) tends to 1: the number of Na-Cl pairs within r_max equals the integral of g
+    shell = 4 * np.pi * info.r**2 * 0.01
+    n_pairs = (info.rdf["Na-Cl"] * shell).sum() * 4 / atoms.get_volume()
+    from ase.neighborlist import neighbor_list
+
+    i, j, d = neighbor_list("ijd", atoms, 5.0)
+    sym = np.array(atoms.get_chemical_symbols())
+    expect = ((sym[i] == "Na") & (sym[j] == "Cl")).sum() / 4
+    assert n_pairs == pytest.approx(expect, rel=1e-9)
+
+
+@pytest.mark.parametrize("fmt,ext", [("vasp", "POSCAR"), ("cif", "x.cif"), ("extxyz", "x.extxyz")])
+def test_reads_common_formats(tmp_path, fmt, ext):
+    import ase.io
+
+    path = tmp_path / ext
+    ase.io.write(str(path), nacl(), format=fmt)
+    atoms = load_sample(path)
+    assert len(atoms) == 8
+    assert atoms.info["sample_id"] == path.stem
+    np.testing.assert_allclose(atoms.cell.lengths(), [5.64] * 3, atol=1e-6)
+
+
+def test_reads_lammps_data(tmp_path):
+    import ase.io
+
+    path = tmp_path / "nacl.lmp"
+    ase.io.write(str(path), nacl(), format="lammps-data", masses=True)
+    atoms = load_sample(path)
+    assert len(atoms) == 8
+
+
+def test_bad_structures_are_one_line_input_errors(tmp_path):
+    import ase.io
+
+    mol = tmp_path / "water.xyz"
+    ase.io.write(str(mol), molecule("H2O"), format="xyz")
+    with pytest.raises(InputError, match="periodic in 3D"):
+        load_sample(mol)
+    junk = tmp_path / "junk.extxyz"
+    junk.write_text("this is not\na structure file\n")
+    with pytest.raises(InputError, match="cannot read") as err:
+        load_sample(junk)
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="neither a bundled sample"):
+        load_sample(tmp_path / "missing.cif")
+    close = nacl()
+    close.positions[1] = close.positions[0] + [0.5, 0, 0]
+    with pytest.raises(InputError, match="overlap at 0.500"):
+        validate_sample(close)
+    unknown = Atoms("X2", positions=[[0, 0, 0], [2, 2, 2]], cell=[5, 5, 5], pbc=True)
+    with pytest.raises(InputError, match="unknown species"):
+        validate_sample(unknown)
+
+
+def test_melt_pair_potential_forces_are_minus_gradient():
+    rng = np.random.default_rng(0)
+    atoms = Atoms("Ta2O5", positions=rng.random((7, 3)) * 6.0, cell=[6.0, 6.0, 6.0], pbc=True)
+    atoms.calc = MeltPairPotential()
+    f = atoms.get_forces()
+    h = 1e-5
+    num = np.zeros_like(f)
+    for a in range(len(atoms)):
+        for k in range(3):
+            p = atoms.positions.copy()
+            p[a, k] += h
+            atoms.positions = p
+            ep = atoms.get_potential_energy()
+            p[a, k] -= 2 * h
+            atoms.positions = p
+            em = atoms.get_potential_energy()
+            p[a, k] += h
+            atoms.positions = p
+            num[a, k] = -(ep - em) / (2 * h)
+    np.testing.assert_allclose(f, num, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(f).max()))
+
+
+def test_melt_pair_potential_vanishes_at_cutoff_and_has_ta_o_minimum_near_bond_length():
+    pot = MeltPairPotential()
+    e, de = pot._pair("Ta", "O", np.array([pot.cutoff - 1e-9]))
+    assert abs(e[0]) < 1e-9 and abs(de[0]) < 1e-8
+    r = np.linspace(1.6, 3.0, 1401)
+    e, _ = pot._pair("Ta", "O", r)
+    assert 1.85 <= r[np.argmin(e)] <= 2.0
+
+
+def test_generate_amorphous_is_seeded_and_at_the_density(tmp_path):
+    kw = dict(density=7.75, melt_steps=50, quench_steps=50, calculator=None)
+    a = generate_amorphous({"Ta": 4, "O": 10}, seed=3, **kw)
+    b = generate_amorphous({"Ta": 4, "O": 10}, seed=3, **kw)
+    c = generate_amorphous({"Ta": 4, "O": 10}, seed=4, **kw)
+    np.testing.assert_array_equal(a.positions, b.positions)
+    assert not np.allclose(a.positions, c.positions)
+    assert density_g_cm3(a) == pytest.approx(7.75, rel=1e-12)
+    assert a.info["gen_seed"] == 3 and a.info["gen_density_g_cm3"] == 7.75
+    validate_sample(a)
+    with pytest.raises(InputError, match="unknown species"):
+        generate_amorphous({"Qq": 2}, **kw)
+
+
+def test_cli_sample_info():
+    from typer.testing import CliRunner
+
+    from landscape.cli import app
+
+    res = CliRunner().invoke(app, ["sample", "info", "a-Ta2O5-2"])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "density 7.750 g/cm^3" in out
+    assert "Ta-O: first RDF peak" in out
