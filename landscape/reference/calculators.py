@@ -43,8 +43,6 @@ KNOWN_CALCULATORS = ("chgnet", "sevennet", "cp2k")
 #: converged in 15 SCF steps with these settings; OT without smearing did not converge.
 _CP2K_INP = """&FORCE_EVAL
   &DFT
-    BASIS_SET_FILE_NAME BASIS_MOLOPT
-    POTENTIAL_FILE_NAME GTH_POTENTIALS
     &SCF
       ADDED_MOS {added_mos}
       &SMEAR ON
@@ -91,6 +89,8 @@ def cp2k_input(
 
 
 def _cp2k_settings(**kwargs: Any) -> dict[str, Any]:
+    from ase.units import Rydberg
+
     inp_keys = {"added_mos", "smear_temperature", "mixing_alpha"}
     inp_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in inp_keys}
     settings: dict[str, Any] = {
@@ -99,10 +99,11 @@ def _cp2k_settings(**kwargs: Any) -> dict[str, Any]:
         "basis_set_file": "BASIS_MOLOPT",
         "pseudo_potential": "GTH-PBE",
         "potential_file": "GTH_POTENTIALS",
-        "cutoff": 400 * 13.605693122994,  # 400 Ry in eV (ASE's unit)
+        "cutoff": 400 * Rydberg,  # 400 Ry in eV (ASE's unit)
         "max_scf": 50,
         "uks": False,
         "charge": 0,
+        "stress_tensor": False,  # fixed cell: no stress needed
         "inp": cp2k_input(**inp_kw),
     }
     settings.update(kwargs)

@@ -1,0 +1,193 @@
+"""Calculators by name (CHGNet offline, SevenNet, CP2K input, module:Class) and result import."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ase import Atom, Atoms
+from ase.build import bulk
+from ase.calculators.lj import LennardJones
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from landscape.errors import InputError
+from landscape.reference import get_calculator, load_dataset
+from landscape.reference.calculators import (
+    CHGNET_LABEL,
+    calculator_info,
+    cp2k_input_text,
+    parse_calculator_kwargs,
+)
+from landscape.reference.importer import dataset_info, import_results
+
+LJ_KW = {"sigma": 2.0, "epsilon": 0.05, "rc": 4.5}
+
+
+def test_unknown_calculator_lists_known_ones():
+    with pytest.raises(
+        InputError, match=r"unknown calculator 'vasp'.*'chgnet', 'sevennet', 'cp2k'"
+    ):
+        get_calculator("vasp")
+    with pytest.raises(InputError, match="cannot import module 'no_such_mod'"):
+        get_calculator("no_such_mod:Calc")
+    with pytest.raises(InputError, match="has no 'Nope'"):
+        get_calculator("ase.calculators.lj:Nope")
+
+
+def test_module_class_calculator_with_json_kwargs():
+    kw = parse_calculator_kwargs(json.dumps(LJ_KW))
+    calc = get_calculator("ase.calculators.lj:LennardJones", **kw)
+    atoms = Atoms("Ar2", positions=[[0, 0, 0], [0, 0, 2.0 * 2 ** (1 / 6)]])
+    atoms.calc = calc
+    # at the pair minimum r = 2^(1/6) sigma the energy is -epsilon (plus the cutoff shift)
+    ref = LennardJones(**LJ_KW)
+    atoms2 = atoms.copy()
+    atoms2.calc = ref
+    assert atoms.get_potential_energy() == pytest.approx(atoms2.get_potential_energy(), abs=1e-14)
+    with pytest.raises(InputError, match="not valid JSON"):
+        parse_calculator_kwargs("{sigma: 2}")
+    with pytest.raises(InputError, match="must be a JSON object"):
+        parse_calculator_kwargs("[1, 2]")
+
+
+def test_sevennet_without_package_names_the_extra():
+    try:
+        import sevenn  # noqa: F401
+    except ImportError:
+        with pytest.raises(InputError, match=r"landscape\[dft\]"):
+            get_calculator("sevennet")
+    else:  # pragma: no cover - only where the extra is installed
+        pytest.skip("sevenn is installed")
+
+
+def test_cp2k_input_has_the_settings_that_converged():
+    atoms = bulk("Ta", "bcc", a=3.3, cubic=True)
+    atoms.append(Atom("O", [1.65, 0, 0]))
+    atoms.append(Atom("Cu", [0, 1.65, 0]))
+    text = cp2k_input_text(atoms)
+    up = text.upper()
+    for needle in (
+        "&XC_FUNCTIONAL\n            &PBE",
+        "BASIS_SET_FILE_NAME BASIS_MOLOPT",
+        "POTENTIAL_FILE_NAME GTH_POTENTIALS",
+        "BASIS_SET DZVP-MOLOPT-SR-GTH",
+        "POTENTIAL GTH-PBE",
+        "METHOD FERMI_DIRAC",
+        "ELECTRONIC_TEMPERATURE [K] 1000",
+        "METHOD BROYDEN_MIXING",
+        "ALPHA 0.2",
+        "ADDED_MOS 150",
+        "&DIAGONALIZATION",
+    ):
+        assert needle in up, needle
+    # 400 Ry plane-wave cutoff, written in eV by ASE
+    from ase.units import Rydberg
+
+    cutoff = [ln for ln in up.splitlines() if ln.strip().startswith("CUTOFF [EV]")][0]
+    assert float(cutoff.split()[-1]) / Rydberg == pytest.approx(400.0, rel=1e-9)
+    assert "KPOINTS" not in up  # Gamma point
+    for el in ("TA", "O", "CU"):
+        assert f"&KIND {el}" in up
+    assert "UKS" not in up and "LSD" not in up  # spin-restricted
+    info = calculator_info("cp2k")
+    assert info["calculator"] == "CP2K PBE/GTH/DZVP-MOLOPT-SR-GTH"
+    assert json.loads(info["calculator_params"])["xc"] == "PBE"
+
+
+@pytest.mark.chgnet
+def test_chgnet_loads_offline_and_matches_the_stock_calculator():
+    from chgnet.model.dynamics import CHGNetCalculator
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from landscape.reference.chgnet_graph import crystal_graph
+
+    calc = get_calculator("chgnet")
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.rattle(0.05, seed=0)
+    atoms.calc = calc
+    e = atoms.get_potential_energy()
+    f = atoms.get_forces()
+    stock = atoms.copy()
+    stock.calc = CHGNetCalculator(model=calc.model, use_device="cpu")
+    assert e == pytest.approx(stock.get_potential_energy(), abs=1e-6)
+    np.testing.assert_allclose(f, stock.get_forces(), atol=1e-6)
+    assert -5.0 < e / len(atoms) < -3.0  # Cu cohesive scale in MP-compatible energies, eV/atom
+    # the vectorised graph is CHGNet's graph, array for array
+    s = AseAtomsAdaptor.get_structure(atoms)
+    g0 = calc.model.graph_converter(s)
+    g1 = crystal_graph(calc.model.graph_converter, s)
+    for name in ("atom_graph", "directed2undirected", "undirected2directed", "bond_graph"):
+        assert np.array_equal(getattr(g0, name).numpy(), getattr(g1, name).numpy()), name
+    (eb, fb), (eb2, _) = calc.batch_energy_forces([atoms, atoms])
+    assert eb == pytest.approx(e, abs=1e-5) and eb2 == pytest.approx(e, abs=1e-5)
+    info = calculator_info("chgnet", {"use_device": "cuda"})
+    assert info["calculator"] == CHGNET_LABEL and info["calculator_params"] == "{}"
+
+
+# ------------------------------------------------------------------------- import
+
+
+def _frames():
+    """A host (8 Ar, fcc) and three host + Cu frames with LJ energies as single-point results."""
+    a = 2.0 * 2 ** (1 / 6) * 2**0.5
+    host = bulk("Ar", "fcc", a=a, cubic=True) * (2, 1, 1)
+    calc = LennardJones(**LJ_KW)
+    out = []
+    h = host.copy()
+    h.calc = calc
+    e_host = h.get_potential_energy()
+    h.calc = SinglePointCalculator(h, energy=e_host, forces=h.get_forces())
+    out.append(h)
+    points = [[a / 2, a / 2, a / 2], [1.5 * a, a / 2, a / 2], [a / 2, 0.0, 0.0]]
+    for p in points:
+        x = host.copy()
+        x.append(Atom("Cu", p))
+        x.calc = calc
+        e, f = x.get_potential_energy(), x.get_forces()
+        x.calc = SinglePointCalculator(x, energy=e, forces=f)
+        out.append(x)
+    return out, e_host
+
+
+@pytest.mark.parametrize("fmt", ["extxyz", "db"])
+def test_import_extxyz_and_ase_db(tmp_path, fmt):
+    import ase.io
+
+    frames, e_host = _frames()
+    src = tmp_path / f"results.{fmt}"
+    ase.io.write(str(src), frames, format="extxyz" if fmt == "extxyz" else "db")
+    out = tmp_path / "ref.db"
+    counts = import_results([src], out, sample_id="ar", calculator="LJ test")
+    assert counts == {"hosts": 1, "points": 3, "skipped": 0}
+    ds = load_dataset(out, only_converged=False)
+    for k, frame in enumerate(frames[1:]):
+        assert ds.e_insert[k] == pytest.approx(frame.get_potential_energy() - e_host, abs=1e-9)
+        np.testing.assert_allclose(ds.positions[k], frame.positions[-1], atol=1e-9)
+    assert ds.calculator == "lj test"  # ase.db keeps calculator names in lower case
+    again = import_results([src], out, sample_id="ar", calculator="LJ test")
+    assert again == {"hosts": 0, "points": 0, "skipped": 3}
+    info = dataset_info(out)["samples"]["ar"]
+    assert info["points"] == 3 and info["ok"] == 3
+
+
+def test_import_errors(tmp_path):
+    import ase.io
+
+    frames, _ = _frames()
+    no_energy = frames[1].copy()
+    no_energy.calc = None
+    ase.io.write(str(tmp_path / "bad.extxyz"), [frames[0], no_energy])
+    with pytest.raises(InputError, match=r"frame 1 has no energy"):
+        import_results([tmp_path / "bad.extxyz"], tmp_path / "o.db", sample_id="ar")
+    big = frames[1].copy()
+    big.append(Atom("Cu", [0.1, 0.1, 3.0]))
+    big.calc = SinglePointCalculator(big, energy=1.0)
+    ase.io.write(str(tmp_path / "odd.extxyz"), [frames[0], big])
+    with pytest.raises(InputError, match="unexpected atom count"):
+        import_results([tmp_path / "odd.extxyz"], tmp_path / "o2.db", sample_id="ar")
+    with pytest.raises(InputError, match="does not exist"):
+        import_results([tmp_path / "vasprun.xml"], tmp_path / "o3.db", sample_id="ar")
+    (tmp_path / "OUTCAR").write_text("not an outcar\n")
+    with pytest.raises(InputError, match="cannot read"):
+        import_results([tmp_path / "OUTCAR"], tmp_path / "o4.db", sample_id="ar")

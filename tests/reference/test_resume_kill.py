@@ -1,0 +1,92 @@
+"""A generation killed with SIGKILL at three moments and resumed: no point lost, none duplicated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+N_POINTS = 10
+
+SCRIPT = """
+import sys
+from ase.build import bulk
+from landscape.reference import run_reference
+
+A = 2.0 * 2 ** (1 / 6) * 2**0.5
+host = bulk("Ar", "fcc", a=A, cubic=True) * (2, 1, 1)
+host.rattle(0.02, seed=1)
+host.info["sample_id"] = "lj-host"
+if __name__ == "__main__":
+    run_reference(
+        host, sys.argv[1], n_points=int(sys.argv[2]), species="Ar", seed=3, min_distance=1.2,
+        fmax=0.005, calculator="ase.calculators.lj:LennardJones",
+        calculator_kwargs={"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True},
+    )
+"""
+
+
+def _count(db: Path, kind: str) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+        n = con.execute(
+            "SELECT COUNT(*) FROM text_key_values WHERE key='kind' AND value=?", (kind,)
+        ).fetchone()[0]
+        con.close()
+        return int(n)
+    except sqlite3.Error:
+        return 0
+
+
+def _start(script: Path, db: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, str(script), str(db), str(N_POINTS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
+    script = tmp_path / "gen.py"
+    script.write_text(SCRIPT)
+    db = tmp_path / "ref.db"
+    kills = []
+    # moment 1: before anything is written (the host is being relaxed); moments 2 and 3: after
+    # 2 and after 5 finished points, in the middle of the next relaxation
+    for kind, at_least in (("host", 0), ("point", 2), ("point", 5)):
+        proc = _start(script, db)
+        deadline = time.monotonic() + 120
+        if at_least == 0:
+            time.sleep(0.5)
+        else:
+            while _count(db, kind) < at_least and time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills.append(_count(db, "point"))
+    assert kills[1] >= 2 and kills[2] >= 5
+    proc = _start(script, db)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+    from ase.db import connect
+
+    rows = list(connect(str(db)).select(kind="point"))
+    ids = [r.point_id for r in rows]
+    assert sorted(ids) == list(range(N_POINTS))  # none lost, none duplicated
+    assert len(list(connect(str(db)).select(kind="host"))) == 1
+    assert all(r.status == "ok" for r in rows)
