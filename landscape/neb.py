@@ -327,6 +327,7 @@ def find_hops(
     site_fmax: float = DEFAULTS.site_fmax,
     max_passes: int = 3,
     refine_saddle: bool = True,
+    early_composite: float | None = 0.05,
     sample_id: str | None = None,
     batch_size: int = 65536,
     progress: bool = True,
@@ -365,6 +366,9 @@ def find_hops(
         Passes of (NEB, new sites from composite bands).
     refine_saddle : bool
         Polish each converged climbing image onto the saddle by Newton steps.
+    early_composite : float or None
+        Stop bands early once they hold a settled interior minimum deeper than this, eV (see
+        :func:`batched_neb`); ``None`` relaxes every band to convergence.
     sample_id : str, optional
         Graph attribute; default ``surface.host.info["sample_id"]`` or ``"surface"``.
     batch_size : int
@@ -394,8 +398,6 @@ def find_hops(
     Cost per step: one surface call on ``P (n_images − 2)`` points for ``P`` active bands; Vineyard
     and the saddle polish add ``6`` calls per hop and Newton step.
     """
-    from tqdm.auto import tqdm  # noqa: F401  (progress bars inside batched_neb)
-
     if prefactor not in _PREFACTORS:
         raise InputError(f"unknown prefactor {prefactor!r}; expected one of {_PREFACTORS}")
     if max_distance <= 0 or fmax <= 0 or n_images < 3:
@@ -461,6 +463,7 @@ def find_hops(
             max_steps=max_steps,
             e_start=energies[src_t],
             e_end=energies[dst_t],
+            early_composite=early_composite,
             batch_size=batch_size,
             progress=progress,
         )
