@@ -55,6 +55,12 @@ def register(app: typer.Typer) -> None:
         time_limit: float = typer.Option(
             None, "--time-limit", help="Stop after this many seconds (resume later)."
         ),
+        retry_failed: bool = typer.Option(
+            False, "--retry-failed", help="Compute failed points again (their rows are replaced)."
+        ),
+        gpu_memory_fraction: float = typer.Option(
+            None, "--gpu-memory-fraction", help="GPU memory cap per worker process (0-1)."
+        ),
     ) -> None:
         """Insert the mobile atom at random points and store relaxed energies, one row per point."""
         import signal
@@ -95,6 +101,8 @@ def register(app: typer.Typer) -> None:
             cluster=parse_calculator_kwargs(cluster) if cluster else None,
             shard=shard_t,
             time_limit=time_limit,
+            retry_failed=retry_failed,
+            gpu_memory_fraction=gpu_memory_fraction,
             progress=True,
         )
         typer.echo(

@@ -233,9 +233,22 @@ def _worker_calculator(name: str, kwargs: dict[str, Any]) -> Any:
     return _WORKER.calc
 
 
+def _cap_gpu_memory(fraction: float | None) -> None:
+    """Limit this process's share of GPU memory (no-op without CUDA or without a fraction)."""
+    if not fraction:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.set_per_process_memory_fraction(float(fraction))
+
+
 def _compute_point(task: dict[str, Any]) -> dict[str, Any]:
     """Run one point; never raises (a failure comes back as a record)."""
     pid = task["point_id"]
+    if task.get("gpu_memory_fraction") and not _WORKER.__dict__.get("capped"):
+        _cap_gpu_memory(task["gpu_memory_fraction"])
+        _WORKER.capped = True
     t0 = time.perf_counter()
     try:
         calc = task.get("calculator_object")
@@ -269,9 +282,10 @@ def _compute_point(task: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def existing_point_ids(db: Any, sample_id: str) -> set[int]:
-    """``point_id`` values already written for ``sample_id`` (any status)."""
-    return {int(r.point_id) for r in db.select(kind=POINT, sample_id=sample_id)}
+def existing_point_ids(db: Any, sample_id: str, *, ok_only: bool = False) -> set[int]:
+    """``point_id`` values already written for ``sample_id`` (any status, or only ``"ok"``)."""
+    sel = {"status": "ok"} if ok_only else {}
+    return {int(r.point_id) for r in db.select(kind=POINT, sample_id=sample_id, **sel)}
 
 
 def _labelled(atoms: Atoms, label: str, energy: float | None = None, forces=None) -> Atoms:
@@ -393,6 +407,8 @@ def run_reference(
     cluster: dict[str, Any] | None = None,
     shard: tuple[int, int] | None = None,
     time_limit: float | None = None,
+    retry_failed: bool = False,
+    gpu_memory_fraction: float | None = None,
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunSummary:
@@ -443,6 +459,11 @@ def run_reference(
     time_limit : float, optional
         Stop taking results after this many seconds (wall time of the run); points in flight
         are dropped, not written, and a re-run computes them.
+    retry_failed : bool
+        Compute again the points recorded as failed (their failed row is replaced).
+    gpu_memory_fraction : float, optional
+        Cap on the GPU memory of each worker process (fraction of the device), so that many
+        processes sharing one GPU cannot starve each other.
     progress : bool
         Show a progress bar.
     callback : callable, optional
@@ -536,7 +557,7 @@ def run_reference(
         )
     relaxed.info["sample_id"] = sample_id
 
-    done_ids = existing_point_ids(db, sample_id)
+    done_ids = existing_point_ids(db, sample_id, ok_only=retry_failed)
     todo = [
         k
         for k in range(len(pts))
@@ -570,11 +591,19 @@ def run_reference(
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), desc=f"{sample_id} points", disable=not progress)
+    for t in tasks:
+        t["gpu_memory_fraction"] = gpu_memory_fraction
     if batch > 1 and scheduler is None and cluster is None:
         results = _execute_batched(tasks, calc_obj, workers, batch)
     else:
         results = _execute(tasks, calc_obj, workers, scheduler, cluster)
     for res in results:
+        if retry_failed:
+            stale = [
+                r.id for r in db.select(kind=POINT, sample_id=sample_id, point_id=res["point_id"])
+            ]
+            if stale:
+                db.delete(stale)
         _write_point(db, relaxed, sample_id, species, res, wmeta)
         if res["status"] == "ok":
             summary.done += 1
@@ -685,7 +714,14 @@ def _execute_batched(
     procs = [
         ctx.Process(
             target=_batched_worker,
-            args=(task_q, result_q, tasks[0]["calculator"], tasks[0]["calculator_kwargs"], batch),
+            args=(
+                task_q,
+                result_q,
+                tasks[0]["calculator"],
+                tasks[0]["calculator_kwargs"],
+                batch,
+                tasks[0].get("gpu_memory_fraction"),
+            ),
             daemon=True,
         )
         for _ in range(workers)
@@ -712,10 +748,11 @@ def _execute_batched(
 
 
 def _batched_worker(
-    task_q: Any, result_q: Any, name: str, kwargs: dict[str, Any], batch: int
+    task_q: Any, result_q: Any, name: str, kwargs: dict[str, Any], batch: int, fraction=None
 ) -> None:
     from .batched import run_batched
 
+    _cap_gpu_memory(fraction)
     calc = _worker_calculator(name, kwargs)
     run_batched(task_q.get, result_q.put, calc, batch, _compute_point)
 

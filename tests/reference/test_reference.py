@@ -184,8 +184,12 @@ def test_pool_batched_and_dask_give_the_serial_energies(tmp_path):
 class FlakyLJ(LennardJones):
     """LJ that raises, or returns NaN, when the last atom is in the lower / upper x slab."""
 
+    flaky = True
+
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
+        if not self.flaky:
+            return
         x = self.atoms.positions[-1, 0] % (2 * A)
         if len(self.atoms) == 9 and x < 1.0:
             raise RuntimeError("SCF did not converge\nsecond line")
@@ -213,6 +217,16 @@ def test_failed_points_are_recorded_and_do_not_stop_the_others(tmp_path):
     assert rows[1].status == "failed" and "non-finite" in rows[1].error
     assert rows[2].status == "ok" and rows[3].status == "ok"
     assert len(load_dataset(tmp_path / "f.db")) == 2
+    # a plain resume skips failed points; retry_failed computes them again and replaces the rows
+    calc = FlakyLJ(**LJ_KW)
+    kw = dict(positions=pts, species="Ar", min_distance=1.0, fmax=0.02)
+    assert run_reference(host, tmp_path / "f.db", calculator=calc, **kw).skipped == 4
+    calc.flaky = False
+    s = run_reference(host, tmp_path / "f.db", calculator=calc, retry_failed=True, **kw)
+    assert (s.done, s.failed, s.skipped) == (2, 0, 2)
+    rows = list(connect(str(tmp_path / "f.db")).select(kind="point"))
+    assert sorted(r.point_id for r in rows) == [0, 1, 2, 3]
+    assert all(r.status == "ok" for r in rows)
 
 
 def test_bad_run_parameters(tmp_path):
