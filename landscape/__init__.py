@@ -24,6 +24,8 @@ __version__ = "0.1.0"
 #: Public name -> module that defines it (imported on first use).
 _LAZY: dict[str, str] = {
     # graph store
+    "open_store": "landscape.graph",
+    "GraphStore": "landscape.graph",
     # samples, reference
     "load_sample": "landscape.samples",
     "bundled_samples": "landscape.samples",

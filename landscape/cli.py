@@ -32,6 +32,7 @@ def _root() -> None:
 #: Modules under landscape._cli that add commands; each defines ``register(app: typer.Typer)``.
 _COMMAND_MODULES: list[str] = [
     "version",
+    "db",
     "study",
     "sample",
     "reference",

@@ -1,0 +1,313 @@
+"""Graph store benchmark: ingest rate, named-query latency, and an ingest killed with SIGKILL.
+
+    .venv/bin/python benchmarks/bench_graph.py [--samples 10] [--sites 300] [--repeats 50]
+
+1. Ingest: a synthetic database of ``--samples`` networks (``random_network(300, max_distance=4.1)``,
+   distinct seeds and sample ids, each >= 3000 directed hops) into a fresh embedded database;
+   hops/s over the whole ingest (goal >= 20 000), then the same ingest again (idempotent: the
+   counts must not change).
+2. Latency: every named read query, ``--repeats`` times each on random samples of that database
+   after 3 warm-up runs; p50 and p95 in ms (goal p95 < 50 ms).
+3. SIGKILL: a subprocess ingests the same samples into a second fresh database and is killed with
+   SIGKILL in the middle of the transaction of the sample after half of them; the state right
+   after the kill is recorded, the ingest is run again to the end, and the result is compared with
+   the uninterrupted database: counts and a canonical dump (SHA-256 of every sample's hop network,
+   sorted JSON) must be identical.
+
+With ``LANDSCAPE_NEO4J_URI`` set, parts 1 and 2 run on that Neo4j server instead (its database must
+hold nothing else); part 3 always uses embedded databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from landscape.config import neo4j_from_env
+from landscape.graph import embedded, open_store
+from landscape.synthetic import random_network
+
+MAX_DISTANCE = 4.1  # Å: 300 sites at 0.04 /Å³ give 3200-3600 directed hops
+
+
+def make_networks(n_samples: int, n_sites: int) -> list:
+    nets = []
+    for s in range(n_samples):
+        G = random_network(
+            n_sites, max_distance=MAX_DISTANCE, random_state=1000 + s, sample_id=f"bench-{s:02d}"
+        )
+        if G.number_of_edges() < 3000:
+            raise SystemExit(f"sample {s} has only {G.number_of_edges()} hops; raise MAX_DISTANCE")
+        nets.append(G)
+    return nets
+
+
+def canonical_dump(store, sample_ids) -> tuple[dict, str]:
+    """Counts and a SHA-256 over every sample's hop network in sorted JSON."""
+    import networkx as nx
+
+    h = hashlib.sha256()
+    for sid in sorted(sample_ids):
+        G = store.hop_network(sid)
+        data = nx.node_link_data(G, edges="edges")
+        data["nodes"] = sorted(data["nodes"], key=lambda n: n["id"])
+        data["edges"] = sorted(
+            data["edges"], key=lambda e: (e["source"], e["target"], str(e["key"]))
+        )
+        h.update(json.dumps(data, sort_keys=True).encode())
+    return store.counts(), h.hexdigest()
+
+
+def _server_cpu(store) -> float:
+    """CPU seconds used so far by the embedded server process (0 for a remote server)."""
+    if store.server is None:
+        return 0.0
+    try:
+        with open(f"/proc/{store.server.pid}/stat", encoding="ascii") as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingest(store, nets) -> tuple[float, float, float]:
+    """Wall seconds, client CPU seconds and server CPU seconds of ingesting ``nets``."""
+    c0, s0, t0 = time.process_time(), _server_cpu(store), time.perf_counter()
+    for G in nets:
+        store.upsert_network(G)
+    return time.perf_counter() - t0, time.process_time() - c0, _server_cpu(store) - s0
+
+
+def latency(store, nets, repeats: int, rng) -> list[tuple[str, float, float]]:
+    sids = [G.graph["sample_id"] for G in nets]
+    cases = {
+        "sample_summary": lambda s: {"sample_id": s},
+        "barrier_histogram": lambda s: {"sample_id": s, "bin_width": 0.05},
+        "lowest_barrier_hops": lambda s: {"sample_id": s, "limit": 20},
+        "site_neighbourhood k=2": lambda s: {
+            "sample_id": s,
+            "index": int(rng.integers(300)),
+            "k": 2,
+        },
+        "site_neighbourhood k=4": lambda s: {
+            "sample_id": s,
+            "index": int(rng.integers(300)),
+            "k": 4,
+        },
+        "hops_below": lambda s: {"sample_id": s, "max_energy": 0.5},
+        "compare_samples": lambda s: {},
+        "graph_counts": lambda s: {},
+        "list_samples": lambda s: {},
+    }
+    out = []
+    for label, params in cases.items():
+        name = label.split()[0]
+        for _ in range(3):
+            store.query(name, **params(sids[0]))
+        times = []
+        for _ in range(repeats):
+            p = params(sids[int(rng.integers(len(sids)))])
+            t0 = time.perf_counter()
+            store.query(name, **p)
+            times.append((time.perf_counter() - t0) * 1e3)
+        out.append((label, float(np.percentile(times, 50)), float(np.percentile(times, 95))))
+    times = []
+    for _ in range(max(5, repeats // 5)):
+        t0 = time.perf_counter()
+        store.hop_network(sids[int(rng.integers(len(sids)))])
+        times.append((time.perf_counter() - t0) * 1e3)
+    out.append(
+        (
+            "hop_network() (read a whole network)",
+            float(np.percentile(times, 50)),
+            float(np.percentile(times, 95)),
+        )
+    )
+    return out
+
+
+CHILD = r"""
+import sys, time
+from landscape.graph import open_store
+sys.path.insert(0, sys.argv[4])
+from bench_graph import make_networks
+nets = make_networks(int(sys.argv[2]), int(sys.argv[3]))
+with open_store(data_dir=sys.argv[1]) as st:
+    for k, G in enumerate(nets):
+        print("begin", k, time.perf_counter(), flush=True)
+        st.upsert_network(G)
+        print("done", k, time.perf_counter(), flush=True)
+"""
+
+
+def sigkill_test(nets, n_samples, n_sites, reference) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-graph-kill-"))
+    env = {k: v for k, v in os.environ.items() if k != "LANDSCAPE_NEO4J_URI"}
+    embedded.start(work, owner_pid=os.getpid())
+    try:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(work),
+                str(n_samples),
+                str(n_sites),
+                str(Path(__file__).parent),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        half = n_samples // 2
+        durations = []
+        began = None
+        for line in child.stdout:
+            word, k, t = line.split()
+            if word == "begin":
+                began = float(t)
+                if int(k) == half:
+                    break
+            else:
+                durations.append(float(t) - began)
+        # into the middle of the transaction of sample `half`
+        time.sleep(0.5 * float(np.median(durations)))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        with open_store(data_dir=work) as st:
+            after_kill = st.counts()
+            present = st.samples()
+            # every sample present is complete (one transaction per network)
+            complete = all(
+                st.query("sample_summary", sample_id=s)[0]["n_hops"]
+                == nets[int(s[-2:])].number_of_edges()
+                for s in present
+            )
+            t0 = time.perf_counter()
+            for G in nets:
+                st.upsert_network(G)
+            rerun = time.perf_counter() - t0
+            counts, digest = canonical_dump(st, [G.graph["sample_id"] for G in nets])
+        log = (work / "graphdb" / "server.log").read_text(errors="replace")
+        return {
+            "killed_during_sample": half,
+            "after_kill": after_kill,
+            "samples_present_after_kill": len(present),
+            "present_samples_complete": complete,
+            "rerun_s": rerun,
+            "counts": counts,
+            "digest": digest,
+            "same_as_uninterrupted": (counts, digest) == reference,
+            "ghost_edge_warnings": log.count("Ghost (dangling) edges"),
+        }
+    finally:
+        embedded.stop(work)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=int, default=10)
+    ap.add_argument("--sites", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=50)
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--no-kill", action="store_true", help="skip the SIGKILL part")
+    args = ap.parse_args()
+    try:
+        import neo4j._rust  # noqa: F401
+
+        packer = "neo4j-rust-ext (Rust PackStream)"
+    except ImportError:
+        packer = "pure-Python PackStream (pip install neo4j-rust-ext for ~4x faster packing)"
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; driver: {packer}"
+    )
+
+    t0 = time.perf_counter()
+    nets = make_networks(args.samples, args.sites)
+    n_hops = sum(G.number_of_edges() for G in nets)
+    n_sites = sum(G.number_of_nodes() for G in nets)
+    print(
+        f"{args.samples} samples, {n_sites} sites, {n_hops} hops "
+        f"(min {min(G.number_of_edges() for G in nets)} per sample), generated in {time.perf_counter() - t0:.1f} s"
+    )
+
+    tmp = None
+    t0 = time.perf_counter()
+    if neo4j_from_env():
+        store = open_store()
+        backend = f"Neo4j at {store.uri}"
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-graph-"))
+        embedded.start(tmp, owner_pid=os.getpid())
+        store = open_store(data_dir=tmp)
+        backend = "embedded ArcadeDB"
+    start_s = time.perf_counter() - t0
+    if args.batch_size:
+        store.batch_size = args.batch_size
+    try:
+        for G in nets:  # a clean slate on a shared Neo4j
+            try:
+                store.delete_sample(G.graph["sample_id"])
+            except Exception:  # noqa: BLE001
+                pass
+        before = store.counts()
+        dt1, cpu_client, cpu_server = ingest(store, nets)
+        c1 = store.counts()
+        dt2, _, _ = ingest(store, nets)
+        c2 = store.counts()
+        reference = canonical_dump(store, [G.graph["sample_id"] for G in nets])
+        rng = np.random.default_rng(0)
+        lat = latency(store, nets, args.repeats, rng)
+    finally:
+        store.close()
+        if tmp is not None:
+            embedded.stop(tmp)
+
+    print(f"\nbackend: {backend}; start/connect {start_s:.1f} s")
+    print(f"{'measure':44s} {'value':>14s}  goal")
+    print(f"{'ingest, first time (hops/s)':44s} {n_hops / dt1:14,.0f}  >= 20,000   ({dt1:.2f} s)")
+    if cpu_server:
+        print(
+            f"{'  CPU: client + server (s)':44s} {cpu_client:7.2f} + {cpu_server:5.2f}  "
+            f"-> {n_hops / (cpu_client + cpu_server):,.0f} hops per CPU-second (one core, no contention)"
+        )
+    print(
+        f"{'ingest again, idempotent (hops/s)':44s} {n_hops / dt2:14,.0f}              ({dt2:.2f} s)"
+    )
+    same = (
+        c1 == c2
+        and c1["hops"] - before["hops"] == n_hops
+        and c1["sites"] - before["sites"] == n_sites
+    )
+    print(f"{'counts after 1st == after 2nd ingest':44s} {str(same):>14s}  True         {c1}")
+    for label, p50, p95 in lat:
+        flag = "" if p95 < 50 else "  <-- over goal"
+        print(f"{'p95 ' + label + ' (ms)':44s} {p95:14.1f}  < 50  (p50 {p50:.1f}){flag}")
+    if not args.no_kill:
+        k = sigkill_test(nets, args.samples, args.sites, reference)
+        print(f"{'SIGKILL during sample (0-based)':44s} {k['killed_during_sample']:14d}")
+        print(
+            f"{'samples present right after the kill':44s} {k['samples_present_after_kill']:14d}  all complete: {k['present_samples_complete']}  {k['after_kill']}"
+        )
+        print(f"{'re-run to the end (s)':44s} {k['rerun_s']:14.2f}")
+        print(
+            f"{'same graph as uninterrupted':44s} {str(k['same_as_uninterrupted']):>14s}  True   {k['counts']}, sha256 {k['digest'][:16]}"
+        )
+        print(f"{'ArcadeDB ghost-edge warnings in the log':44s} {k['ghost_edge_warnings']:14d}  0")
+    print(f"uninterrupted: {reference[0]}, sha256 {reference[1][:16]}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The embedded graph database process: ArcadeDB with its Bolt plugin, on 127.0.0.1 only.
+
+Run as ``python -m landscape.graph._server ROOT [--owner-pid PID] [--heap SIZE]`` by
+:func:`landscape.graph.embedded.start`, never by hand. ``ROOT`` is the ``graphdb`` folder of the data
+folder; it holds the root password file (written by the parent, mode 0600), the ArcadeDB server
+files under ``arcadedb/``, and the state file ``server.json`` that this process writes once Bolt
+listens: ``{"pid", "bolt_port", "http_port", "database", "started", "arcadedb"}``.
+
+Both listeners (Bolt and ArcadeDB's HTTP API, which cannot be switched off) bind to 127.0.0.1 on
+free ports chosen here. SIGTERM or SIGINT stops the server cleanly (the Java shutdown hook alone
+crashes the JVM inside JPype: measured, SIGSEGV in PyObject_RichCompare); so does the death of
+``--owner-pid`` when given (the test suite ties its server to its own life this way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+#: Name of the ArcadeDB database that holds the landscape graph.
+DATABASE = "landscape"
+STATE_FILE = "server.json"
+PASSWORD_FILE = "password"
+BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _write_state(root: Path, state: dict) -> None:
+    tmp = root / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    os.replace(tmp, root / STATE_FILE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m landscape.graph._server")
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--owner-pid", type=int, default=None)
+    ap.add_argument("--heap", default=os.environ.get("LANDSCAPE_DB_HEAP", "2g"))
+    args = ap.parse_args(argv)
+    root: Path = args.root.resolve()
+    password = (root / PASSWORD_FILE).read_text(encoding="utf-8").strip()
+    os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(root / "hs_err_pid%p.log"))
+
+    stop = threading.Event()
+
+    def _on_signal(signum, frame):  # noqa: ARG001
+        stop.set()
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    import arcadedb_embedded as adb
+    from arcadedb_embedded.jvm import start_jvm
+
+    start_jvm(heap_size=args.heap)
+    # Installed after the JVM started, so that ours, not the JVM's, handles them.
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    server = None
+    last_error: Exception | None = None
+    for _attempt in range(5):  # a free port can be taken between choosing and binding it
+        bolt_port, http_port = _free_port(), _free_port()
+        config = {
+            "host": HOST,
+            "http_port": http_port,
+            "server_plugins": BOLT_PLUGIN,
+            "bolt_host": HOST,
+            "bolt_port": bolt_port,
+            "bolt_defaultDatabase": DATABASE,
+            "server_defaultDatabases": f"{DATABASE}[root]",
+            "server_logsDirectory": str(root / "log"),
+        }
+        candidate = adb.ArcadeDBServer(str(root / "arcadedb"), password, config)
+        try:
+            candidate.start()
+        except adb.ArcadeDBError as exc:
+            last_error = exc
+            if stop.is_set():
+                return 1
+            continue
+        server = candidate
+        break
+    if server is None:
+        print(f"landscape: the embedded database did not start: {last_error}", file=sys.stderr)
+        return 1
+
+    _write_state(
+        root,
+        {
+            "pid": os.getpid(),
+            "bolt_port": bolt_port,
+            "http_port": http_port,
+            "host": HOST,
+            "database": DATABASE,
+            "started": time.time(),
+            "arcadedb": adb.__version__,
+            "owner_pid": args.owner_pid,
+        },
+    )
+    print(f"landscape: bolt://{HOST}:{bolt_port} ready (pid {os.getpid()})", flush=True)
+    while not stop.wait(0.5):
+        if args.owner_pid is not None and not _alive(args.owner_pid):
+            print(f"landscape: owner process {args.owner_pid} is gone; stopping", flush=True)
+            break
+    t0 = time.perf_counter()
+    server.stop()
+    print(f"landscape: stopped in {time.perf_counter() - t0:.2f} s", flush=True)
+    try:
+        state = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+        if state.get("pid") == os.getpid():
+            (root / STATE_FILE).unlink()
+    except (OSError, ValueError):
+        pass
+    import jpype
+
+    jpype.shutdownJVM()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,448 @@
+"""The graph store: one code path through the official ``neo4j`` driver for ArcadeDB and Neo4j 5."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ..config import neo4j_from_env
+from ..errors import InputError, LandscapeError, StoreError
+from . import embedded
+from .network import (
+    JSON_SUFFIX,
+    SAMPLE_RESERVED,
+    decode_properties,
+    encode_properties,
+    flat_cell,
+    network_from_rows,
+    network_to_rows,
+)
+from .queries import NamedQuery, load_query
+
+__all__ = ["GraphStore", "open_store", "RESULT_KINDS", "DEFAULT_BATCH_SIZE"]
+
+#: Result kinds of :meth:`GraphStore.upsert_result` -> (node label, named query that writes one).
+RESULT_KINDS: dict[str, tuple[str, str]] = {"kinetics": ("Kinetics", "upsert_kinetics")}
+#: Rows per UNWIND statement when writing a network.
+DEFAULT_BATCH_SIZE = 5000
+#: Seconds to wait for a TCP connection to the database.
+CONNECT_TIMEOUT = 10.0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _decode_value(v: Any) -> Any:
+    if isinstance(v, dict):
+        if any(isinstance(k, str) and k.endswith(JSON_SUFFIX) for k in v):
+            return decode_properties(v)
+        return v
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        return [_decode_value(x) for x in v]
+    return v
+
+
+def _merge_props(props: Mapping[str, Any], where: str, reserved: frozenset[str]) -> dict[str, Any]:
+    """Properties for ``SET n += $props``: ``None`` removes a property, whichever its encoding."""
+    bad = sorted(set(props) & reserved)
+    if bad:
+        raise InputError(
+            f"{where}: propert{'y' if len(bad) == 1 else 'ies'} {bad} reserved by the graph store"
+        )
+    out: dict[str, Any] = {}
+    for name, value in props.items():
+        if value is None:
+            out[name] = None
+            out[name + JSON_SUFFIX] = None
+    out.update(_with_counterparts(encode_properties(props, where=where, none_means_absent=True)))
+    return out
+
+
+def _with_counterparts(encoded: Mapping[str, Any]) -> dict[str, Any]:
+    """``encoded`` plus a null for the other encoding of each name, so ``SET +=`` clears it."""
+    out = dict(encoded)
+    for name in encoded:
+        other = name[: -len(JSON_SUFFIX)] if name.endswith(JSON_SUFFIX) else name + JSON_SUFFIX
+        out.setdefault(other, None)
+    return out
+
+
+class GraphStore:
+    """A connection to the landscape graph (embedded ArcadeDB or Neo4j 5), through Bolt.
+
+    Obtain one with :func:`open_store`; use it as a context manager or call :meth:`close`.
+    Every write is an idempotent ``MERGE`` with ``$parameters`` from a named query in ``cypher/``;
+    a hop network is written in one transaction (all of it or nothing).
+    """
+
+    def __init__(
+        self,
+        driver: Any,
+        *,
+        uri: str,
+        user: str,
+        database: str | None,
+        server: embedded.ServerInfo | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
+        self._driver = driver
+        self.uri = uri
+        self.user = user
+        self.database = database
+        self.server = server
+        self.batch_size = int(batch_size)
+        self._closed = False
+        agent = ""
+        with contextlib.suppress(Exception):
+            agent = str(driver.get_server_info().agent)
+        #: ``"arcadedb"`` or ``"neo4j"`` (from the server's Bolt agent string).
+        self.backend = "arcadedb" if "arcade" in agent.lower() else "neo4j"
+        self.server_agent = agent
+
+    # ----------------------------------------------------------------------------- plumbing
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<GraphStore {self.backend} {self.uri} database={self.database!r} {state}>"
+
+    def close(self) -> None:
+        """Close the driver (an embedded server keeps running; ``landscape db stop`` stops it)."""
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(Exception):
+                self._driver.close()
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn driver errors into one-line :class:`StoreError`."""
+        import neo4j.exceptions as ne
+
+        if self._closed:
+            raise StoreError(f"{what}: the graph store is closed")
+        try:
+            yield
+        except LandscapeError:
+            raise
+        except ne.AuthError as exc:
+            raise StoreError(
+                f"{what}: authentication failed at {self.uri}: {_first_line(exc)}"
+            ) from None
+        except (ne.ServiceUnavailable, ne.SessionExpired) as exc:
+            raise StoreError(
+                f"{what}: cannot reach the graph database at {self.uri}: {_first_line(exc)}"
+            ) from None
+        except ne.Neo4jError as exc:
+            code = getattr(exc, "code", None) or type(exc).__name__
+            raise StoreError(f"{what} failed: {code}: {_first_line(exc)}") from None
+        except ne.DriverError as exc:
+            raise StoreError(f"{what} failed: {type(exc).__name__}: {_first_line(exc)}") from None
+
+    def _session(self):
+        return (
+            self._driver.session(database=self.database)
+            if self.database
+            else self._driver.session()
+        )
+
+    @staticmethod
+    def _run(tx, q: NamedQuery, params: Mapping[str, Any]) -> list[dict]:
+        return [r.data() for r in tx.run(q.statements[0], dict(params))]
+
+    def _read(self, name: str, **params: Any) -> list[dict]:
+        q = load_query(name)
+        with self._errors(f"query {name!r}"), self._session() as s:
+            return s.execute_read(self._run, q, params)
+
+    def _write(self, name: str, **params: Any) -> list[dict]:
+        q = load_query(name)
+        with self._errors(f"query {name!r}"), self._session() as s:
+            return s.execute_write(self._run, q, params)
+
+    # ----------------------------------------------------------------------------- public API
+
+    def query(self, name: str, **params: Any) -> list[dict]:
+        """Run the named query ``cypher/<name>.cypher`` and return its rows as dicts.
+
+        Parameters are checked against the file's header first (a missing, unknown or ill-typed
+        one raises :class:`InputError`); property maps in the rows come back with JSON-encoded
+        values decoded. A ``schema`` query runs each statement in its own transaction.
+        """
+        q = load_query(name)
+        bound = q.bind(params)
+        with self._errors(f"query {name!r}"), self._session() as s:
+            if q.mode == "schema":
+                for stmt in q.statements:
+                    s.run(stmt, bound).consume()
+                return []
+            run = s.execute_read if q.mode == "read" else s.execute_write
+            rows = run(self._run, q, bound)
+        return [{k: _decode_value(v) for k, v in row.items()} for row in rows]
+
+    def apply_schema(self) -> None:
+        """Create the constraints and indexes of ``cypher/schema.cypher`` (idempotent)."""
+        self.query("schema")
+
+    def upsert_sample(self, sample_id: str, **props: Any) -> None:
+        """Create or update the ``Sample`` node ``sample_id``.
+
+        Properties: numbers, strings and flat lists are stored as such; ``cell`` (3x3 or 9
+        numbers, Å) as 9 floats; other values JSON-encoded (see :mod:`landscape.graph.network`);
+        ``None`` removes a property. Properties not named keep their values.
+        """
+        _check_id(sample_id, "sample_id")
+        props = dict(props)
+        if props.get("cell") is not None:
+            props["cell"] = flat_cell(props["cell"])
+        body = _merge_props(props, f"sample {sample_id!r}", SAMPLE_RESERVED | {"sample_id"})
+        self._write("upsert_sample", sample_id=sample_id, props=body)
+
+    def upsert_model(self, model_id: str, **metrics: Any) -> None:
+        """Create or update the ``Model`` node ``model_id`` with its metrics (``None`` removes one)."""
+        _check_id(model_id, "model_id")
+        body = _merge_props(metrics, f"model {model_id!r}", frozenset({"model_id"}))
+        self._write("upsert_model", model_id=model_id, props=body)
+
+    def upsert_network(
+        self, G: nx.MultiDiGraph, *, batch_size: int | None = None
+    ) -> dict[str, int]:
+        """Write a hop network: its ``Sample``, ``Site`` nodes and ``HOP`` relationships.
+
+        The network is validated completely first (:class:`InputError`, nothing written), then
+        written in ONE transaction: the sample's properties, the sites and the hops in UNWIND
+        batches of ``batch_size`` rows, each an idempotent MERGE on ``uid``, and finally the
+        removal of the sample's sites and hops that are not in ``G`` -- so the stored network
+        equals ``G`` afterwards, however often and however interrupted earlier writes were.
+
+        Returns
+        -------
+        dict
+            ``sites``, ``hops`` written; ``stale_sites``, ``stale_hops`` removed.
+        """
+        rows = network_to_rows(G)
+        bs = int(batch_size or self.batch_size)
+        if bs < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        sid = rows.sample_id
+        sample_props = _with_counterparts(rows.sample)
+        sample_props.pop("graph_attrs" + JSON_SUFFIX, None)
+        q_sample = load_query("upsert_sample")
+        q_sites = load_query("upsert_sites")
+        q_hops = load_query("upsert_hops")
+        q_uids = load_query("network_uids")
+        q_del_hops = load_query("delete_hops")
+        q_del_sites = load_query("delete_sites")
+        site_uids = [r["uid"] for r in rows.sites]
+        hop_uids = [r["uid"] for r in rows.hops]
+
+        def work(tx) -> dict[str, int]:
+            before = self._run(tx, q_uids, {"sample_id": sid})[0]
+            stale_hops = sorted(set(before["hops"]) - set(hop_uids))
+            stale_sites = sorted(set(before["sites"]) - set(site_uids))
+            if stale_hops:
+                # a hop uid is "<site uid of its source>/<j>/<shift>"
+                stale_rows = [{"a": u.rsplit("/", 2)[0], "uid": u} for u in stale_hops]
+                self._run(tx, q_del_hops, {"rows": stale_rows})
+            if stale_sites:
+                self._run(tx, q_del_sites, {"uids": stale_sites})
+            self._run(tx, q_sample, {"sample_id": sid, "props": sample_props})
+            n_sites = n_hops = 0
+            for k in range(0, len(rows.sites), bs):
+                batch = rows.sites[k : k + bs]
+                n_sites += self._run(tx, q_sites, {"sample_id": sid, "rows": batch})[0]["n"]
+            for k in range(0, len(rows.hops), bs):
+                batch = rows.hops[k : k + bs]
+                n = self._run(tx, q_hops, {"rows": batch})[0]["n"]
+                if n != len(batch):
+                    raise StoreError(
+                        f"upsert of sample {sid!r}: {len(batch) - n} hops found no site"
+                    )
+                n_hops += n
+            return {
+                "sites": n_sites,
+                "hops": n_hops,
+                "stale_sites": len(stale_sites),
+                "stale_hops": len(stale_hops),
+            }
+
+        with self._errors(f"upsert of the network of sample {sid!r}"), self._session() as s:
+            return s.execute_write(work)
+
+    def hop_network(self, sample_id: str) -> nx.MultiDiGraph:
+        """The hop network of ``sample_id`` exactly as it was written (:class:`InputError` if unknown)."""
+        _check_id(sample_id, "sample_id")
+        qs = [load_query(n) for n in ("network_sample", "network_sites", "network_hops")]
+
+        def work(tx):
+            return [self._run(tx, q, {"sample_id": sample_id}) for q in qs]
+
+        with self._errors(f"reading the network of sample {sample_id!r}"), self._session() as s:
+            sample, sites, hops = s.execute_read(work)
+        if not sample:
+            raise InputError(f"unknown sample id {sample_id!r}")
+        props = sample[0]["props"]
+        if not props.get("graph_attrs"):
+            raise InputError(f"sample {sample_id!r} has no hop network stored")
+        return network_from_rows(props, (r["props"] for r in sites), hops)
+
+    def upsert_result(
+        self, sample_id: str, kind: str, *, name: str = "default", **props: Any
+    ) -> str:
+        """Store a result of ``sample_id``: ``(:Sample)-[:HAS_RESULT]->(:Kinetics {...})`` for ``kind="kinetics"``.
+
+        A result is identified by ``uid = "<sample_id>/<kind>/<name>"``: writing the same
+        sample, kind and name again replaces all its properties. ``None`` values are left out.
+        Returns the uid; an unknown sample or kind raises :class:`InputError`.
+        """
+        _check_id(sample_id, "sample_id")
+        _check_id(name, "result name")
+        if kind not in RESULT_KINDS:
+            raise InputError(
+                f"unknown result kind {kind!r}; expected one of {sorted(RESULT_KINDS)}"
+            )
+        _label, qname = RESULT_KINDS[kind]
+        reserved = {"uid", "sample_id", "name"} & set(props)
+        if reserved:
+            raise InputError(
+                f"result properties {sorted(reserved)} are reserved by the graph store"
+            )
+        uid = f"{sample_id}/{kind}/{name}"
+        body = {"uid": uid, "sample_id": sample_id, "name": name}
+        body.update(
+            encode_properties(props, where=f"{kind} result {uid!r}", none_means_absent=True)
+        )
+        rows = self._write(qname, sample_id=sample_id, uid=uid, props=body)
+        if not rows:
+            raise InputError(
+                f"unknown sample id {sample_id!r}; store the sample before its results"
+            )
+        return uid
+
+    def delete_sample(self, sample_id: str) -> dict[str, int]:
+        """Delete a sample with its sites, hops and results; returns how many of each went."""
+        _check_id(sample_id, "sample_id")
+        rows = self._write("delete_sample", sample_id=sample_id)
+        if not rows:
+            raise InputError(f"unknown sample id {sample_id!r}")
+        return {k: int(v) for k, v in rows[0].items()}
+
+    def samples(self) -> list[str]:
+        """Identifiers of every stored sample, sorted."""
+        return [r["sample_id"] for r in self.query("list_samples")]
+
+    def counts(self) -> dict[str, int]:
+        """Numbers of samples, sites, hops, kinetics results and models in the database."""
+        return {k: int(v) for k, v in self.query("graph_counts")[0].items()}
+
+
+def open_store(
+    uri: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    timeout: float = 120.0,
+    schema: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> GraphStore:
+    """Connect to the landscape graph.
+
+    With no ``uri`` and no ``LANDSCAPE_NEO4J_URI`` in the environment, the embedded ArcadeDB server
+    of ``data_dir`` (default ``$LANDSCAPE_DATA`` or ``./landscape-data``) is used: started if it does
+    not run, reused if it does, and left running after :meth:`GraphStore.close`. Otherwise the
+    Neo4j 5 server at ``uri`` (credentials from the arguments or ``LANDSCAPE_NEO4J_USER`` /
+    ``LANDSCAPE_NEO4J_PASSWORD``) is used, through the same code.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for the embedded server to start.
+    schema
+        Apply ``cypher/schema.cypher`` (idempotent) on connecting.
+    batch_size
+        Rows per UNWIND statement when writing networks.
+
+    Raises
+    ------
+    StoreError
+        The server cannot be started or reached, or refuses the credentials (one line).
+    """
+    import neo4j
+
+    server = None
+    if uri is None:
+        env = neo4j_from_env()
+        if env is not None:
+            uri = env[0]
+            user = user if user is not None else env[1]
+            password = password if password is not None else env[2]
+    if uri is None:
+        server = embedded.start(data_dir, timeout=timeout)
+        uri = server.uri
+        user = user if user is not None else server.user
+        if password is None:
+            try:
+                password = server.password()
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot read the database password {server.password_file}: {exc.strerror}"
+                ) from None
+        database = database or server.database
+    else:
+        if not isinstance(uri, str) or "://" not in uri:
+            raise StoreError(f"invalid database URI {uri!r}; expected e.g. bolt://127.0.0.1:7687")
+        user = user if user is not None else os.environ.get("LANDSCAPE_NEO4J_USER", "neo4j")
+        password = (
+            password if password is not None else os.environ.get("LANDSCAPE_NEO4J_PASSWORD", "")
+        )
+    try:
+        driver = neo4j.GraphDatabase.driver(
+            uri,
+            auth=(user, password),
+            connection_timeout=CONNECT_TIMEOUT,
+            user_agent="landscape",
+        )
+    except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
+        raise StoreError(f"invalid database URI {uri!r}: {_first_line(exc)}") from None
+    store = GraphStore(
+        driver, uri=uri, user=user, database=database, server=server, batch_size=batch_size
+    )
+    try:
+        with store._errors(f"connecting to {uri}"):
+            driver.verify_connectivity()
+            if database is not None:
+                with driver.session(database=database) as s:
+                    s.run("RETURN 1").consume()
+        agent = str(driver.get_server_info().agent)
+        store.backend = "arcadedb" if "arcade" in agent.lower() else "neo4j"
+        store.server_agent = agent
+        if schema:
+            store.apply_schema()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def data_dir_of(store: GraphStore) -> Path | None:
+    """The data folder of an embedded store (``None`` for a Neo4j server)."""
+    return store.server.data_dir if store.server is not None else None
