@@ -16,6 +16,15 @@ the key ``kind``:
     displacement), ``calculator``, ``calculator_version``, ``calculator_params``, ``seconds``; for
     ``"failed"`` rows ``error`` (one line).
 
+How ASE stores three of these: ``energy``, ``fmax`` and ``calculator`` are reserved words of
+``ase.db``, so ``energy`` is the row's own energy (``row.energy``, from a single-point calculator),
+``calculator`` is the row's calculator name (``row.calculator``, which ``ase.db`` keeps in lower
+case; the label as given is also in ``calculator_label``), and the relaxation's final largest host
+force is ``relax_fmax`` (eV/Å). The row's force (``row.forces``, hence ``row.fmax``) is the force on
+the fixed mobile atom after the host relaxed, i.e. minus the gradient of ``energy`` in its position.
+Rows also record ``target_fmax``, ``max_steps``, ``optimizer``, ``seed`` and, when used,
+``relax_radius``.
+
 The NNP learns ``e_insert``, which is transferable between samples of one material.
 """
 
