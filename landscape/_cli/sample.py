@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from pathlib import Path
 
 import typer
@@ -65,7 +64,41 @@ def register(app: typer.Typer) -> None:
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or output.stem,
-            command="landscape " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            command=" ".join(
+                shlex.quote(str(a))
+                for a in [
+                    "landscape",
+                    "sample",
+                    "generate",
+                    output,
+                    "--composition",
+                    composition,
+                    "--density",
+                    density,
+                    "--seed",
+                    seed,
+                    "--t-melt",
+                    t_melt,
+                    "--t-final",
+                    t_final,
+                    "--melt-steps",
+                    melt_steps,
+                    "--quench-steps",
+                    quench_steps,
+                    "--timestep",
+                    timestep,
+                    "--calculator",
+                    calculator,
+                    "--calculator-kwargs",
+                    calculator_kwargs,
+                    "--fmax",
+                    fmax,
+                    "--max-steps",
+                    max_steps,
+                    "--sample-id",
+                    sample_id,
+                ]
+            ),
             progress=True,
         )
         output.parent.mkdir(parents=True, exist_ok=True)

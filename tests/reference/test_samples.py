@@ -171,3 +171,32 @@ def test_cli_sample_info():
     out = res.output
     assert "density 7.750 g/cm^3" in out
     assert "Ta-O: first RDF peak" in out
+
+
+def test_cli_sample_generate_writes_provenance(tmp_path):
+    from typer.testing import CliRunner
+
+    from landscape.cli import app
+
+    out = tmp_path / "tiny.extxyz"
+    args = [
+        "sample",
+        "generate",
+        str(out),
+        "--composition",
+        "Ta4O10",
+        "--seed",
+        "5",
+        "--melt-steps",
+        "50",
+        "--quench-steps",
+        "50",
+        "--calculator",
+        "none",
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    atoms = load_sample(out)
+    assert atoms.info["sample_id"] == "tiny" and atoms.info["gen_seed"] == 5
+    assert "--composition Ta4O10" in atoms.info["gen_command"]
+    assert density_g_cm3(atoms) == pytest.approx(7.75, rel=1e-9)
