@@ -78,6 +78,7 @@ def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills.append(_count(db, "point"))
+    print(f"points in the database at the three kills: {kills}")
     assert kills[1] >= 2 and kills[2] >= 5
     proc = _start(script, db)
     _, err = proc.communicate(timeout=300)
