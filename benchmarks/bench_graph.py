@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,6 +214,7 @@ def sigkill_test(nets, n_samples, n_sites, reference) -> dict:
         }
     finally:
         embedded.stop(work)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -273,6 +275,7 @@ def main() -> None:
         store.close()
         if tmp is not None:
             embedded.stop(tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nbackend: {backend}; start/connect {start_s:.1f} s")
     print(f"{'measure':44s} {'value':>14s}  goal")
