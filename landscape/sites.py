@@ -24,7 +24,15 @@ from .config import DEFAULTS
 from .errors import InputError
 from .units import EV_A2_AMU_TO_THZ
 
-__all__ = ["Sites", "find_sites", "minimise", "hessians", "harmonic_frequencies", "site_mass"]
+__all__ = [
+    "Sites",
+    "find_sites",
+    "minimise",
+    "merge_minima",
+    "hessians",
+    "harmonic_frequencies",
+    "site_mass",
+]
 
 
 # ----------------------------------------------------------------------------------------------
