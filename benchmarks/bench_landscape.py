@@ -51,6 +51,7 @@ def main() -> None:
     t0 = time.perf_counter()
     sites = find_sites(surface, grid_spacing=args.grid_spacing, progress=False)
     t_sites = time.perf_counter() - t0
+    print(f"sites done in {t_sites:.1f} s: {len(sites)} sites, {sites.info}", flush=True)
     t0 = time.perf_counter()
     G = find_hops(surface, sites, prefactor=args.prefactor, progress=False)
     t_hops = time.perf_counter() - t0
