@@ -1,0 +1,150 @@
+"""The whole study on a small analytic system: stages, caching, the graph, the report, bad input.
+
+The reference data are the analytic Morse insertion energies of tests/nnp/_morse.py (no relaxation),
+so the study runs in about a minute; the code path is the one the demo takes on CHGNet data.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import ase.io
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "nnp"))
+from _morse import random_host, write_morse_db  # noqa: E402
+
+from landscape.pipeline import run_study  # noqa: E402
+from landscape.studyfile import load_study  # noqa: E402
+
+STUDY = """
+[study]
+name = "morse"
+out = "res"
+seed = 1
+
+[[samples]]
+source = "host.extxyz"
+
+[reference]
+db = "ref.db"
+
+[nnp]
+n_models = 2
+hidden = [12, 12]
+max_epochs = 150
+
+[sites]
+grid_spacing = 0.5
+
+[hops]
+max_distance = 3.0
+n_images = 5
+fmax = 0.05
+
+[kinetics]
+temperatures = [500.0, 600.0, 700.0, 800.0]
+walkers = 200
+kmc_steps = 400
+"""
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("study")
+    host = random_host(5, n_ta=4, n_o=10, length=7.0)
+    host.info["sample_id"] = "morse-host"
+    ase.io.write(d / "host.extxyz", host)
+    write_morse_db(d / "ref.db", [host], [300], seed=2)
+    (d / "study.toml").write_text(STUDY)
+    return d
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "landscape.cli", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def first_run(study_dir, graph_data_dir):
+    """The study run twice: first with an unreachable database (fails at the store stage, exit 2),
+    then with the session's database, resuming from the stages the failed run finished."""
+    (study_dir / "bad.toml").write_text(STUDY + '\n[store]\nuri = "bolt://127.0.0.1:9"\n')
+    failed = _cli("study", "bad.toml", "--quiet", cwd=study_dir)
+    text = STUDY
+    if graph_data_dir is not None:
+        text += f'\n[store]\ndata_dir = "{graph_data_dir}"\n'
+    (study_dir / "study.toml").write_text(text)
+    return failed, run_study(load_study(study_dir / "study.toml"), progress=False)
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_unreachable_database_exits_2_and_the_next_run_resumes(first_run, study_dir):
+    failed, result = first_run
+    assert failed.returncode == 2, failed.stderr
+    assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert "127.0.0.1:9" in failed.stderr
+    assert result.cached == {"nnp": True, "explore:morse-host": True, "kinetics:morse-host": True}
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_summary_network_and_report(first_run, study_dir):
+    s = first_run[1].summary
+    assert s["nnp"]["rmse_test_eV"] is not None and s["nnp"]["rmse_test_eV"] >= 0
+    (row,) = s["samples"]
+    assert row["sample_id"] == "morse-host"
+    net = json.loads((study_dir / "res" / "networks" / "morse-host.json").read_text())
+    assert row["n_sites"] == len(net["nodes"]) > 0
+    assert row["n_hops"] == len(net["edges"]) > 0
+    assert set(row["Ea_eV"]) == {"exact", "kmc"}
+    assert (
+        json.loads((study_dir / "res" / "summary.json").read_text())["samples"][0]["n_hops"]
+        == row["n_hops"]
+    )
+    html = (study_dir / "res" / "index.html").read_text()
+    for img in (
+        "figures/barriers.png",
+        "figures/comparison.png",
+        "figures/arrhenius-morse-host.png",
+    ):
+        assert img in html and (study_dir / "res" / img).stat().st_size > 1000
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_graph_holds_the_study(first_run, graph_store):
+    (summary,) = graph_store.query("sample_summary", sample_id="morse-host")
+    row = first_run[1].summary["samples"][0]
+    assert summary["n_sites"] == row["n_sites"] and summary["n_hops"] == row["n_hops"]
+    (cmp,) = graph_store.query("compare_samples", sample_ids=["morse-host"])
+    assert len(cmp["kinetics"]) == 1
+    stored = cmp["kinetics"][0]
+    assert stored["temperatures"] == [500.0, 600.0, 700.0, 800.0]
+    if row["Ea_eV"]["exact"] is not None:
+        assert stored["Ea_exact"] == pytest.approx(row["Ea_eV"]["exact"], rel=1e-12)
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_rerun_is_cached_and_recomputes_only_what_changed(first_run, study_dir):
+    cfg = load_study(study_dir / "study.toml")
+    again = run_study(cfg, progress=False)
+    assert all(again.cached.values()), again.cached
+    assert again.summary["samples"] == json.loads(json.dumps(first_run[1].summary["samples"]))
+    cfg.kinetics.temperatures = [550.0, 650.0, 750.0]
+    changed = run_study(cfg, progress=False)
+    assert changed.cached["nnp"] and changed.cached["explore:morse-host"]
+    assert not changed.cached["kinetics:morse-host"]
+    assert changed.summary["samples"][0]["kinetics"]["temperatures_K"] == [550.0, 650.0, 750.0]
+
+
+def test_missing_sample_file_exits_2(tmp_path):
+    (tmp_path / "s.toml").write_text('[[samples]]\nsource = "nope.extxyz"\n')
+    r = _cli("study", "s.toml", cwd=tmp_path)
+    assert r.returncode == 2 and "nope.extxyz" in r.stderr and "Traceback" not in r.stderr
