@@ -14,6 +14,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from ._plotting import pyplot
 from .errors import InputError
 
 __all__ = [
@@ -23,15 +24,6 @@ __all__ = [
     "hop_segments",
     "plot_validation",
 ]
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _one_direction(G: nx.MultiDiGraph) -> list[tuple[int, int, dict]]:
@@ -77,7 +69,7 @@ def plot_profiles(G: nx.MultiDiGraph, path: str | Path, *, max_hops: int = 60) -
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     hops = _one_direction(G)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
     if hops:
@@ -148,7 +140,7 @@ def plot_network_3d(
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.collections import LineCollection  # noqa: F401  (registers 2D collections)
     from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
@@ -270,7 +262,7 @@ def plot_validation(result: dict, path: str | Path) -> Path:
 
     ``result`` is the output of :func:`landscape.neb.validate_hops` (energies in eV).
     """
-    plt = _pyplot()
+    plt = pyplot()
     hops = result["hops"]
     n = len(hops)
     cols = min(5, n)

@@ -7,18 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ._plotting import pyplot
+
 __all__ = ["parity_plot", "learning_curve"]
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError("plots need matplotlib: pip install matplotlib") from exc
-    return plt
 
 
 def parity_plot(model: Any, path: str | Path, *, title: str | None = None) -> Path:
@@ -37,7 +28,7 @@ def parity_plot(model: Any, path: str | Path, *, title: str | None = None) -> Pa
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.0, 5.0), dpi=120)
     lo, hi = np.inf, -np.inf
     for name, colour in (("train", "tab:blue"), ("test", "tab:red")):
@@ -84,7 +75,7 @@ def learning_curve(model: Any, path: str | Path, *, title: str | None = None) ->
     Path
         The file written.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 4.0), dpi=120)
     for m, hist in enumerate(model.history_):
         step = np.asarray(hist["step"])

@@ -15,6 +15,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from ._plotting import pyplot
+
 __all__ = [
     "Figure",
     "barrier_histograms",
@@ -32,15 +34,6 @@ class Figure:
     section: str = "Figures"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def barrier_histograms(networks: dict[str, nx.MultiDiGraph], path: str | Path) -> Path:
     """Histogram of hop barriers (eV) per sample, one panel per sample, written as PNG.
 
@@ -51,7 +44,7 @@ def barrier_histograms(networks: dict[str, nx.MultiDiGraph], path: str | Path) -
     path : str or Path
         Output PNG file.
     """
-    plt = _pyplot()
+    plt = pyplot()
     n = max(len(networks), 1)
     fig, axes = plt.subplots(1, n, figsize=(4.0 * n, 3.2), squeeze=False, sharey=True)
     all_b = [d["barrier"] for G in networks.values() for *_, d in G.edges(data=True)]
@@ -84,7 +77,7 @@ def sample_comparison(rows: Sequence[dict], path: str | Path) -> Path:
     path : str or Path
         Output PNG file.
     """
-    plt = _pyplot()
+    plt = pyplot()
     ids = [r["sample_id"] for r in rows]
     x = np.arange(len(ids))
     series = [

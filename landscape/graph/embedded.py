@@ -40,6 +40,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import StoreError
+from . import _server
 from ._server import DATABASE, HOST, PASSWORD_FILE, STATE_FILE
 
 __all__ = ["ServerInfo", "start", "stop", "status", "graphdb_dir", "USER"]
@@ -154,17 +155,7 @@ def _alive(pid: int) -> bool:
             _CHILDREN.pop(pid, None)
             return False
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
+    return _server._alive(pid)
 
 
 def _is_our_server(pid: int) -> bool:

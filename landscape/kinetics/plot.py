@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._plotting import pyplot
 from ..units import K_B
 
 __all__ = ["plot_arrhenius"]
@@ -38,11 +39,7 @@ def plot_arrhenius(summary: dict, path: str | Path, *, title: str | None = None)
     interval), dashed Arrhenius fits labelled with Ea, and a dotted line of slope −E*/k_B (the
     percolation barrier) through the exact (else KMC) D at the highest temperature.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     temps = np.asarray(summary["temperatures_K"], dtype=float)
     inv = 1000.0 / temps
