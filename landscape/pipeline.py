@@ -381,13 +381,12 @@ def _report(out: Path, summary: dict, model, networks, kinetics) -> Path:
     figs_dir = out / "figures"
     figs_dir.mkdir(exist_ok=True)
     figures: list[Figure] = []
-    plot_parity = getattr(model, "plot_parity", None)
-    if plot_parity is not None:
-        plot_parity(figs_dir / "parity.png")
+    if getattr(model, "predictions_", None) is not None:  # fitted in this run (not loaded)
+        from .nnp_plots import parity_plot
+
+        parity_plot(model, figs_dir / "parity.png")
         figures.append(
-            Figure(
-                "figures/parity.png", "NNP vs reference insertion energies (test set)", "Potential"
-            )
+            Figure("figures/parity.png", "NNP vs reference insertion energies", "Potential")
         )
     barrier_histograms(networks, figs_dir / "barriers.png")
     figures.append(Figure("figures/barriers.png", "Hop barriers per sample (eV)", "Hop networks"))
