@@ -140,25 +140,15 @@ def register(app: typer.Typer) -> None:
         """Reference energies (host relaxed) along NNP hops of SAMPLE: the barrier MAE."""
         import json
 
-        import networkx as nx
-
         from ..errors import InputError
+        from ..kinetics import load_network
         from ..neb import validate_hops
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator
         from ..samples import load_sample
 
         host = load_sample(sample)
-        if not network.is_file():
-            raise InputError(f"network file {str(network)!r} does not exist")
-        try:
-            G = nx.node_link_graph(
-                json.loads(network.read_text()), edges="edges", directed=True, multigraph=True
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(
-                f"network file {str(network)!r} is not node-link JSON ({exc})"
-            ) from None
+        G = load_network(network)  # one-line InputError for a missing or malformed file
         if G.graph.get("sample_id") != host.info.get("sample_id"):
             raise InputError(
                 f"network is of sample {G.graph.get('sample_id')!r}, not {host.info.get('sample_id')!r}"
