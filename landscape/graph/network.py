@@ -203,13 +203,22 @@ def _float(v: Any, what: str, *, finite: bool = True) -> float:
     return f
 
 
-def _float_list(v: Any, what: str, length: int | None = None) -> list[float]:
-    if (
+def _finite_floats(v: Any, length: int | None = None) -> bool:
+    """True if ``v`` is a list of finite Python floats (of ``length`` items if given)."""
+    return (
         type(v) is list
         and (length is None or len(v) == length)
         and all(type(x) is float for x in v)
         and math.isfinite(sum(v))  # a nan or inf anywhere makes the sum non-finite
-    ):
+    )
+
+
+def _edge(i: int, j: int, key: Any) -> str:
+    return f"edge {i} -> {j} (key {key!r})"
+
+
+def _float_list(v: Any, what: str, length: int | None = None) -> list[float]:
+    if _finite_floats(v, length):
         return list(v)  # fast path: finite Python floats
     if isinstance(v, str | bytes) or not hasattr(v, "__len__"):
         raise InputError(f"{what} must be a list of numbers, got {type(v).__name__} {v!r}")
@@ -285,9 +294,11 @@ class NetworkRows:
         ``barrier_max`` (``None``, i.e. removed, without hops).
     sites : list of dict
         One property map per site (``uid``, ``sample_id``, ``index``, ``x``, ``y``, ``z``,
-        ``energy``, optional ``frequencies``, ``uncertainty``, other attributes).
+        ``energy``, optional ``frequencies``, ``uncertainty``, other attributes), by increasing
+        index.
     hops : list of dict
-        ``{"a": site uid, "b": site uid, "uid": hop uid, "p": properties}`` per directed edge.
+        ``{"a": position of the source site in sites, "b": position of the target site,
+        "p": properties}`` per directed edge; ``p["uid"]`` is the hop's uid.
     """
 
     __slots__ = ("sample_id", "sample", "sites", "hops")
@@ -332,10 +343,14 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
         "graph_attrs": [str(k) for k in G.graph],
     }
 
+    # Sites in index order; a hop row addresses its two sites by their position in this list.
+    nodes = sorted(((_node_id(n), n, d) for n, d in G.nodes(data=True)), key=lambda t: t[0])
     sites: list[dict] = []
-    energy: dict[int, float] = {}
-    for n, d in G.nodes(data=True):
-        i = _node_id(n)
+    index: dict[Any, int] = {}  # node -> site index
+    position: dict[Any, int] = {}  # node -> position in `sites`
+    for k, (i, n, d) in enumerate(nodes):
+        index[n] = i
+        position[n] = k
         where = f"site {i}"
         for req in ("position", "energy"):
             if req not in d:
@@ -344,7 +359,6 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
                 )
         x, y, z = _float_list(d["position"], f"{where} position", 3)
         e = _float(d["energy"], f"{where} energy")
-        energy[i] = e
         row = {
             "uid": site_uid(sid, i),
             "sample_id": sid,
@@ -355,66 +369,97 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
             "energy": e,
         }
         rest = {}
-        for k, v in d.items():
-            if k in ("position", "energy"):
+        for a, v in d.items():
+            if a in ("position", "energy"):
                 continue
-            if k in SITE_RESERVED:
-                raise InputError(f"{where}: attribute {k!r} is reserved by the graph store")
-            if k == "frequencies":
+            if a in SITE_RESERVED:
+                raise InputError(f"{where}: attribute {a!r} is reserved by the graph store")
+            if a == "frequencies":
                 row["frequencies"] = _float_list(v, f"{where} frequencies")
-            elif k == "uncertainty":
+            elif a == "uncertainty":
                 row["uncertainty"] = _float(v, f"{where} uncertainty")
             else:
-                rest[k] = v
-        row.update(encode_properties(rest, where=where))
+                rest[a] = v
+        if rest:
+            row.update(encode_properties(rest, where=where))
         sites.append(row)
 
     hops: list[dict] = []
     seen: dict[str, Any] = {}
+    prefix = sid + "/"
     for u, v, key, d in G.edges(keys=True, data=True):
-        i, j = _node_id(u), _node_id(v)
-        where = f"edge {i} -> {j} (key {key!r})"
-        for req in ("barrier", "shift"):
-            if req not in d:
-                raise InputError(
-                    f"{where} lacks attribute {req!r}; expected barrier eV and shift [n1, n2, n3]"
-                )
-        if isinstance(key, bool) or _native_scalar(key) is _NOT_NATIVE or isinstance(key, float):
-            raise InputError(f"{where}: edge keys must be integers or strings")
-        shift = _int_list(d["shift"], f"{where} shift", 3)
-        uid = hop_uid(sid, i, j, shift)
+        i, j = index[u], index[v]
+        if "barrier" not in d or "shift" not in d:
+            req = "barrier" if "barrier" not in d else "shift"
+            raise InputError(
+                f"{_edge(i, j, key)} lacks attribute {req!r}; "
+                "expected barrier eV and shift [n1, n2, n3]"
+            )
+        if type(key) is not int and type(key) is not str:
+            if (
+                isinstance(key, bool)
+                or _native_scalar(key) is _NOT_NATIVE
+                or isinstance(key, float)
+            ):
+                raise InputError(f"{_edge(i, j, key)}: edge keys must be integers or strings")
+            key = _native_scalar(key)
+        shift = d["shift"]
+        if not (
+            type(shift) is list
+            and len(shift) == 3
+            and type(shift[0]) is int
+            and type(shift[1]) is int
+            and type(shift[2]) is int
+        ):
+            shift = _int_list(shift, f"{_edge(i, j, key)} shift", 3)
+        uid = f"{prefix}{i}/{j}/{shift[0]},{shift[1]},{shift[2]}"
         if uid in seen:
             raise InputError(
-                f"{where} duplicates edge key {seen[uid]!r}: two hops {i} -> {j} with shift {shift}; "
-                "the contract has one edge per direction of a hop"
+                f"{_edge(i, j, key)} duplicates edge key {seen[uid]!r}: two hops "
+                f"{i} -> {j} with shift {list(shift)}; the contract has one edge per direction of a hop"
             )
         seen[uid] = key
-        p = {
-            "uid": uid,
-            "key": _native_scalar(key),
-            "barrier": _float(d["barrier"], f"{where} barrier"),
-            "shift": shift,
-        }
-        rest = {}
-        for k, val in d.items():
-            if k in ("barrier", "shift"):
+        barrier = d["barrier"]
+        if not (type(barrier) is float and barrier - barrier == 0.0):
+            barrier = _float(barrier, f"{_edge(i, j, key)} barrier")
+        p = {"uid": uid, "key": key, "barrier": barrier, "shift": list(shift)}
+        rest = None
+        for a, val in d.items():
+            if a == "barrier" or a == "shift":
                 continue
-            if k in HOP_RESERVED:
-                raise InputError(f"{where}: attribute {k!r} is reserved by the graph store")
-            if k == "prefactor":
-                p["prefactor"] = _float(val, f"{where} prefactor")
-                if p["prefactor"] <= 0:
-                    raise InputError(f"{where} prefactor must be > 0 Hz, got {val!r}")
-            elif k == "saddle":
-                p["saddle"] = _float_list(val, f"{where} saddle", 3)
-            elif k == "profile":
-                p["profile"] = _float_list(val, f"{where} profile")
-            elif k == "length":
-                p["length"] = _float(val, f"{where} length")
+            if a == "prefactor":
+                if not (type(val) is float and val - val == 0.0):
+                    val = _float(val, f"{_edge(i, j, key)} prefactor")
+                if val <= 0:
+                    raise InputError(f"{_edge(i, j, key)} prefactor must be > 0 Hz, got {val!r}")
+                p["prefactor"] = val
+            elif a == "saddle":
+                p["saddle"] = (
+                    val[:]
+                    if _finite_floats(val, 3)
+                    else _float_list(val, f"{_edge(i, j, key)} saddle", 3)
+                )
+            elif a == "profile":
+                p["profile"] = (
+                    val[:]
+                    if _finite_floats(val)
+                    else _float_list(val, f"{_edge(i, j, key)} profile")
+                )
+            elif a == "length":
+                if not (type(val) is float and val - val == 0.0):
+                    val = _float(val, f"{_edge(i, j, key)} length")
+                p["length"] = val
+            elif a in HOP_RESERVED:
+                raise InputError(
+                    f"{_edge(i, j, key)}: attribute {a!r} is reserved by the graph store"
+                )
             else:
-                rest[k] = val
-        p.update(encode_properties(rest, where=where))
-        hops.append({"a": site_uid(sid, i), "b": site_uid(sid, j), "uid": uid, "p": p})
+                if rest is None:
+                    rest = {}
+                rest[a] = val
+        if rest:
+            p.update(encode_properties(rest, where=_edge(i, j, key)))
+        hops.append({"a": position[u], "b": position[v], "p": p})
     barriers = np.array([h["p"]["barrier"] for h in hops], dtype=float)
     sample["n_sites"] = len(sites)
     sample["n_hops"] = len(hops)

@@ -36,10 +36,9 @@ def assert_same_network(G, H):
 
 def rows_round_trip(G):
     rows = network_to_rows(G)
-    hops = [
-        {"i": int(r["a"].rsplit("/", 1)[1]), "j": int(r["b"].rsplit("/", 1)[1]), "p": r["p"]}
-        for r in rows.hops
-    ]
+    index = [s["index"] for s in rows.sites]
+    assert index == sorted(index)
+    hops = [{"i": index[r["a"]], "j": index[r["b"]], "p": r["p"]} for r in rows.hops]
     return network_from_rows({"sample_id": rows.sample_id, **rows.sample}, rows.sites, hops)
 
 

@@ -25,16 +25,17 @@ EXPECTED = {
     "schema",
     "upsert_sample",
     "upsert_sites",
-    "upsert_hops",
     "upsert_kinetics",
     "upsert_model",
-    "delete_hops",
     "delete_sites",
     "delete_sample",
     "network_sample",
     "network_sites",
     "network_hops",
-    "network_uids",
+    "site_uids",
+    "create_sites",
+    "create_hops",
+    "delete_network_hops",
     "sample_summary",
     "barrier_histogram",
     "lowest_barrier_hops",
@@ -268,7 +269,7 @@ def test_graph_counts_and_list_samples(graph_store, nets, new_sample_id):
     assert after["sites"] == before["sites"] + 8 and after["hops"] == before["hops"] + 48
     assert after["kinetics"] == before["kinetics"] + 1
     assert sid in graph_store.samples()
-    assert graph_store.query("network_uids", sample_id=sid)[0]["sites"].__len__() == 8
+    assert len(graph_store.query("site_uids", sample_id=sid)[0]["uids"]) == 8
 
 
 # ------------------------------------------------------------------------------ installed wheel
