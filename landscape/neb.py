@@ -47,6 +47,7 @@ from .units import DEFAULT_PREFACTOR_HZ
 __all__ = [
     "find_hops",
     "candidate_pairs",
+    "basin_pairs",
     "batched_neb",
     "interior_minimum_depth",
     "NEBResult",
@@ -117,6 +118,153 @@ def candidate_pairs(
     shift = np.concatenate(out_s).reshape(-1, 3)
     order = np.lexsort((shift[:, 2], shift[:, 1], shift[:, 0], j, i))
     return i[order], j[order], shift[order]
+
+
+def basin_pairs(
+    grid_energies: np.ndarray,
+    cell: np.ndarray,
+    positions: np.ndarray,
+    max_distance: float,
+    *,
+    involving: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of sites whose catchment basins touch on a tabulated grid, with the lowest pass.
+
+    Every grid point is assigned to a basin by steepest descent over its 26 periodic neighbours
+    (points with ``inf`` energy belong to none); each basin's grid minimum goes to the nearest site
+    (periodic image tracked). Two sites are a candidate pair when their basins share a face of the
+    grid (6-neighbourhood); the pass is the lowest ``max(E_a, E_b)`` over the shared faces, at the
+    midpoint of that face. Every elementary hop crosses the common boundary of the two basins it
+    joins, so on a fine enough grid these pairs hold every elementary hop and, unlike all pairs
+    within a distance, almost no composite ones.
+
+    Parameters
+    ----------
+    grid_energies : array (n1, n2, n3)
+        Energies on the fractional grid ``(a/n1, b/n2, c/n3) @ cell``, eV (``inf`` = not tabulated).
+    cell : array (3, 3)
+        Lattice vectors as rows, Å.
+    positions : array (n, 3)
+        Site positions, Å.
+    max_distance : float
+        Pairs farther apart than this are left out, Å.
+    involving : array of int, optional
+        Only pairs with at least one site in this set.
+
+    Returns
+    -------
+    i, j : arrays (P,) of int
+        Site indices, ``i <= j``.
+    shift : array (P, 3) of int
+        Lattice image of ``j``, as in :func:`candidate_pairs`.
+    via : array (P, 3)
+        The pass point, Å, in the frame where the hop runs from ``wrapped[i]`` to
+        ``wrapped[j] + shift·cell``.
+    """
+    E = torch.as_tensor(np.asarray(grid_energies, dtype=float))
+    shape = tuple(E.shape)
+    cell = np.asarray(cell, dtype=float)
+    inv = np.linalg.inv(cell)
+    G = E.numel()
+    flat = E.reshape(-1)
+    # steepest descent pointer of every point (itself at grid minima), with its grid offset
+    best = flat.clone()
+    ptr = torch.arange(G)
+    off = torch.zeros(G, 3, dtype=torch.long)
+    grid_idx = torch.stack(
+        torch.meshgrid(*(torch.arange(n) for n in shape), indexing="ij"), dim=-1
+    ).reshape(-1, 3)
+    dims = torch.as_tensor(shape)
+    for o in itertools.product((-1, 0, 1), repeat=3):
+        if o == (0, 0, 0):
+            continue
+        ot = torch.as_tensor(o)
+        nb = (grid_idx + ot) % dims
+        lin = (nb[:, 0] * shape[1] + nb[:, 1]) * shape[2] + nb[:, 2]
+        lower = flat[lin] < best
+        best = torch.where(lower, flat[lin], best)
+        ptr = torch.where(lower, lin, ptr)
+        off[lower] = ot
+    finite = torch.isfinite(flat)
+    # pointer jumping: root of every point and the grid displacement to it (unwrapped)
+    for _ in range(64):
+        nxt = ptr[ptr]
+        if torch.equal(nxt, ptr):
+            break
+        off = off + off[ptr]
+        ptr = nxt
+    roots = torch.unique(ptr[finite])
+    root_frac = grid_idx[roots].double() / dims  # (R, 3)
+    pos = np.asarray(positions, dtype=float)
+    pfrac = pos @ inv
+    pfrac -= np.floor(pfrac)
+    # nearest site (and its image) of every basin minimum
+    d = root_frac.numpy()[:, None, :] - pfrac[None, :, :]  # (R, n, 3)
+    img = np.round(d)
+    dist = np.linalg.norm((d - img) @ cell, axis=-1)  # (R, n)
+    site_of_root = np.full(G, -1, dtype=np.int64)
+    image_of_root = np.zeros((G, 3), dtype=np.int64)
+    k = dist.argmin(axis=1)
+    site_of_root[roots.numpy()] = k
+    # the wrapped root lies next to the copy of site k at lattice image img (root frame)
+    image_of_root[roots.numpy()] = img[np.arange(len(roots)), k].astype(np.int64)
+    # every point: site label and the image of that site seen from the point's own (home) cell
+    ptr_np, off_np = ptr.numpy(), off.numpy()
+    label = np.where(finite.numpy(), site_of_root[ptr_np], -1)
+    unwrapped = grid_idx.numpy() + off_np  # grid index of the root reached without wrapping
+    wrap = np.floor_divide(unwrapped, np.asarray(shape))  # cells crossed on the way
+    image = image_of_root[ptr_np] + wrap  # site image (lattice vector) in the point's frame
+    # faces between different basins
+    out_i, out_j, out_s, out_v, out_p = [], [], [], [], []
+    gi = grid_idx.numpy()
+    for axis in range(3):
+        step = np.zeros(3, dtype=np.int64)
+        step[axis] = 1
+        nb = gi + step
+        cross = (nb[:, axis] >= shape[axis]).astype(np.int64)
+        nb[:, axis] %= shape[axis]
+        lin = (nb[:, 0] * shape[1] + nb[:, 1]) * shape[2] + nb[:, 2]
+        la, lb = label, label[lin]
+        ia, ib = image, image[lin] + cross[:, None] * step
+        diff = (la >= 0) & (lb >= 0) & ((la != lb) | np.any(ia != ib, axis=1))
+        a = np.nonzero(diff)[0]
+        if len(a) == 0:
+            continue
+        e_pass = np.maximum(flat.numpy()[a], flat.numpy()[lin[a]])
+        mid = (gi[a] + 0.5 * step) / np.asarray(shape)  # fractional, point a's frame
+        out_i.append(la[a])
+        out_j.append(lb[a])
+        out_s.append(ib[a] - ia[a])  # image of j relative to i
+        out_v.append(mid - ia[a])  # pass relative to site i's image in i's frame (fractional)
+        out_p.append(e_pass)
+    if not out_i:
+        z = np.zeros(0, dtype=int)
+        return z, z, np.zeros((0, 3), dtype=int), np.zeros((0, 3))
+    i, j, shift = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
+    vfrac, e_pass = np.concatenate(out_v), np.concatenate(out_p)
+    # canonical direction: i < j, or i == j with the shift positive (lexicographically)
+    flip = (i > j) | ((i == j) & (
+        (shift[:, 0] < 0) | ((shift[:, 0] == 0) & (shift[:, 1] < 0))
+        | ((shift[:, 0] == 0) & (shift[:, 1] == 0) & (shift[:, 2] < 0))
+    ))  # fmt: skip
+    i2 = np.where(flip, j, i)
+    j2 = np.where(flip, i, j)
+    vfrac = np.where(flip[:, None], vfrac - shift, vfrac)  # relative to j's image, which becomes i
+    shift = np.where(flip[:, None], -shift, shift)
+    if involving is not None:
+        keep = np.isin(i2, involving) | np.isin(j2, involving)
+        i2, j2, shift, vfrac, e_pass = i2[keep], j2[keep], shift[keep], vfrac[keep], e_pass[keep]
+    # the lowest pass of each (i, j, shift)
+    order = np.lexsort((e_pass, shift[:, 2], shift[:, 1], shift[:, 0], j2, i2))
+    key = np.stack([i2, j2, shift[:, 0], shift[:, 1], shift[:, 2]], axis=1)[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = np.any(key[1:] != key[:-1], axis=1)
+    sel = order[first]
+    i2, j2, shift, vfrac = i2[sel], j2[sel], shift[sel], vfrac[sel]
+    via = vfrac  # fractional, frame of wrapped[i]
+    length = np.linalg.norm((pfrac[j2] + shift - pfrac[i2]) @ cell, axis=1)
+    ok = (length <= max_distance) & (length > 1e-9)
+    return i2[ok], j2[ok], shift[ok], via[ok] @ cell
 
 
 def interior_minimum_depth(profile: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,6 +355,7 @@ def batched_neb(
     settle_force: float = 0.2,
     batch_size: int = 65536,
     progress: bool = False,
+    via: torch.Tensor | None = None,
 ) -> NEBResult:
     """Relax many NEB bands at once, each from ``start[p]`` to ``end[p]``.
 
@@ -239,6 +388,10 @@ def batched_neb(
         Points per surface call.
     progress : bool
         Show a progress bar.
+    via : Tensor (P, 3), optional
+        A point each initial band passes through (e.g. the pass found by :func:`basin_pairs`), Å,
+        in the frame of ``start``; images are spread evenly by length along start → via → end.
+        Without it the initial bands are straight lines.
 
     Returns
     -------
@@ -254,7 +407,22 @@ def batched_neb(
         raise InputError(f"n_images must be >= 3 (both ends included), got {n_images}")
     P, N = len(start), n_images
     frac = torch.linspace(0, 1, N, **t)  # (N,)
-    X = start[:, None, :] + frac[None, :, None] * (end - start)[:, None, :]  # (P, N, 3)
+    if via is None:
+        X = start[:, None, :] + frac[None, :, None] * (end - start)[:, None, :]  # (P, N, 3)
+    else:
+        via = torch.as_tensor(via, **t).reshape(-1, 3)
+        a = (via - start).norm(dim=1, keepdim=True)  # (P, 1)
+        b = (end - via).norm(dim=1, keepdim=True)
+        s = frac[None, :] * (a + b)  # (P, N) arc length of each image
+        first = s <= a
+        u1 = (s / a.clamp_min(1e-12))[..., None]
+        u2 = ((s - a) / b.clamp_min(1e-12))[..., None]
+        X = torch.where(
+            first[..., None],
+            start[:, None, :] + u1 * (via - start)[:, None, :],
+            via[:, None, :] + u2 * (end - via)[:, None, :],
+        )  # (P, N, 3)
+        X[:, 0], X[:, -1] = start, end
     E = torch.zeros(P, N, **t)
     E[:, 0] = _evaluate(surface, start, batch_size)[0] if e_start is None else e_start
     E[:, -1] = _evaluate(surface, end, batch_size)[0] if e_end is None else e_end
@@ -328,6 +496,11 @@ def find_hops(
     max_passes: int = 3,
     refine_saddle: bool = True,
     early_composite: float | None = 0.05,
+    candidates: str = "distance",
+    guide: bool = False,
+    guide_composite: float = 0.1,
+    grid_spacing: float = DEFAULTS.grid_spacing,
+    min_host_distance: float = DEFAULTS.min_host_distance,
     sample_id: str | None = None,
     batch_size: int = 65536,
     progress: bool = True,
@@ -369,6 +542,24 @@ def find_hops(
     early_composite : float or None
         Stop bands early once they hold a settled interior minimum deeper than this, eV (see
         :func:`batched_neb`); ``None`` relaxes every band to convergence.
+    candidates : {"distance", "basins"}
+        ``"distance"``: every pair closer than ``max_distance`` (DESIGN.md). ``"basins"``: only
+        pairs whose catchment basins on the grid touch (:func:`basin_pairs`, still at most
+        ``max_distance`` apart), each band started through the pass between them; far fewer
+        bands, almost none composite. Sites added in later passes get distance candidates.
+    guide : bool
+        Relax the bands on a tricubic spline of the surface tabulated on the grid
+        (:class:`landscape.surfaces.SplineSurface`), then evaluate every image on the surface
+        itself and polish each climbing image there onto the saddle by Newton steps. Barriers,
+        saddles, Hessians and profile energies are then the surface's own; only the image positions
+        other than the saddle come from the guide. A band counts as converged when it converged on
+        the guide and its saddle on the surface (``|F| < fmax``). For expensive surfaces (the NNP).
+    guide_composite : float
+        With ``guide``: bands whose interior minimum on the guide is deeper than this (eV, well
+        above the guide's error) are composite without evaluating them on the surface.
+    grid_spacing, min_host_distance : float
+        Grid for ``"basins"`` and ``guide`` when ``sites.grid`` (from :func:`find_sites`) is not
+        there, Å.
     sample_id : str, optional
         Graph attribute; default ``surface.host.info["sample_id"]`` or ``"surface"``.
     batch_size : int
@@ -404,6 +595,8 @@ def find_hops(
         raise InputError(
             f"need max_distance > 0 Å, fmax > 0 eV/Å, n_images >= 3; got {max_distance}, {fmax}, {n_images}"
         )
+    if candidates not in ("distance", "basins"):
+        raise InputError(f"unknown candidates {candidates!r}; expected 'distance' or 'basins'")
     if sites is None or len(sites) == 0:
         raise InputError("empty site set; expected at least one site (run find_sites first)")
     cell, inv = _cell(surface)
@@ -435,12 +628,30 @@ def find_hops(
         )
     rejected: list[dict] = []
     counts = {"candidates": 0, "hops": 0, "added_sites": 0, "passes": 0}
-    seconds = {"neb": 0.0, "saddles": 0.0, "new_sites": 0.0}
+    seconds = {"grid": 0.0, "neb": 0.0, "saddles": 0.0, "new_sites": 0.0}
     involving = None
+    grid = None
+    neb_surface = surface
+    if candidates == "basins" or guide:
+        t0 = time.perf_counter()
+        grid = _site_grid(surface, sites, grid_spacing, min_host_distance, batch_size)
+        if guide:
+            from .surfaces import SplineSurface
+
+            neb_surface = SplineSurface(
+                cell_np, grid, host=getattr(surface, "host", None), species=sites.species,
+                dtype=cell.dtype, device=str(cell.device),
+            )  # fmt: skip
+        seconds["grid"] = time.perf_counter() - t0
     for _pass in range(max_passes):
         counts["passes"] += 1
         pos_np = pos_t.cpu().numpy()
-        src, dst, shifts = candidate_pairs(pos_np, cell_np, max_distance, involving=involving)
+        via = None
+        if candidates == "basins" and involving is None:
+            src, dst, shifts, via_np = basin_pairs(grid, cell_np, pos_np, max_distance)
+            via = torch.as_tensor(via_np, **t)
+        else:
+            src, dst, shifts = candidate_pairs(pos_np, cell_np, max_distance, involving=involving)
         counts["candidates"] += len(src)
         if len(src) == 0:
             break
@@ -453,7 +664,7 @@ def find_hops(
         start = pos_t[src_t]
         end = pos_t[dst_t] + torch.as_tensor(shifts, **t) @ cell
         res = batched_neb(
-            surface,
+            neb_surface,
             start,
             end,
             n_images=n_images,
@@ -461,12 +672,24 @@ def find_hops(
             climb=climb,
             spring=spring,
             max_steps=max_steps,
-            e_start=energies[src_t],
-            e_end=energies[dst_t],
+            e_start=None if guide else energies[src_t],
+            e_end=None if guide else energies[dst_t],
             early_composite=early_composite,
             batch_size=batch_size,
             progress=progress,
+            via=via,
         )
+        if guide:
+            # bands clearly composite on the guide keep its energies (they are dropped anyway);
+            # every other band gets the surface's own energies at the guide's image positions
+            depth_g, _ = interior_minimum_depth(res.energies)
+            sure = depth_g > guide_composite
+            res.converged &= ~sure
+            k = torch.nonzero(~sure).flatten()
+            e_img = _evaluate(surface, res.images[k, 1:-1].reshape(-1, 3), batch_size)[0]
+            res.energies[k, 1:-1] = e_img.reshape(len(k), n_images - 2)
+            res.energies[:, 0], res.energies[:, -1] = energies[src_t], energies[dst_t]
+            counts["guide_composite"] = counts.get("guide_composite", 0) + int(sure.sum())
         seconds["neb"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -476,20 +699,30 @@ def find_hops(
         sx = res.images[rows, ci].clone()  # (P, 3) climbing images
         se = res.energies[rows, ci].clone()
         conv = res.converged
-        if refine_saddle and climb and conv.any():
-            idx = torch.nonzero(conv).flatten()
+        depth, where = interior_minimum_depth(res.energies)
+        # only bands that can still be elementary hops get the saddle polish and the Hessian
+        hop_like = conv & (depth <= interior_minimum)
+        idx = torch.nonzero(hop_like).flatten()
+        if (refine_saddle or guide) and climb and len(idx):
             e0, f0 = _evaluate(surface, sx[idx], batch_size)
-            x1, e1, _ = _newton_polish(
-                surface, sx[idx], e0, f0, n_negative=1, target=1e-2 * fmax, max_step=0.1,
+            x1, e1, f1 = _newton_polish(
+                surface, sx[idx], e0, f0, n_negative=1, target=1e-2 * fmax,
+                max_step=0.3 if guide else 0.1, max_iter=12 if guide else 8,
                 batch_size=batch_size,
             )  # fmt: skip
             sx[idx], se[idx] = x1, e1
             res.images[idx, ci[idx]] = x1
             res.energies[idx, ci[idx]] = e1
-        depth, where = interior_minimum_depth(res.energies)
-        H = hessians(surface, sx, batch_size=batch_size).cpu().numpy()  # (P, 3, 3)
-        lam = np.linalg.eigvalsh(H)
-        n_neg = (lam < 0).sum(axis=1)
+            if guide:  # converged means: on the guide, and the saddle on the surface itself
+                conv = conv.clone()
+                conv[idx] = f1.norm(dim=1) < fmax
+                res.fmax[idx] = f1.norm(dim=1)
+            depth, where = interior_minimum_depth(res.energies)
+        H = np.zeros((P, 3, 3))
+        n_neg = np.ones(P, dtype=int)
+        if len(idx):
+            H[idx.cpu().numpy()] = hessians(surface, sx[idx], batch_size=batch_size).cpu().numpy()
+            n_neg[idx.cpu().numpy()] = (np.linalg.eigvalsh(H[idx.cpu().numpy()]) < 0).sum(axis=1)
         seconds["saddles"] += time.perf_counter() - t0
 
         conv_np, depth_np = conv.cpu().numpy(), depth.cpu().numpy()
@@ -530,6 +763,14 @@ def find_hops(
         trial = torch.as_tensor(np.array(new_min), **t)
         near = _close_pairs(_wrap(trial, cell, inv), cell, inv, merge_distance, pos_t)
         trial = trial[torch.as_tensor(~near.any(axis=1))]
+        if guide and len(trial):  # relax on the guide first: most trials fall into known sites
+            xg, eg, _, _ = minimise(neb_surface, trial, fmax=10 * site_fmax, batch_size=batch_size)
+            near = _close_pairs(_wrap(xg, cell, inv), cell, inv, merge_distance, pos_t)
+            keep_g = torch.as_tensor(~near.any(axis=1))
+            trial, eg = xg[keep_g], eg[keep_g]
+            trial = trial[
+                torch.as_tensor(merge_minima(_wrap(trial, cell, inv), eg, cell, merge_distance))
+            ]
         e0 = _evaluate(surface, trial, batch_size)[0]
         trial = trial[
             torch.as_tensor(merge_minima(_wrap(trial, cell, inv), e0, cell, merge_distance))
@@ -594,6 +835,28 @@ def find_hops(
     }
     G.graph["rejected_hops"] = rejected
     return G
+
+
+def _site_grid(surface, sites: Sites, spacing: float, min_host_distance: float, batch_size: int):
+    """The energies (n1, n2, n3) of the site search's grid (``sites.grid``), else tabulated anew at
+    ``spacing`` (Å) with points closer than ``min_host_distance`` (Å) to a host atom at ``inf``."""
+    grid = getattr(sites, "grid", None)
+    if grid is not None and np.allclose(np.asarray(sites.cell), surface.cell.cpu().numpy()):
+        return np.asarray(grid, dtype=float)
+    from .sites import _grid, _grid_energies, _host_mask
+
+    cell, inv = _cell(surface)
+    shape, points = _grid(cell, spacing)
+    host = getattr(surface, "host", None)
+    values = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
+    skip = (
+        _host_mask(points, host, cell, inv, min_host_distance)
+        if host is not None and len(host) and min_host_distance > 0
+        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+    )
+    todo = torch.nonzero(~skip).flatten()
+    values[todo] = _grid_energies(surface, points[todo], batch_size)
+    return values.reshape(shape).cpu().numpy()
 
 
 def _add_hop(

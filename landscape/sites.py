@@ -362,6 +362,10 @@ class Sites:
     info : dict
         Counts and timings of the search (grid points, skipped points, candidates, discarded
         saddles, seconds per stage).
+    grid : numpy.ndarray (n1, n2, n3), optional
+        The energies of the grid search, eV (``inf`` at skipped points), on the fractional grid
+        ``(a/n1, b/n2, c/n3) @ cell``; :func:`landscape.neb.find_hops` reuses it for its basin
+        candidates and its spline guide. Not part of equality.
     """
 
     positions: np.ndarray
@@ -373,6 +377,7 @@ class Sites:
     species: str = "Cu"
     mass: float = 63.546
     info: dict = field(default_factory=dict)
+    grid: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.energies)
@@ -402,6 +407,7 @@ class Sites:
             species=self.species,
             mass=self.mass,
             info=dict(self.info),
+            grid=self.grid,
         )
 
 
@@ -652,5 +658,6 @@ def find_sites(
         species=species,
         mass=mass,
         info=info,
+        grid=grid_e.reshape(shape).cpu().numpy(),
     )
     return sites
