@@ -61,6 +61,9 @@ def register(app: typer.Typer) -> None:
         gpu_memory_fraction: float = typer.Option(
             None, "--gpu-memory-fraction", help="GPU memory cap per worker process (0-1)."
         ),
+        first_id: int = typer.Option(
+            0, "--first-id", help="point_id of the first point (several point sets in one db)."
+        ),
     ) -> None:
         """Insert the mobile atom at random points and store relaxed energies, one row per point."""
         import signal
@@ -104,6 +107,7 @@ def register(app: typer.Typer) -> None:
             retry_failed=retry_failed,
             gpu_memory_fraction=gpu_memory_fraction,
             progress=True,
+            first_id=first_id,
         )
         typer.echo(
             f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "

@@ -331,6 +331,8 @@ def _write_point(
         "optimizer": meta["optimizer"],
         "seed": meta["seed"],
     }
+    if meta.get("min_distance") is not None:
+        kv["min_distance"] = float(meta["min_distance"])
     if meta["relax_radius"] is not None:
         kv["relax_radius"] = float(meta["relax_radius"])
     if res["status"] == "ok":
@@ -411,6 +413,7 @@ def run_reference(
     gpu_memory_fraction: float | None = None,
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    first_id: int = 0,
 ) -> RunSummary:
     """Compute reference energies of the mobile atom at many points; resumable.
 
@@ -468,6 +471,10 @@ def run_reference(
         Show a progress bar.
     callback : callable, optional
         Called with each finished point's record (after it was written).
+    first_id : int
+        ``point_id`` of the first point (point ``k`` gets ``first_id + k``), so that several point
+        sets (other seeds, another ``min_distance``) can share one database; give the same value
+        again to resume.
 
     Returns
     -------
@@ -558,10 +565,12 @@ def run_reference(
     relaxed.info["sample_id"] = sample_id
 
     done_ids = existing_point_ids(db, sample_id, ok_only=retry_failed)
+    if first_id < 0:
+        raise InputError(f"first_id must be >= 0, got {first_id}")
     todo = [
         k
         for k in range(len(pts))
-        if k not in done_ids and (shard is None or k % shard[1] == shard[0])
+        if first_id + k not in done_ids and (shard is None or k % shard[1] == shard[0])
     ]
     wanted = (
         len(pts) if shard is None else sum(1 for k in range(len(pts)) if k % shard[1] == shard[0])
@@ -575,6 +584,7 @@ def run_reference(
         optimizer=optimizer.upper(),
         relax_radius=relax_radius,
         seed=int(seed),
+        min_distance=float(min_distance),
     )
     base = {
         "host": relaxed,
@@ -586,7 +596,7 @@ def run_reference(
         "calculator": name,
         "calculator_kwargs": kw,
     }
-    tasks = [dict(base, point_id=k, position=pts[k]) for k in todo]
+    tasks = [dict(base, point_id=first_id + k, position=pts[k]) for k in todo]
 
     from tqdm import tqdm
 

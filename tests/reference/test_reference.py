@@ -158,6 +158,28 @@ def test_run_writes_contract_rows_and_resumes_without_duplicates(tmp_path):
     assert np.linalg.norm(h.get_forces(), axis=1).max() <= 0.02
 
 
+def test_two_point_sets_share_one_database_through_first_id(tmp_path):
+    db_path = tmp_path / "ref.db"
+    _run(db_path, 2)
+    s = run_reference(
+        small_host(), db_path, n_points=3, calculator=LJ, calculator_kwargs=LJ_KW, species="Ar",
+        min_distance=1.0, fmax=0.02, seed=12, first_id=1000,
+    )  # fmt: skip
+    assert (s.done, s.skipped) == (3, 0)
+    again = run_reference(
+        small_host(), db_path, n_points=3, calculator=LJ, calculator_kwargs=LJ_KW, species="Ar",
+        min_distance=1.0, fmax=0.02, seed=12, first_id=1000,
+    )  # fmt: skip
+    assert (again.done, again.skipped) == (0, 3)  # resumed, nothing written twice
+    rows = {r.point_id: r for r in connect(str(db_path)).select(kind="point")}
+    assert sorted(rows) == [0, 1, 1000, 1001, 1002]
+    assert rows[1000].seed == 12 and rows[1000].min_distance == 1.0 and rows[0].min_distance == 1.2
+    pts = random_points(small_host(), 3, seed=12, min_distance=1.0)
+    np.testing.assert_allclose(rows[1002].positions[0], pts[2], atol=1e-9)
+    with pytest.raises(InputError, match="first_id"):
+        _run(db_path, 1, first_id=-1)
+
+
 def test_pool_batched_and_dask_give_the_serial_energies(tmp_path):
     # paths differ at round-off, so each stops somewhere inside |F| < fmax: the energies agree
     # to about fmax^2 / (2 k) ~ 1e-7 eV at fmax = 1e-3 eV/Å
