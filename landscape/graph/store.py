@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,29 @@ def _with_counterparts(encoded: Mapping[str, Any]) -> dict[str, Any]:
         other = name[: -len(JSON_SUFFIX)] if name.endswith(JSON_SUFFIX) else name + JSON_SUFFIX
         out.setdefault(other, None)
     return out
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _fold_set(statement: str, var: str, source: str, names: set[str]) -> str:
+    """``statement`` with its ``SET var = source`` folded into the CREATE of ``var``.
+
+    The CREATE gets a literal property map of ``names`` (``{`n`: source.`n`, ...}``); a row whose
+    map lacks a name gives null there, which CREATE leaves out, so the result is the same as the
+    SET's. ArcadeDB then writes each new record once at its full size instead of creating it
+    empty and growing it in its page. Property names other than plain identifiers keep the SET.
+    """
+    clause = f"\nSET {var} = {source}"
+    created = re.search(rf"[\[(]{var}:\w+(?=[\])])", statement)
+    if clause not in statement or created is None:
+        raise LandscapeError(f"cannot fold the SET of {var} into its CREATE in:\n{statement}")
+    if not names or not all(_PLAIN_NAME.match(n) for n in names):
+        return statement
+    props = ", ".join(f"`{n}`: {source}.`{n}`" for n in sorted(names))
+    end = created.end()
+    folded = statement[:end] + " {" + props + "}" + statement[end:]
+    return folded.replace(clause, "", 1)
 
 
 class GraphStore:
@@ -280,10 +304,16 @@ class GraphStore:
             n_sites = n_hops = 0
             for k in range(0, len(by_index), bs):
                 batch = by_index[k : k + bs]
-                n_sites += self._run(tx, q_sites, {"sample_id": sid, "rows": batch})[0]["n"]
+                stmt = q_sites.statements[0]
+                if not stored:
+                    stmt = _fold_set(stmt, "x", "r", set().union(*batch))
+                n_sites += tx.run(stmt, {"sample_id": sid, "rows": batch}).single()["n"]
             for k in range(0, len(hop_rows), bs):
                 batch = hop_rows[k : k + bs]
-                out = self._run(tx, q_hops, {"sample_id": sid, "rows": batch})
+                stmt = _fold_set(
+                    q_hops.statements[0], "h", "r.p", set().union(*(r["p"] for r in batch))
+                )
+                out = [r.data() for r in tx.run(stmt, {"sample_id": sid, "rows": batch})]
                 if not out or out[0]["sites"] != len(by_index) or out[0]["n"] != len(batch):
                     raise StoreError(
                         f"upsert of sample {sid!r}: {len(batch)} hops to create between "

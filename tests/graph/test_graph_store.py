@@ -127,6 +127,41 @@ def test_rewriting_a_changed_network_removes_what_is_gone(graph_store, new_sampl
     )
 
 
+def test_hops_and_sites_with_differing_and_unusual_property_names(graph_store, new_sample_id):
+    """Rows of one batch with different property sets, and names that are not identifiers."""
+    sid = new_sample_id()
+    G = cubic_lattice_network(3, sample_id=sid)
+    for n, d in G.nodes(data=True):
+        if n % 2:
+            d["odd site"] = n  # not an identifier: written with SET, not folded into CREATE
+    for k, (_, _, d) in enumerate(G.edges(data=True)):
+        if k % 3 == 0:
+            d["profile"] = [0.0, 0.25 + k, 0.0]
+        if k % 5 == 0:
+            d["path-length"] = 1.5 * k
+    graph_store.upsert_network(G, batch_size=7)  # several batches with several property sets
+    assert_same_network(G, graph_store.hop_network(sid))
+    graph_store.upsert_network(G)  # again: MERGEd sites, re-created hops
+    assert_same_network(G, graph_store.hop_network(sid))
+
+
+def test_fold_set_into_create():
+    from landscape.errors import LandscapeError
+    from landscape.graph.queries import load_query
+    from landscape.graph.store import _fold_set
+
+    hops = load_query("create_hops").statements[0]
+    folded = _fold_set(hops, "h", "r.p", {"uid", "barrier"})
+    assert "CREATE (a)-[h:HOP {`barrier`: r.p.`barrier`, `uid`: r.p.`uid`}]->(b)" in folded
+    assert "SET h" not in folded
+    assert _fold_set(hops, "h", "r.p", {"uid", "a b"}) == hops  # odd names keep the SET
+    sites = load_query("create_sites").statements[0]
+    folded = _fold_set(sites, "x", "r", {"uid"})
+    assert "CREATE (s)-[:HAS_SITE]->(x:Site {`uid`: r.`uid`})" in folded and "SET" not in folded
+    with pytest.raises(LandscapeError, match="cannot fold"):
+        _fold_set("MATCH (n) RETURN n", "n", "r", {"uid"})
+
+
 def test_sample_properties_and_network_share_the_sample_node(graph_store, new_sample_id):
     sid = new_sample_id()
     graph_store.upsert_sample(
