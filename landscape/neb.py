@@ -558,8 +558,8 @@ def find_hops(
         With ``guide``: bands whose interior minimum on the guide is deeper than this (eV, well
         above the guide's error) are composite without evaluating them on the surface.
     grid_spacing, min_host_distance : float
-        Grid for ``"basins"`` and ``guide`` when ``sites.grid`` (from :func:`find_sites`) is not
-        there, Å.
+        Grid for ``"basins"`` and ``guide``, Å: ``sites.grid`` (from :func:`find_sites`) when it is
+        no coarser than ``grid_spacing``, else a new table.
     sample_id : str, optional
         Graph attribute; default ``surface.host.info["sample_id"]`` or ``"surface"``.
     batch_size : int
@@ -838,14 +838,17 @@ def find_hops(
 
 
 def _site_grid(surface, sites: Sites, spacing: float, min_host_distance: float, batch_size: int):
-    """The energies (n1, n2, n3) of the site search's grid (``sites.grid``), else tabulated anew at
-    ``spacing`` (Å) with points closer than ``min_host_distance`` (Å) to a host atom at ``inf``."""
-    grid = getattr(sites, "grid", None)
-    if grid is not None and np.allclose(np.asarray(sites.cell), surface.cell.cpu().numpy()):
-        return np.asarray(grid, dtype=float)
+    """The energies (n1, n2, n3) of the site search's grid (``sites.grid``) when it is no coarser than
+    ``spacing`` (Å), else tabulated anew at ``spacing`` with points closer than
+    ``min_host_distance`` (Å) to a host atom at ``inf``."""
     from .sites import _grid, _grid_energies, _host_mask
 
     cell, inv = _cell(surface)
+    grid = getattr(sites, "grid", None)
+    if grid is not None and np.allclose(np.asarray(sites.cell), cell.cpu().numpy()):
+        h = cell.norm(dim=1).cpu().numpy() / np.asarray(np.shape(grid))
+        if np.all(h <= spacing * (1 + 1e-9)):
+            return np.asarray(grid, dtype=float)
     shape, points = _grid(cell, spacing)
     host = getattr(surface, "host", None)
     values = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)

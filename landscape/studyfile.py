@@ -30,6 +30,7 @@ Example
 
     [hops]                       # landscape.neb.find_hops keywords
     max_distance = 4.5
+    guide = true                 # relax bands on a spline of the NNP, saddles polished on the NNP
 
     [kinetics]
     temperatures = [500.0, 600.0, 700.0, 800.0]
@@ -99,6 +100,8 @@ class HopsSection:
     n_images: int = DEFAULTS.neb_images
     fmax: float = DEFAULTS.neb_fmax
     prefactor: str = "constant"
+    candidates: str = "distance"
+    guide: bool = True
 
 
 @dataclass
@@ -247,6 +250,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
     if cfg.hops.prefactor not in ("constant", "vineyard"):
         raise InputError(
             f"study file: hops.prefactor {cfg.hops.prefactor!r}; expected 'constant' or 'vineyard'"
+        )
+    if cfg.hops.candidates not in ("distance", "basins"):
+        raise InputError(
+            f"study file: hops.candidates {cfg.hops.candidates!r}; expected 'distance' or 'basins'"
         )
     return cfg
 

@@ -57,6 +57,8 @@ def test_good_file_resolves_paths(tmp_path):
         ({"samples": [{"source": "x"}], "kinetics": {"methods": ["mc"]}}, r"kinetics.methods"),
         ({"samples": [{"source": "x"}], "kinetics": {"temperatures": [500, -1]}}, r"> 0 K"),
         ({"samples": [{"source": "x"}], "hops": {"prefactor": "tst"}}, r"hops.prefactor"),
+        ({"samples": [{"source": "x"}], "hops": {"candidates": "all"}}, r"hops.candidates"),
+        ({"samples": [{"source": "x"}], "hops": {"guide": "yes"}}, r"hops.guide"),
     ],
 )
 def test_bad_input_is_one_line(data, match):

@@ -25,6 +25,16 @@ def register(app: typer.Typer) -> None:
         n_images: int = typer.Option(9, help="NEB images per band, ends included."),
         fmax: float = typer.Option(0.02, help="NEB convergence, eV/Å."),
         prefactor: str = typer.Option("constant", help="'constant' (1e13 Hz) or 'vineyard'."),
+        guide: bool = typer.Option(
+            True,
+            "--guide/--no-guide",
+            help="Relax the bands on a spline of the NNP tabulated on the site grid, then polish "
+            "each saddle on the NNP itself (barriers stay the NNP's own); --no-guide: every NEB "
+            "step on the NNP.",
+        ),
+        candidates: str = typer.Option(
+            "distance", help="'distance' (all pairs within --max-distance) or 'basins'."
+        ),
         device: str = typer.Option("cpu", help="Torch device of the surface."),
         data_dir: Path | None = typer.Option(None, help="Embedded database folder (with --store)."),
         uri: str | None = typer.Option(None, help="Neo4j URI (with --store); default embedded."),
@@ -67,6 +77,8 @@ def register(app: typer.Typer) -> None:
             n_images=n_images,
             fmax=fmax,
             prefactor=prefactor,
+            guide=guide,
+            candidates=candidates,
             sample_id=str(host.info.get("sample_id", Path(sample).stem)),
             progress=progress,
         )
