@@ -704,11 +704,15 @@ def find_hops(
         hop_like = conv & (depth <= interior_minimum)
         idx = torch.nonzero(hop_like).flatten()
         if (refine_saddle or guide) and climb and len(idx):
-            e0, f0 = _evaluate(surface, sx[idx], batch_size)
+            x1, e1, f1 = x0, e0, f0 = sx[idx], *_evaluate(surface, sx[idx], batch_size)
+            if guide:  # quasi-Newton with the guide's Hessians (one surface call per step) first
+                x1, e1, f1 = _newton_polish(
+                    surface, x0, e0, f0, n_negative=1, target=1e-2 * fmax, max_step=0.3,
+                    max_iter=10, batch_size=batch_size, hessian_surface=neb_surface,
+                )  # fmt: skip
             x1, e1, f1 = _newton_polish(
-                surface, sx[idx], e0, f0, n_negative=1, target=1e-2 * fmax,
-                max_step=0.3 if guide else 0.1, max_iter=12 if guide else 8,
-                batch_size=batch_size,
+                surface, x1, e1, f1, n_negative=1, target=1e-2 * fmax,
+                max_step=0.3 if guide else 0.1, max_iter=8, batch_size=batch_size,
             )  # fmt: skip
             sx[idx], se[idx] = x1, e1
             res.images[idx, ci[idx]] = x1

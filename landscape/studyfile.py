@@ -27,6 +27,7 @@ Example
 
     [sites]                      # landscape.sites.find_sites keywords
     grid_spacing = 0.25
+    guide = true                 # pre-relax grid minima on a spline of the NNP
 
     [hops]                       # landscape.neb.find_hops keywords
     max_distance = 4.5
@@ -92,6 +93,7 @@ class SitesSection:
     min_host_distance: float = DEFAULTS.min_host_distance
     fmax: float = DEFAULTS.site_fmax
     merge_distance: float = DEFAULTS.merge_distance
+    guide: bool = True
 
 
 @dataclass

@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
         guide: bool = typer.Option(
             True,
             "--guide/--no-guide",
-            help="Relax the bands on a spline of the NNP tabulated on the site grid, then polish "
-            "each saddle on the NNP itself (barriers stay the NNP's own); --no-guide: every NEB "
-            "step on the NNP.",
+            help="Pre-relax sites and relax the NEB bands on a spline of the NNP tabulated on the "
+            "site grid, then finish sites and saddles on the NNP itself (energies and barriers "
+            "stay the NNP's own); --no-guide: every step on the NNP.",
         ),
         candidates: str = typer.Option(
             "distance", help="'distance' (all pairs within --max-distance) or 'basins'."
@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
             grid_spacing=grid_spacing,
             min_host_distance=min_host_distance,
             progress=progress,
+            guide=guide,
         )
         G = find_hops(
             surface,

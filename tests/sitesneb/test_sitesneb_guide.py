@@ -145,6 +145,21 @@ def test_guided_search_agrees_with_the_exact_search_on_an_irregular_surface():
     assert np.mean(same) >= 0.9  # identical saddles, polished on the surface itself
 
 
+def test_guided_site_search_finds_the_same_sites():
+    s = GaussianSumSurface.random(120, 9.0, width=(0.45, 0.6), random_state=2)
+    exact = find_sites(s, progress=False)
+    guided = find_sites(s, progress=False, guide=True)
+    assert len(guided) == len(exact) > 20
+    order = lambda S: np.lexsort(S.positions.T[::-1])  # noqa: E731
+    np.testing.assert_allclose(
+        guided.positions[order(guided)], exact.positions[order(exact)], atol=1e-3
+    )
+    np.testing.assert_allclose(
+        guided.energies[order(guided)], exact.energies[order(exact)], atol=1e-6
+    )
+    assert guided.converged.all()
+
+
 def test_unknown_candidates_is_an_input_error():
     s = CosineSurface(a, A, 2)
     sites = find_sites(s, progress=False)
