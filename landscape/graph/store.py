@@ -81,6 +81,29 @@ def _with_counterparts(encoded: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rows(result) -> list[dict]:
+    """The records of ``result`` as dicts.
+
+    ``Record.data()`` walks every value recursively to turn graph entities into dicts, which cost
+    more than the whole query for a network's 3,000 hop rows; the named queries return property
+    maps and plain values, so a record becomes a dict directly unless a value is a node,
+    relationship or path (or a list of them), which still goes through ``data()``.
+    """
+    from neo4j.graph import Node, Path, Relationship
+
+    graph = (Node, Relationship, Path)
+    keys = result.keys()
+    out = []
+    for rec in result:
+        row = dict(zip(keys, rec, strict=True))
+        for v in row.values():
+            if isinstance(v, graph) or (type(v) is list and v and isinstance(v[0], graph)):
+                row = rec.data()
+                break
+        out.append(row)
+    return out
+
+
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -189,7 +212,7 @@ class GraphStore:
 
     @staticmethod
     def _run(tx, q: NamedQuery, params: Mapping[str, Any]) -> list[dict]:
-        return [r.data() for r in tx.run(q.statements[0], dict(params))]
+        return _rows(tx.run(q.statements[0], dict(params)))
 
     def _read(self, name: str, **params: Any) -> list[dict]:
         q = load_query(name)
@@ -313,7 +336,7 @@ class GraphStore:
                 stmt = _fold_set(
                     q_hops.statements[0], "h", "r.p", set().union(*(r["p"] for r in batch))
                 )
-                out = [r.data() for r in tx.run(stmt, {"sample_id": sid, "rows": batch})]
+                out = _rows(tx.run(stmt, {"sample_id": sid, "rows": batch}))
                 if not out or out[0]["sites"] != len(by_index) or out[0]["n"] != len(batch):
                     raise StoreError(
                         f"upsert of sample {sid!r}: {len(batch)} hops to create between "
@@ -345,7 +368,8 @@ class GraphStore:
         props = sample[0]["props"]
         if not props.get("graph_attrs"):
             raise InputError(f"sample {sample_id!r} has no hop network stored")
-        return network_from_rows(props, (r["props"] for r in sites), hops)
+        edges = ({"i": r["i"], "j": h["j"], "p": h["p"]} for r in hops for h in r["hops"])
+        return network_from_rows(props, (r["props"] for r in sites), edges)
 
     def upsert_result(
         self, sample_id: str, kind: str, *, name: str = "default", **props: Any
