@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.landscape-installed
 OUT    ?= results
 
-.PHONY: demo test install lint
+.PHONY: demo test install lint reference-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "landscape needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -30,3 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check landscape tests benchmarks
 	$(BIN)/ruff format --check landscape tests benchmarks
+
+# Regenerate / extend the shipped CHGNet reference data (hours on 2 cores; resumes).
+reference-data: $(STAMP)
+	bash scripts/make_reference.sh

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerate (or extend, resuming) the shipped CHGNet reference data set:
+#     bash scripts/make_reference.sh [WORKERS]        (or: make reference-data)
+#
+# Every point: Cu inserted at a random point of a bundled a-Ta2O5 sample, host atoms within 5 Å of it
+# relaxed with Cu fixed (BFGS, fmax 0.05 eV/Å, 300 steps at most), CHGNet (universal potential fit to
+# PBE data, standing in for DFT). Two point sets per sample share one database through --first-id:
+#   ids 0..       uniform points at least 1.6 Å from every host atom (where the sites are),
+#   ids 100000..  uniform points at least 1.2 Å from every host atom (the repulsive wall close to
+#                 host atoms, which the network must see to keep its sites away from them).
+# Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
+# script run again (the first n points of a seed never change). The rows record seed, minimum
+# distance, relaxation settings and calculator version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORKERS=${1:-2}
+DB=${LANDSCAPE_REFERENCE_DB:-landscape/data/reference/chgnet-cu-a-Ta2O5.db}
+L=${LANDSCAPE_CLI:-.venv/bin/landscape}
+COMMON=(--relax-radius 5.0 --fmax 0.05 --max-steps 300 --optimizer BFGS --workers "$WORKERS")
+
+run() {  # SAMPLE POINTS SEED MIN_DISTANCE FIRST_ID
+  "$L" reference run "$1" --points "$2" --seed "$3" --min-distance "$4" --first-id "$5" \
+      --db "$DB" "${COMMON[@]}"
+}
+
+# sample 1 trains the network (the seed study: 1800 train + 200 test); 2 and 3 measure transfer
+run a-Ta2O5-1 "${S1_SITES:-1600}" 0 1.6 0
+run a-Ta2O5-1 "${S1_WALL:-400}" 1 1.2 100000
+for s in a-Ta2O5-2 a-Ta2O5-3; do
+  run "$s" "${TRANSFER_SITES:-160}" 0 1.6 0
+  run "$s" "${TRANSFER_WALL:-40}" 1 1.2 100000
+done
+"$L" reference info "$DB"
