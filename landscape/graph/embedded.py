@@ -18,7 +18,8 @@ Files, all under ``<data folder>/graphdb/`` (the data folder is ``$LANDSCAPE_DAT
     The ArcadeDB server root: ``databases/landscape`` holds the graph.
 
 The listening sockets (Bolt and ArcadeDB's HTTP API) are bound to 127.0.0.1 on free ports. Memory:
-the JVM heap is capped at ``$LANDSCAPE_DB_HEAP`` (default ``2g``).
+the JVM heap is capped at ``$LANDSCAPE_DB_HEAP`` (default ``2g``); other JVM options: see
+:mod:`landscape.graph._server` (``$LANDSCAPE_DB_JVM_ARGS``).
 """
 
 from __future__ import annotations

@@ -80,6 +80,23 @@ def test_password_file_is_private_and_random(server):
     assert server.data_dir != other
 
 
+def test_jvm_options_recorded_and_overridable(server, monkeypatch):
+    from landscape.graph import _server
+
+    state = json.loads((server.data_dir / "graphdb" / "server.json").read_text())
+    assert state["jvm_args"] == _server.jvm_options()
+    monkeypatch.delenv("LANDSCAPE_DB_JVM_ARGS", raising=False)
+    monkeypatch.delenv("ARCADEDB_JVM_ARGS", raising=False)
+    assert _server.jvm_options() == list(_server.JVM_ARGS)
+    monkeypatch.setenv("LANDSCAPE_DB_JVM_ARGS", "-XX:TieredStopAtLevel=1  -Dx=1")
+    assert _server.jvm_options() == ["-XX:TieredStopAtLevel=1", "-Dx=1"]
+    monkeypatch.setenv("LANDSCAPE_DB_JVM_ARGS", "")
+    assert _server.jvm_options() == []
+    monkeypatch.delenv("LANDSCAPE_DB_JVM_ARGS")
+    monkeypatch.setenv("ARCADEDB_JVM_ARGS", "-XX:+UseG1GC")
+    assert _server.jvm_options() == []
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_listens_on_loopback_only(server):
     addrs = _listening_addresses(server.pid)
