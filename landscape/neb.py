@@ -573,7 +573,7 @@ def find_hops(
         The hop-network contract of DESIGN.md: graph attributes ``sample_id``, ``cell``,
         ``species``, ``energy_unit``, plus ``search`` (counts, parameters and seconds) and
         ``rejected_hops`` (one record per dropped candidate: ``i``, ``j``, ``shift``, ``reason`` in
-        {"composite", "unconverged", "higher-order saddle", "no saddle"}, ``converged``,
+        {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain"}, ``converged``,
         ``saddle_energy``, ``fmax``); nodes ``position``, ``energy``, ``frequencies``, ``converged``
         (``added=True`` for sites found inside composite bands); two edges per hop with
         ``barrier``, ``shift``, ``prefactor``, ``saddle``, ``saddle_energy``, ``profile``,
@@ -729,6 +729,15 @@ def find_hops(
             n_neg[idx.cpu().numpy()] = (np.linalg.eigvalsh(H[idx.cpu().numpy()]) < 0).sum(axis=1)
         seconds["saddles"] += time.perf_counter() - t0
 
+        outside = np.zeros(P, dtype=bool)
+        domain = getattr(surface, "min_host_distance", None)
+        host = getattr(surface, "host", None)
+        if domain is not None and host is not None and len(idx):
+            from .sites import _host_mask
+
+            outside[idx.cpu().numpy()] = (
+                _host_mask(sx[idx], host, cell, inv, float(domain)).cpu().numpy()
+            )
         conv_np, depth_np = conv.cpu().numpy(), depth.cpu().numpy()
         prof = res.energies.cpu().numpy()
         imgs = res.images.cpu().numpy()
@@ -750,6 +759,9 @@ def find_hops(
                 continue
             if not conv_np[p]:
                 rejected.append({**record, "reason": "unconverged"})
+                continue
+            if outside[p]:  # the saddle lies where the network extrapolates
+                rejected.append({**record, "reason": "outside model domain", "converged": False})
                 continue
             if climb and n_neg[p] != 1:
                 reason = "higher-order saddle" if n_neg[p] > 1 else "no saddle"
@@ -781,6 +793,12 @@ def find_hops(
         ]
         x, e, _, cv = minimise(surface, trial, fmax=site_fmax, batch_size=batch_size)
         keep = merge_minima(_wrap(x, cell, inv), e, cell, merge_distance)
+        domain = getattr(surface, "min_host_distance", None)
+        if domain is not None and getattr(surface, "host", None) is not None and len(keep):
+            from .sites import _host_mask
+
+            inside = ~_host_mask(x[keep], surface.host, cell, inv, float(domain)).cpu().numpy()
+            keep = keep[inside]
         new, _ = _make_sites(
             surface, x[keep], e[keep], cv[keep], species=species, mass=sites.mass,
             batch_size=batch_size,

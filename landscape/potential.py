@@ -416,6 +416,7 @@ class SimplifiedNNP:
             "species": dataset.species,
             "calculator": dataset.calculator,
             "target": "e_insert",
+            "min_host_distance": _min_host_distance(dataset),
         }
         return self
 
@@ -795,6 +796,19 @@ class SimplifiedNNP:
         return f"SimplifiedNNP({inner})"
 
 
+def _min_host_distance(dataset) -> float:
+    """Smallest distance (Å, periodic) of any point of ``dataset`` to a host atom of its sample."""
+    from ase.geometry import get_distances
+
+    best = math.inf
+    for sid in np.unique(dataset.sample_ids):
+        host = dataset.hosts[str(sid)]
+        pos = dataset.positions[dataset.sample_ids == sid]
+        _, d = get_distances(pos, host.positions, cell=host.cell, pbc=host.pbc)
+        best = min(best, float(d.min()))
+    return round(best, 4)
+
+
 _DESC_KEYS = ("species", "mobile", "r_cut", "g2_params", "g4_params")
 _DEFAULTS = {k: v for k, v in SimplifiedNNP().get_params().items() if k != "descriptor"}
 
@@ -815,6 +829,11 @@ class NNPSurface:
         The host structure.
     species : str
         The mobile species.
+    min_host_distance : float or None
+        The model's domain: the smallest distance of a training point to a host atom, Å. Closer
+        to a host atom the network extrapolates (it never saw the repulsion there), so the site
+        and hop searches keep out (:func:`landscape.sites.find_sites`). ``None`` for models saved
+        before it was recorded.
     """
 
     def __init__(
@@ -837,6 +856,8 @@ class NNPSurface:
         )
         self._y_mean, self._y_scale = model.y_mean_, model.y_scale_
         self.chunk_size = self.descriptor.chunk_size
+        d = (getattr(model, "data_info_", None) or {}).get("min_host_distance")
+        self.min_host_distance = None if d is None else float(d)
 
     def _positions(self, positions: Any) -> Tensor:
         p = torch.as_tensor(positions, dtype=torch.float64, device=self.device)

@@ -545,7 +545,9 @@ def find_sites(
         Largest grid spacing along each lattice vector, Å.
     min_host_distance : float
         Grid points closer than this to a host atom (periodic distance) are skipped, Å. Used only
-        when the surface has a ``host``.
+        when the surface has a ``host``. A surface with a ``min_host_distance`` of its own (the
+        NNP's training domain) raises it to that, and minima closer than that to a host atom are
+        dropped (``info["n_outside_domain"]``).
     fmax : float
         Minimisation stops at ``|F| < fmax``, eV/Å.
     merge_distance : float
@@ -599,6 +601,10 @@ def find_sites(
     t0 = time.perf_counter()
     shape, points = _grid(cell, grid_spacing)  # (G, 3)
     host = getattr(surface, "host", None)
+    domain = getattr(surface, "min_host_distance", None)  # the model's domain, Å
+    if domain is not None:
+        min_host_distance = max(min_host_distance, float(domain))
+        info["domain_min_host_distance"] = float(domain)
     skip = (
         _host_mask(points, host, cell, inv, min_host_distance)
         if host is not None and len(host) and min_host_distance > 0
@@ -691,6 +697,11 @@ def find_sites(
 
     t0 = time.perf_counter()
     keep = torch.as_tensor(merge_minima(_wrap(x, cell, inv), e, cell, merge_distance))
+    if domain is not None and host is not None and len(keep):
+        # minima the network put closer to a host atom than any training point are extrapolation
+        outside = _host_mask(x[keep], host, cell, inv, float(domain))
+        info["n_outside_domain"] = int(outside.sum())
+        keep = keep[~outside]
     sites, n_not_min = _make_sites(
         surface, x[keep], e[keep], conv[keep], species=species, mass=mass, batch_size=batch_size
     )

@@ -80,6 +80,17 @@ def test_save_load_round_trip_is_identical(fitted, hosts, tmp_path: Path) -> Non
     assert loaded.descriptor_.get_params() == model.descriptor_.get_params()
 
 
+def test_the_model_domain_is_the_closest_training_point_to_a_host_atom(fitted, tmp_path) -> None:
+    from ase.geometry import get_distances
+
+    model, ds = fitted
+    host = ds.hosts["random-1"]
+    _, d = get_distances(ds.positions, host.positions, cell=host.cell, pbc=True)
+    assert model.data_info_["min_host_distance"] == pytest.approx(d.min(), abs=1e-4)
+    loaded = SimplifiedNNP.load(model.save(tmp_path / "dom"))
+    assert loaded.surface(host).min_host_distance == pytest.approx(d.min(), abs=1e-4)
+
+
 def test_tampered_truncated_and_foreign_model_files(fitted, tmp_path: Path) -> None:
     model, _ = fitted
     model.save(tmp_path / "m")

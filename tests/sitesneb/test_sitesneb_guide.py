@@ -160,6 +160,21 @@ def test_guided_site_search_finds_the_same_sites():
     assert guided.converged.all()
 
 
+def test_minima_outside_the_model_domain_are_dropped():
+    from ase import Atoms
+
+    s = GaussianSumSurface(np.eye(3) * 8.0, [[2.0, 2.0, 2.0], [6.0, 6.0, 6.0]], [1.0, 0.8], 0.7)
+    everything = find_sites(s, progress=False)
+    assert len(everything) == 2
+    # a host atom 0.5 Å from the deeper well: a network trained no closer than 1.2 Å to host
+    # atoms would be extrapolating there, so that minimum is not a site
+    s.host = Atoms("O", positions=[[2.5, 2.0, 2.0]], cell=np.eye(3) * 8.0, pbc=True)
+    s.min_host_distance = 1.2
+    sites = find_sites(s, progress=False, min_host_distance=0.1)
+    assert len(sites) == 1 and np.allclose(sites.positions[0], 6.0, atol=1e-3)
+    assert sites.info["domain_min_host_distance"] == 1.2
+
+
 def test_unknown_candidates_is_an_input_error():
     s = CosineSurface(a, A, 2)
     sites = find_sites(s, progress=False)
