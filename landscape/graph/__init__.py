@@ -34,11 +34,14 @@ writing this, and how the queries avoid them (everything used is the common subs
    (``[:HOP*1..$k]`` is a syntax error there; literal bounds only), so ``site_neighbourhood`` is a
    breadth-first search unrolled one level per step (``k <= 10``) instead of a path expansion.
 3. Relationship uniqueness constraints (``FOR ()-[h:HOP]-() REQUIRE h.uid IS UNIQUE``) exist only
-   from Neo4j 5.7 and are not taken by ArcadeDB: HOP.uid gets a plain index, and uniqueness comes
-   from ``MERGE (a)-[h:HOP {uid: ...}]->(b)`` between two uniquely matched sites.
-4. ArcadeDB does not use the HOP.uid index for a pattern with unbound ends:
+   from Neo4j 5.7 and are not taken by ArcadeDB. A hop's uniqueness comes from how a network is
+   written: in one transaction, the sample's stored hops are deleted and the network's hops
+   CREATEd (``create_hops``); a relationship MERGE on its uid checked the source's relationships
+   for every hop and made ingest about 2x slower on ArcadeDB.
+4. ArcadeDB does not use an index on a relationship property for a pattern with unbound ends:
    ``MATCH ()-[h:HOP {uid: $u}]->()`` scans every relationship (minutes for a batch of deletions
-   on 10^5 hops, measured). Hops are always reached from their source site instead.
+   on 10^5 hops, measured). Hops are always reached from their source site instead, and HOP.uid
+   has no index (keeping one cost ingest time for nothing).
 5. ArcadeDB evaluates a MERGE pattern from its first node: ``MERGE (s)-[:HAS_SITE]->(x)`` walks
    all of the sample's HAS_SITE relationships for every site (quadratic), ``MERGE
    (x)<-[:HAS_SITE]-(s)`` does not (3x faster site upserts for 300 sites, measured).
@@ -57,12 +60,20 @@ hop of the database; ``sample_summary`` computes the same numbers from the hops.
 
 Measured with ArcadeDB 26.10.2 and the neo4j driver 6.4 on the embedded server (the Neo4j 5 path
 is the same Cypher; run the test suite with ``LANDSCAPE_NEO4J_URI`` set to check a Neo4j server):
-``CREATE CONSTRAINT/INDEX ... IF NOT EXISTS``, ``UNWIND`` of lists of maps, ``MERGE`` + ``SET x =
-map`` / ``SET x += map`` (a null removes a property), ``percentileCont``, ``floor``/``toInteger``,
-``FOREACH ( | DETACH DELETE)``, list comprehensions, ``collect(DISTINCT ...)``, ``OPTIONAL MATCH``
-from a null node, ``COUNT { }`` and ``LIMIT $param`` work alike. Writing speed is bounded by
-ArcadeDB's cost per relationship (create + properties + MERGE check, ~50-100 us of server CPU per
-hop) and, without the ``neo4j-rust-ext`` package, by the driver's pure-Python PackStream encoding.
+``CREATE CONSTRAINT/INDEX ... IF NOT EXISTS``, ``DROP INDEX ... IF EXISTS``, ``UNWIND`` of lists
+of maps, ``MERGE`` + ``SET x = map`` / ``SET x += map`` (a null removes a property), ``CREATE``
+with a map literal whose null values are left out, ``WITH x ORDER BY ... WITH collect(x)`` in
+that order, ``percentileCont``, ``floor``/``toInteger``, ``FOREACH ( | DETACH DELETE)``, list
+comprehensions, ``collect(DISTINCT ...)``, ``OPTIONAL MATCH ... WHERE`` from a null node,
+``COUNT { }`` and ``LIMIT $param`` work alike.
+
+Speed (``benchmarks/bench_graph.py``): writing a network costs ArcadeDB's Bolt worker ~30 us of
+CPU per hop on a fresh JVM and ~12 us once its JIT has compiled the write path; on a fresh
+server the JIT compilers themselves take as much CPU again, which the server's JVM options
+(:data:`landscape.graph._server.JVM_ARGS`) reduce. The client's share is the validation of the
+network (:func:`~landscape.graph.network.network_to_rows`) and PackStream encoding, ~18 us per hop
+with ``neo4j-rust-ext``. Rows come back as plain dicts (``Record.data()``'s recursive walk cost
+more than the queries), and ``network_hops`` returns one record per source site.
 """
 
 from __future__ import annotations
