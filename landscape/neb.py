@@ -573,7 +573,7 @@ def find_hops(
         The hop-network contract of DESIGN.md: graph attributes ``sample_id``, ``cell``,
         ``species``, ``energy_unit``, plus ``search`` (counts, parameters and seconds) and
         ``rejected_hops`` (one record per dropped candidate: ``i``, ``j``, ``shift``, ``reason`` in
-        {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain"}, ``converged``,
+        {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain", "saddle below an end"}, ``converged``,
         ``saddle_energy``, ``fmax``); nodes ``position``, ``energy``, ``frequencies``, ``converged``
         (``added=True`` for sites found inside composite bands); two edges per hop with
         ``barrier``, ``shift``, ``prefactor``, ``saddle``, ``saddle_energy``, ``profile``,
@@ -759,6 +759,10 @@ def find_hops(
                 continue
             if not conv_np[p]:
                 rejected.append({**record, "reason": "unconverged"})
+                continue
+            if float(se[p]) < max(G.nodes[i]["energy"], G.nodes[j]["energy"]):
+                # the polished saddle lies below an end: that end is no separate minimum here
+                rejected.append({**record, "reason": "saddle below an end", "converged": False})
                 continue
             if outside[p]:  # the saddle lies where the network extrapolates
                 rejected.append({**record, "reason": "outside model domain", "converged": False})
