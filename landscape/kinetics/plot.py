@@ -36,7 +36,7 @@ def plot_arrhenius(summary: dict, path: str | Path, *, title: str | None = None)
     Notes
     -----
     log D against 1000/T with a top axis in K; points per method (KMC with its confidence
-    interval), dashed Arrhenius fits labelled with Ea, and a dotted line of slope −E*/k_B (the
+    interval; hollow where ``kmc_diffusive`` says the walk was cut before it was diffusive), dashed Arrhenius fits labelled with Ea, and a dotted line of slope −E*/k_B (the
     percolation barrier) through the exact (else KMC) D at the highest temperature.
     """
     plt = pyplot()
@@ -50,6 +50,14 @@ def plot_arrhenius(summary: dict, path: str | Path, *, title: str | None = None)
         D = np.asarray(D, dtype=float)
         ok = D > 0
         ci = summary.get("D_ci_cm2_s", {}).get(method)
+        if method == "kmc" and "kmc_diffusive" in summary:
+            short = ok & ~np.asarray(summary["kmc_diffusive"], dtype=bool)
+            ok = ok & ~short
+            if short.any():  # cut by the hop budget: not yet diffusive, not in the fit
+                ax.plot(
+                    inv[short], D[short], marker, color=color, mfc="none", alpha=0.6, ms=7,
+                    label=f"{label}, walk not yet diffusive (not fitted)",
+                )  # fmt: skip
         if ci is not None:
             ci = np.asarray(ci, dtype=float)
             yerr = np.abs(np.vstack([D - ci[:, 0], ci[:, 1] - D]))[:, ok]

@@ -12,8 +12,9 @@ import numpy as np
 
 from ..config import DEFAULTS
 from ..errors import InputError
+from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .arrhenius import arrhenius
-from .exact import components, exact_diffusion
+from .exact import components, exact_diffusion, stationary_occupation
 from .kmc import kmc
 from .network import HopArrays, as_temperatures, hop_arrays
 from .percolation import percolation_barrier
@@ -32,6 +33,31 @@ def _fit(T: np.ndarray, D: np.ndarray, err: np.ndarray | None = None):
     return arrhenius(T, D, D_stderr=err)
 
 
+def _kmc_steps(net, temps, D_exact, steps, walkers, cells, budget) -> dict:
+    """Mean hops per walker for each temperature: enough for an expected RMS displacement of
+    ``cells`` cell lengths (from the exact D), at least ``steps``, at most ``budget / walkers``."""
+    n = len(temps)
+    out = {"steps": np.full(n, float(steps)), "diffusive": np.ones(n, dtype=bool)}
+    if D_exact is None:
+        return out
+    length = abs(float(np.linalg.det(np.asarray(net.cell, dtype=float)))) ** (1.0 / 3.0)  # Å
+    cap = float(budget) / walkers
+    for k, T in enumerate(temps):
+        rates = net.rates(float(T))
+        k_tot = np.zeros(net.n_sites)
+        np.add.at(k_tot, net.src, rates)
+        pi = stationary_occupation(net, float(T))
+        mean_rate = float(pi @ k_tot) / float(pi.sum())  # Hz
+        D = float(D_exact[k]) / ANGSTROM2_PER_S_TO_CM2_PER_S  # Å²/s
+        if not (np.isfinite(D) and D > 0):
+            out["diffusive"][k] = False
+            continue
+        need = (cells * length) ** 2 / (6.0 * D) * mean_rate  # hops per walker
+        out["steps"][k] = min(max(float(steps), need), cap)
+        out["diffusive"][k] = need <= cap
+    return out
+
+
 def _num(x: float) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
@@ -45,6 +71,8 @@ def kinetics_summary(
     steps: float = 10_000,
     random_state: int | None = 0,
     progress: bool = False,
+    kmc_cells: float = 3.0,
+    kmc_hop_budget: float = 2e8,
 ) -> dict:
     """Diffusion coefficients, activation energies and the percolation barrier of a hop network.
 
@@ -60,11 +88,19 @@ def kinetics_summary(
     walkers : int
         KMC walkers.
     steps : float
-        KMC mean hops per walker.
+        KMC mean hops per walker (at least; see ``kmc_cells``).
     random_state : int or None
         Seed of the KMC.
     progress : bool
         Progress bar over the KMC temperatures.
+    kmc_cells : float
+        With both methods, KMC runs at each temperature long enough for the walkers' expected
+        root-mean-square displacement (from the exact ``D``) to reach this many cell lengths
+        (``V^{1/3}``), so that they leave the traps many times and the walk is diffusive; a run
+        that would need more than ``kmc_hop_budget`` hops is cut there and flagged
+        (``kmc_diffusive``), and the KMC Arrhenius fit uses the diffusive temperatures only.
+    kmc_hop_budget : float
+        Hops of all walkers together per temperature at most.
 
     Returns
     -------
@@ -72,7 +108,8 @@ def kinetics_summary(
         ``temperatures_K`` (list, K); ``D_cm2_s`` ({method: [D, ...]}, cm²/s); ``D_ci_cm2_s``
         ({"kmc": [[lo, hi], ...]} when KMC ran, cm²/s); ``Ea_eV``, ``Ea_stderr_eV`` and
         ``D0_cm2_s`` ({method: value or None}; None where D is not > 0 at every T or no component
-        wraps the cell); ``percolation_barrier_eV`` ({"any", "x", "y", "z"}: eV or None).
+        wraps the cell); ``percolation_barrier_eV`` ({"any", "x", "y", "z"}: eV or None); with
+        KMC ``kmc_steps`` (mean hops per walker at each T) and ``kmc_diffusive`` (bool per T).
 
     Raises
     ------
@@ -96,23 +133,33 @@ def kinetics_summary(
         "D0_cm2_s": {},
     }
     wraps = any(c.dimensionality > 0 for c in components(net))
-    for method in methods:
+    D_exact = None
+    for method in sorted(methods, key=lambda m: m != "exact"):  # exact first: it sizes the KMC
         err = None
+        use = np.ones(len(temps), dtype=bool)
         if method == "exact":
-            D = exact_diffusion(net, temps).D
+            D = D_exact = exact_diffusion(net, temps).D
         else:
-            res = kmc(
-                net,
-                temps,
-                walkers=walkers,
-                steps=steps,
-                random_state=random_state,
-                progress=progress,
-            )
-            D, err = res.D, res.D_stderr
-            out["D_ci_cm2_s"]["kmc"] = res.D_ci.tolist()
+            plan = _kmc_steps(net, temps, D_exact, steps, walkers, kmc_cells, kmc_hop_budget)
+            D, err, ci = np.zeros(len(temps)), np.zeros(len(temps)), np.zeros((len(temps), 2))
+            for k, T in enumerate(temps):
+                res = kmc(
+                    net,
+                    T,
+                    walkers=walkers,
+                    steps=plan["steps"][k],
+                    random_state=None if random_state is None else random_state + k,
+                )
+                D[k], err[k], ci[k] = res.D[0], res.D_stderr[0], res.D_ci[0]
+            out["D_ci_cm2_s"]["kmc"] = ci.tolist()
+            out["kmc_steps"] = [float(v) for v in plan["steps"]]
+            out["kmc_diffusive"] = [bool(v) for v in plan["diffusive"]]
+            use = plan["diffusive"]
         out["D_cm2_s"][method] = D.tolist()
-        fit = _fit(temps, D, err) if wraps else None  # KMC rattling in closed pockets is no D
+        ok = use & np.isfinite(D)
+        fit = (  # KMC rattling in closed pockets is no D
+            _fit(temps[ok], D[ok], None if err is None else err[ok]) if wraps else None
+        )
         out["Ea_eV"][method] = None if fit is None else _num(fit.Ea)
         out["Ea_stderr_eV"][method] = None if fit is None else _num(fit.Ea_stderr)
         out["D0_cm2_s"][method] = None if fit is None else _num(fit.D0)

@@ -25,6 +25,8 @@ KEYS = {
     "Ea_stderr_eV",
     "D0_cm2_s",
     "percolation_barrier_eV",
+    "kmc_steps",  # with KMC: its run length per T and whether the walk was diffusive
+    "kmc_diffusive",
 }
 
 
@@ -120,6 +122,7 @@ def test_cli_json_has_exactly_the_issue_keys(tmp_path, capsys):
     assert set(out["D_cm2_s"]) == {"exact", "kmc"} and len(out["D_ci_cm2_s"]["kmc"]) == 4
     assert out["Ea_eV"]["exact"] == pytest.approx(0.5, rel=1e-9)
     assert out["Ea_eV"]["kmc"] == pytest.approx(0.5, abs=5 * out["Ea_stderr_eV"]["kmc"] + 0.01)
+    assert out["kmc_diffusive"] == [True] * 4 and min(out["kmc_steps"]) >= 300
     assert out["D0_cm2_s"]["exact"] == pytest.approx(1e13 * 4.0 * 1e-16, rel=1e-8)
     assert out["percolation_barrier_eV"] == pytest.approx(
         {"any": 0.5, "x": 0.5, "y": 0.5, "z": 0.5}
@@ -200,3 +203,19 @@ def test_cli_subprocess_exit_status_2(tmp_path):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "empty" in lines[0]
+
+
+def test_kmc_runs_long_enough_to_be_diffusive_or_says_it_was_not():
+    from landscape.kinetics import kinetics_summary
+
+    # simple cubic, 3 sites per edge: D = k a², so an RMS displacement of 3 cell lengths (9 a)
+    # takes (9a)² / (6 k a²) · 6k = 81 hops per walker on average
+    G = cubic_lattice_network(3, a=2.0, barrier=0.5)
+    T = [500.0, 800.0]
+    sized = kinetics_summary(G, temperatures=T, walkers=50, steps=10, kmc_hop_budget=1e6)
+    assert sized["kmc_steps"] == pytest.approx([81.0, 81.0], rel=1e-9)
+    assert sized["kmc_diffusive"] == [True, True] and sized["Ea_eV"]["kmc"] is not None
+    capped = kinetics_summary(G, temperatures=T, walkers=50, steps=10, kmc_hop_budget=50 * 40)
+    assert capped["kmc_steps"] == pytest.approx([40.0, 40.0], rel=1e-9)
+    assert capped["kmc_diffusive"] == [False, False]
+    assert capped["Ea_eV"]["kmc"] is None and capped["Ea_eV"]["exact"] == pytest.approx(0.5)
