@@ -209,6 +209,8 @@ def _kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
         walkers=cfg.kinetics.walkers,
         steps=cfg.kinetics.kmc_steps,
         random_state=cfg.study.seed,
+        kmc_cells=cfg.kinetics.kmc_cells,
+        kmc_hop_budget=cfg.kinetics.kmc_hop_budget,
     )
 
 

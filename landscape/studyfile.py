@@ -36,8 +36,10 @@ Example
     [kinetics]
     temperatures = [500.0, 600.0, 700.0, 800.0]
     methods = ["exact", "kmc"]
-    walkers = 2000
-    kmc_steps = 2000
+    walkers = 1000
+    kmc_steps = 2000               # at least; longer where needed to be diffusive (kmc_cells)
+    kmc_cells = 3.0                # RMS displacement the KMC walk must reach, cell lengths
+    kmc_hop_budget = 1e8           # hops per temperature at most (longer: flagged not diffusive)
 
     [store]
     uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
@@ -110,8 +112,10 @@ class HopsSection:
 class KineticsSection:
     temperatures: list[float] = field(default_factory=lambda: list(DEFAULTS.temperatures))
     methods: list[str] = field(default_factory=lambda: ["exact", "kmc"])
-    walkers: int = 2000
+    walkers: int = 1000
     kmc_steps: int = 2000
+    kmc_cells: float = 3.0
+    kmc_hop_budget: float = 1e8
 
 
 @dataclass
@@ -252,6 +256,11 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
     if cfg.hops.prefactor not in ("constant", "vineyard"):
         raise InputError(
             f"study file: hops.prefactor {cfg.hops.prefactor!r}; expected 'constant' or 'vineyard'"
+        )
+    if cfg.kinetics.kmc_cells <= 0 or cfg.kinetics.kmc_hop_budget <= 0:
+        raise InputError(
+            "study file: kinetics.kmc_cells and kinetics.kmc_hop_budget must be > 0, got "
+            f"{cfg.kinetics.kmc_cells} and {cfg.kinetics.kmc_hop_budget}"
         )
     if cfg.hops.candidates not in ("distance", "basins"):
         raise InputError(

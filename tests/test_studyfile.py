@@ -59,6 +59,7 @@ def test_good_file_resolves_paths(tmp_path):
         ({"samples": [{"source": "x"}], "hops": {"prefactor": "tst"}}, r"hops.prefactor"),
         ({"samples": [{"source": "x"}], "hops": {"candidates": "all"}}, r"hops.candidates"),
         ({"samples": [{"source": "x"}], "hops": {"guide": "yes"}}, r"hops.guide"),
+        ({"samples": [{"source": "x"}], "kinetics": {"kmc_hop_budget": 0}}, r"kmc_hop_budget"),
     ],
 )
 def test_bad_input_is_one_line(data, match):
