@@ -2,8 +2,8 @@
 
 :func:`import_results` reads structures with their energies, tells the host (``N`` atoms) from the
 host + mobile atom frames (``N + 1`` atoms) by their atom count, and writes them in the format of
-:mod:`landscape.reference.dataset`. Frames already imported (same ``point_id``) are skipped, so an
-import can be repeated.
+:mod:`landscape.reference.dataset`. Frames already imported (same ``point_id``; for frames without
+one, same position and energy) are skipped, so an import can be repeated and files added later.
 """
 
 from __future__ import annotations
@@ -52,10 +52,19 @@ def read_frames(path: str | Path) -> list[Atoms]:
     if not path.is_file():
         raise InputError(f"result file {str(path)!r} does not exist")
     name = path.name.lower()
-    last_only = "vasprun" in name or "outcar" in name or name.endswith((".out", ".log"))
+    vasp = "vasprun" in name or "outcar" in name
+    last_only = vasp or name.endswith((".out", ".log"))
+    # a VASP output whose last ionic step never finished (killed run, truncated copy) or lost its
+    # energy block: ASE stops with StopIteration (OUTCAR) or AttributeError/IndexError (vasprun)
+    no_energy = (
+        f"{str(path)!r} has no energy: no finished ionic step with a total energy "
+        "(truncated or unfinished VASP run?)"
+    )
     try:
         frames = ase.io.read(str(path), index=-1 if last_only else ":")
     except Exception as exc:  # ASE raises many types for malformed files
+        if vasp and isinstance(exc, (StopIteration, AttributeError, IndexError)):
+            raise InputError(no_energy) from None
         msg = str(exc).strip().splitlines()
         raise InputError(
             f"cannot read {str(path)!r}: {msg[0] if msg else type(exc).__name__}"
@@ -70,6 +79,8 @@ def read_frames(path: str | Path) -> list[Atoms]:
         except Exception:
             e = None
         if e is None or not np.isfinite(e):
+            if vasp:
+                raise InputError(no_energy)
             raise InputError(
                 f"{str(path)!r} frame {k} has no energy; expected a total energy in eV"
             )
@@ -149,6 +160,7 @@ def import_results(
             kind=HOST,
             sample_id=sample_id,
             e_host=e_host,
+            calculator_label=calculator,
             calculator_version=calculator_version,
             calculator_params="{}",
             source=host.info["_source"],
@@ -162,17 +174,36 @@ def import_results(
         )
     done = existing_point_ids(db, sample_id)
     next_id = max(done, default=-1) + 1
+    # A frame without a ``point_id`` is the point already stored at the same position with the
+    # same energy (a repeated import), else a new point with the next free id (e.g. a later
+    # import of more vasprun.xml files: each holds one point, so the frame index says nothing).
+    stored = [
+        (np.asarray(r.positions[0]), float(r.energy))
+        for r in db.select(kind=POINT, sample_id=sample_id, status="ok")
+        if r.get("energy") is not None
+    ]
     points = [a for a in frames if len(a) == n_host + 1]
-    for k, a in enumerate(points):
-        pid = int(a.info.get("point_id", k))
-        if pid in done:
-            counts["skipped"] += 1
-            continue
+    for a in points:
         idx = [i for i, s in enumerate(a.get_chemical_symbols()) if s == species]
         if not idx:
             raise InputError(f"frame {a.info['_source']} has no {species} atom")
         m = idx[-1]
         energy = float(a.get_potential_energy())
+        cell = np.asarray(a.cell)
+        frac = a.positions[m] @ np.linalg.inv(cell)
+        pos = (frac - np.floor(frac)) @ cell
+        if "point_id" in a.info:
+            pid = int(a.info["point_id"])
+            seen = pid in done
+        else:
+            pid = next_id
+            seen = any(
+                abs(e - energy) <= 1e-8 and np.allclose(p, pos, rtol=0.0, atol=1e-6)
+                for p, e in stored
+            )
+        if seen:
+            counts["skipped"] += 1
+            continue
         try:
             forces = a.get_forces()
         except Exception:
@@ -184,9 +215,6 @@ def import_results(
             fmob = forces[m][None]
         else:
             fm, conv, fmob = float("nan"), True, None
-        cell = np.asarray(a.cell)
-        frac = a.positions[m] @ np.linalg.inv(cell)
-        pos = (frac - np.floor(frac)) @ cell
         row = Atoms(species, positions=[pos], cell=cell, pbc=True)
         kv: dict[str, Any] = {
             "kind": POINT,
@@ -197,6 +225,7 @@ def import_results(
             "e_host": e_host,
             "e_insert": energy - e_host,
             "converged": bool(conv),
+            "calculator_label": calculator,
             "calculator_version": calculator_version,
             "calculator_params": "{}",
             "source": a.info["_source"],
@@ -205,6 +234,7 @@ def import_results(
             kv["relax_fmax"] = fm
         db.write(_labelled(row, calculator, energy, fmob), **kv)
         done.add(pid)
+        stored.append((pos, energy))
         next_id = max(next_id, pid + 1)
         counts["points"] += 1
     return counts

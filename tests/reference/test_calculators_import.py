@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +193,114 @@ def test_import_errors(tmp_path):
     (tmp_path / "OUTCAR").write_text("not an outcar\n")
     with pytest.raises(InputError, match="cannot read"):
         import_results([tmp_path / "OUTCAR"], tmp_path / "o4.db", sample_id="ar")
+
+
+# --------------------------------------------------------------- VASP outputs (hand-made)
+
+DATA = Path(__file__).parent / "data"  # see data/README.md: VASP's formats, invented numbers
+VASP = {
+    "vasprun": ("vasprun_host.xml", "vasprun_host_cu.xml"),
+    "outcar": ("OUTCAR_host", "OUTCAR_host_cu"),
+}
+E_HOST = -64.81704053  # energy(sigma->0) of the host run, eV
+E_HOST_CU = -68.29104386  # of the last ionic step of the host + Cu run (the first: -68.20411327)
+CU_POS = np.array([0.55, 0.80, 0.35]) @ np.diag([6.0, 6.2, 6.4])  # Å; the Cu was held fixed
+CU_FORCE = [0.211, -0.347, 0.128]  # eV/Å on the fixed Cu in the last step
+HOST_FMAX = 0.037150326741497174  # largest host force in the last step, eV/Å
+
+
+@pytest.mark.parametrize("fmt", sorted(VASP))
+def test_import_vasp_outputs(tmp_path, fmt):
+    import ase.io
+    from ase.db import connect
+
+    host_file, point_file = (DATA / name for name in VASP[fmt])
+    out = tmp_path / "ref.db"
+    counts = import_results(
+        [point_file, host_file], out, sample_id="o5ta2", calculator="VASP PBE", fmax=0.05
+    )
+    assert counts == {"hosts": 1, "points": 1, "skipped": 0}
+    # e_insert is exactly the difference of the two energies ASE reads (the last ionic step)
+    e_host = ase.io.read(host_file).get_potential_energy()
+    e_cu = ase.io.read(point_file).get_potential_energy()
+    ds = load_dataset(out, only_converged=False)
+    assert len(ds) == 1 and ds.sample_ids.tolist() == ["o5ta2"] and ds.species == "Cu"
+    assert ds.e_insert[0] == e_cu - e_host
+    assert ds.e_insert[0] == pytest.approx(E_HOST_CU - E_HOST, abs=1e-9)
+    np.testing.assert_allclose(ds.positions[0], CU_POS, rtol=0, atol=1e-9)
+    assert ds.calculator == "vasp pbe"  # ase.db lower-cases calculator names
+    assert ds.hosts["o5ta2"].get_chemical_formula() == "O5Ta2"
+    db = connect(str(out))
+    host = db.get(kind="host")
+    assert host.e_host == e_host and host.natoms == 7 and host.calculator_label == "VASP PBE"
+    assert host.source == f"{host_file.name}[0]"
+    row = db.get(kind="point")
+    assert row.sample_id == "o5ta2" and row.point_id == 0 and row.status == "ok"
+    assert row.calculator_label == "VASP PBE" and row.source == f"{point_file.name}[0]"
+    assert row.energy == e_cu and row.e_host == e_host
+    assert row.converged and row.relax_fmax == pytest.approx(HOST_FMAX, abs=1e-12)
+    np.testing.assert_allclose(row.forces, [CU_FORCE], rtol=0, atol=1e-12)
+    info = dataset_info(out)["samples"]["o5ta2"]
+    assert info["points"] == 1 and info["n_host_atoms"] == 7
+
+
+def test_import_vasp_cli_repeats_and_later_points(tmp_path, capsys):
+    import json
+
+    from landscape.cli import main
+
+    out = tmp_path / "ref.db"
+
+    def cli(*files, fmax="0.05"):
+        args = ["reference", "import", *map(str, files), "--db", str(out)]
+        with pytest.raises(SystemExit) as stop:  # typer exits 0 on success
+            main([*args, "--sample-id", "o5ta2", "--calculator", "VASP PBE", "--fmax", fmax])
+        assert stop.value.code == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert cli(*(DATA / n for n in VASP["vasprun"])) == {"hosts": 1, "points": 1, "skipped": 0}
+    # the OUTCAR of the same run is the same point (position and energy): skipped
+    assert cli(*(DATA / n for n in VASP["outcar"])) == {"hosts": 0, "points": 0, "skipped": 1}
+    # a later run, alone in its own directory: a new point with the next id, not a repeat of 0
+    text = (DATA / "OUTCAR_host_cu").read_text()
+    text = text.replace("-68.29104386", "-68.10000000").replace(
+        "     3.30000     4.96000     2.24000", "     1.00000     1.20000     5.00000"
+    )
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p1" / "OUTCAR").write_text(text)
+    assert cli(tmp_path / "p1" / "OUTCAR", fmax="0.01") == {"hosts": 0, "points": 1, "skipped": 0}
+    ds = load_dataset(out, only_converged=False)
+    assert ds.point_ids.tolist() == [0, 1]
+    assert ds.e_insert[1] == pytest.approx(-68.1 - E_HOST, abs=1e-9)
+    np.testing.assert_allclose(ds.positions[1], [1.0, 1.2, 5.0], rtol=0, atol=1e-9)
+    assert len(load_dataset(out)) == 1  # host forces up to 0.037 eV/Å: not converged at 0.01
+
+
+def _no_energy(fmt: str, how: str) -> str:
+    text = (DATA / VASP[fmt][1]).read_text()
+    if fmt == "vasprun" and how == "truncated":  # killed during the first ionic step
+        return text[: text.index("<calculation>") + 200]
+    if fmt == "vasprun":  # the energy blocks removed
+        return re.sub(r"\s*<energy>.*?</energy>", "", text, flags=re.S)
+    if how == "truncated":
+        return text[: text.index("FREE ENERGIE")]
+    return text.replace("FREE ENERGIE OF THE ION-ELECTRON SYSTEM (eV)", "")
+
+
+@pytest.mark.parametrize("how", ["truncated", "energy removed"])
+@pytest.mark.parametrize("fmt", sorted(VASP))
+def test_import_vasp_output_without_energy(tmp_path, capsys, fmt, how):
+    from landscape.cli import main
+
+    name = {"vasprun": "vasprun.xml", "outcar": "OUTCAR"}[fmt]
+    bad = tmp_path / name
+    bad.write_text(_no_energy(fmt, how))
+    host = DATA / VASP[fmt][0]
+    with pytest.raises(InputError, match=r"has no energy: no finished ionic step") as exc:
+        import_results([host, bad], tmp_path / "o.db", sample_id="o5ta2")
+    assert "\n" not in str(exc.value) and name in str(exc.value)
+    with pytest.raises(SystemExit) as stop:
+        main(["reference", "import", str(bad), "--db", str(tmp_path / "c.db"), "--sample-id", "x"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "has no energy" in err
