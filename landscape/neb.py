@@ -867,24 +867,15 @@ def _site_grid(surface, sites: Sites, spacing: float, min_host_distance: float, 
     """The energies (n1, n2, n3) of the site search's grid (``sites.grid``) when it is no coarser than
     ``spacing`` (Å), else tabulated anew at ``spacing`` with points closer than
     ``min_host_distance`` (Å) to a host atom at ``inf``."""
-    from .sites import _grid, _grid_energies, _host_mask
+    from .sites import tabulate
 
-    cell, inv = _cell(surface)
+    cell, _ = _cell(surface)
     grid = getattr(sites, "grid", None)
     if grid is not None and np.allclose(np.asarray(sites.cell), cell.cpu().numpy()):
         h = cell.norm(dim=1).cpu().numpy() / np.asarray(np.shape(grid))
         if np.all(h <= spacing * (1 + 1e-9)):
             return np.asarray(grid, dtype=float)
-    shape, points = _grid(cell, spacing)
-    host = getattr(surface, "host", None)
-    values = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
-    skip = (
-        _host_mask(points, host, cell, inv, min_host_distance)
-        if host is not None and len(host) and min_host_distance > 0
-        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
-    )
-    todo = torch.nonzero(~skip).flatten()
-    values[todo] = _grid_energies(surface, points[todo], batch_size)
+    shape, _, values, _ = tabulate(surface, spacing, min_host_distance, batch_size=batch_size)
     return values.reshape(shape).cpu().numpy()
 
 

@@ -449,6 +449,47 @@ def _host_mask(
     return mask
 
 
+def tabulate(
+    surface,
+    spacing: float,
+    min_host_distance: float,
+    *,
+    batch_size: int = 65536,
+    progress: bool = False,
+) -> tuple[tuple[int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Energies of a surface on the fractional grid no coarser than ``spacing`` (Å).
+
+    Points closer than ``min_host_distance`` (Å, periodic) to a host atom (when the surface has a
+    ``host``) are skipped and hold ``inf``.
+
+    Returns
+    -------
+    shape : (n1, n2, n3)
+    points : Tensor (G, 3)
+        Cartesian grid points, Å, in C order of ``shape``.
+    energies : Tensor (G,)
+        eV (``inf`` where skipped).
+    skipped : Tensor (G,) bool
+    """
+    from tqdm.auto import tqdm
+
+    cell, inv = _cell(surface)
+    shape, points = _grid(cell, spacing)
+    host = getattr(surface, "host", None)
+    skip = (
+        _host_mask(points, host, cell, inv, min_host_distance)
+        if host is not None and len(host) and min_host_distance > 0
+        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+    )
+    energies = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
+    todo = torch.nonzero(~skip).flatten()
+    chunk = min(batch_size, 8192)  # several chunks, so that a progress bar moves
+    for s in tqdm(range(0, len(todo), chunk), desc="grid", disable=not progress, leave=False):
+        idx = todo[s : s + chunk]
+        energies[idx] = _grid_energies(surface, points[idx], batch_size)
+    return shape, points, energies, skip
+
+
 def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
     """Boolean mask of grid points not higher than any of their 26 periodic neighbours."""
     is_min = torch.isfinite(grid_e)
@@ -588,7 +629,6 @@ def find_sites(
     Cost: one surface call per grid point, ``O(steps)`` batched calls for the minimisation and
     ``6`` calls per candidate for the Hessians; merging is ``O(n²)`` in the number of candidates.
     """
-    from tqdm.auto import tqdm
 
     if grid_spacing <= 0 or fmax <= 0 or merge_distance < 0 or min_host_distance < 0:
         raise InputError(
@@ -599,23 +639,15 @@ def find_sites(
     species, mass = site_mass(surface, mass)
     info: dict = {}
     t0 = time.perf_counter()
-    shape, points = _grid(cell, grid_spacing)  # (G, 3)
     host = getattr(surface, "host", None)
     domain = getattr(surface, "min_host_distance", None)  # the model's domain, Å
     if domain is not None:
         min_host_distance = max(min_host_distance, float(domain))
         info["domain_min_host_distance"] = float(domain)
-    skip = (
-        _host_mask(points, host, cell, inv, min_host_distance)
-        if host is not None and len(host) and min_host_distance > 0
-        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+    shape, points, grid_e, skip = tabulate(
+        surface, grid_spacing, min_host_distance, batch_size=batch_size, progress=progress
     )
-    grid_e = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
     todo = torch.nonzero(~skip).flatten()
-    chunk = min(batch_size, 8192)  # several chunks, so that the progress bar moves
-    for s in tqdm(range(0, len(todo), chunk), desc="grid", disable=not progress, leave=False):
-        idx = todo[s : s + chunk]
-        grid_e[idx] = _grid_energies(surface, points[idx], batch_size)
     bad = int((~torch.isfinite(grid_e[todo])).sum())
     if bad:
         raise InputError(

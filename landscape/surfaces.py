@@ -338,25 +338,13 @@ class SplineSurface(_Surface):
         """Tabulate ``surface`` on a grid no coarser than ``spacing`` (Å) along each lattice vector,
         skipping points closer than ``min_host_distance`` (Å) to a host atom (when the surface
         has ``host``), and interpolate it."""
-        from .sites import _grid, _grid_energies, _host_mask
+        from .sites import tabulate
 
         cell = surface.cell
-        shape, points = _grid(cell, spacing)
-        host = getattr(surface, "host", None)
-        skip = (
-            _host_mask(points, host, cell, torch.linalg.inv(cell), min_host_distance)
-            if host is not None and len(host) and min_host_distance > 0
-            else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
+        shape, _, values, _ = tabulate(
+            surface, spacing, min_host_distance, batch_size=batch_size, progress=progress
         )
-        values = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
-        todo = torch.nonzero(~skip).flatten()
-        from tqdm.auto import tqdm
-
-        for s in tqdm(
-            range(0, len(todo), batch_size), desc="table", disable=not progress, leave=False
-        ):
-            idx = todo[s : s + batch_size]
-            values[idx] = _grid_energies(surface, points[idx], batch_size)
+        host = getattr(surface, "host", None)
         return cls(
             cell.cpu().numpy(),
             values.reshape(shape).cpu().numpy(),
@@ -367,7 +355,10 @@ class SplineSurface(_Surface):
             device=str(cell.device),
         )
 
-    def _weights(self, x: torch.Tensor):
+    def _local(self, x: torch.Tensor):
+        """The 4×4×4 coefficients around each position (c, 4, 4, 4), the B-spline weights and their
+        derivatives per axis (c, 3, 4), and the grid shape as a tensor."""
+        n1, n2, n3 = self.shape
         n = torch.as_tensor(self.shape, dtype=x.dtype, device=x.device)
         u = (x @ self.inv_cell) * n  # (c, 3) grid units
         i0 = torch.floor(u)
@@ -388,22 +379,19 @@ class SplineSurface(_Surface):
         idx = i0.long()[:, :, None] + torch.arange(-1, 3, device=x.device)  # (c, 3, 4)
         for axis, m in enumerate(self.shape):
             idx[:, axis] %= m
-        return w, dw, idx, n
+        lin = (
+            idx[:, 0, :, None, None] * (n2 * n3)
+            + idx[:, 1, None, :, None] * n3
+            + idx[:, 2, None, None, :]
+        )  # (c, 4, 4, 4)
+        return self.coefficients.reshape(-1)[lin], w, dw, n
 
     def energy_and_forces(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Energies (n,) eV and forces (n, 3) eV/Å at positions (n, 3) Å."""
         x = self._check(positions)
-        n1, n2, n3 = self.shape
-        flat = self.coefficients.reshape(-1)
         energies, forces = [], []
         for start in range(0, len(x), self.chunk):
-            w, dw, idx, n = self._weights(x[start : start + self.chunk])
-            lin = (
-                idx[:, 0, :, None, None] * (n2 * n3)
-                + idx[:, 1, None, :, None] * n3
-                + idx[:, 2, None, None, :]
-            )  # (c, 4, 4, 4)
-            c = flat[lin]
+            c, w, dw, n = self._local(x[start : start + self.chunk])
             e = torch.einsum("cijk,ci,cj,ck->c", c, w[:, 0], w[:, 1], w[:, 2])
             g = (
                 torch.stack(
@@ -425,17 +413,10 @@ class SplineSurface(_Surface):
     def energy(self, positions: torch.Tensor) -> torch.Tensor:
         """Energies (n,) in eV at Cartesian positions (n, 3) in Å."""
         x = self._check(positions)
-        n1, n2, n3 = self.shape
-        flat = self.coefficients.reshape(-1)
         out = []
         for start in range(0, len(x), self.chunk):
-            w, _, idx, _ = self._weights(x[start : start + self.chunk])
-            lin = (
-                idx[:, 0, :, None, None] * (n2 * n3)
-                + idx[:, 1, None, :, None] * n3
-                + idx[:, 2, None, None, :]
-            )
-            out.append(torch.einsum("cijk,ci,cj,ck->c", flat[lin], w[:, 0], w[:, 1], w[:, 2]))
+            c, w, _, _ = self._local(x[start : start + self.chunk])
+            out.append(torch.einsum("cijk,ci,cj,ck->c", c, w[:, 0], w[:, 1], w[:, 2]))
         return torch.cat(out) if out else x.new_zeros(0)
 
     def interpolation_error(self, surface, positions: torch.Tensor) -> dict[str, float]:
