@@ -271,6 +271,7 @@ def minimise(
     polish: bool = True,
     progress: bool = False,
     hessian_surface=None,
+    keep_out=None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Relax many independent starting points at once to local minima of the surface.
 
@@ -297,6 +298,9 @@ def minimise(
     hessian_surface : optional
         A cheap stand-in for the surface (a :class:`~landscape.surfaces.SplineSurface` of it)
         whose Hessians drive quasi-Newton steps before the full Newton polish.
+    keep_out : callable, optional
+        ``keep_out(x) -> bool Tensor``: points for which it is true are abandoned (energy ``inf``,
+        not converged), e.g. points entering a region where the surface is not trusted.
 
     Returns
     -------
@@ -327,6 +331,8 @@ def minimise(
                 return
             xa = fire.step(x[active, None, :], f[active, None, :], active)[:, 0, :]
             ea, fa = _evaluate(surface, xa, batch_size)
+            if keep_out is not None:
+                ea = torch.where(keep_out(xa), torch.full_like(ea, math.inf), ea)
             x[active], e[active], f[active] = xa, ea, fa
             steps_done += 1
             bar.update(1)
@@ -701,6 +707,9 @@ def find_sites(
         batch_size=batch_size,
         progress=progress,
         hessian_surface=spline,
+        keep_out=None
+        if domain is None or host is None
+        else (lambda z: _host_mask(z, host, cell, inv, float(domain))),
     )
     finite = torch.isfinite(e) & torch.isfinite(x).all(dim=1)
     info["n_nonfinite"] = int((~finite).sum())

@@ -39,7 +39,7 @@ Example
     walkers = 1000
     kmc_steps = 2000               # at least; longer where needed to be diffusive (kmc_cells)
     kmc_cells = 3.0                # RMS displacement the KMC walk must reach, cell lengths
-    kmc_hop_budget = 1e8           # hops per temperature at most (longer: flagged not diffusive)
+    kmc_hop_budget = 3e8           # hops per temperature at most (longer: flagged not diffusive)
 
     [store]
     uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
@@ -115,7 +115,7 @@ class KineticsSection:
     walkers: int = 1000
     kmc_steps: int = 2000
     kmc_cells: float = 3.0
-    kmc_hop_budget: float = 1e8
+    kmc_hop_budget: float = 3e8
 
 
 @dataclass
