@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from ase.mep import NEB
 from ase.optimize import FIRE
@@ -13,14 +12,6 @@ from landscape.sites import find_sites
 from landscape.surfaces import CosineSurface, GaussianSumSurface, SurfaceCalculator
 
 N_IMAGES, FMAX, SPRING = 9, 0.02, 0.5
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def ase_barrier(surface, start, end) -> tuple[float, bool]:

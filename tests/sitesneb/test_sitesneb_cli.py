@@ -13,14 +13,6 @@ from ase import Atoms
 from landscape.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _host() -> Atoms:
     # four O atoms in a 6 Å cube: open space for the mobile atom between them
     return Atoms(

@@ -14,15 +14,6 @@ from landscape.neb import basin_pairs, batched_neb, find_hops
 from landscape.sites import _grid, _grid_energies, find_sites
 from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface, SplineSurface
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 A, a = 0.1, 2.5
 
 

@@ -16,15 +16,6 @@ from landscape.sites import Sites, find_sites
 from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface
 from landscape.units import DEFAULT_PREFACTOR_HZ, EV_A2_AMU_TO_THZ
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 A, a = 0.1, 2.5
 
 

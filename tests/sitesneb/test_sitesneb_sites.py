@@ -15,14 +15,6 @@ from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurf
 from landscape.units import EV_A2_AMU_TO_THZ
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _periodic_distance(x, y, L):
     d = np.asarray(x) - np.asarray(y)
     d -= L * np.round(d / L)

@@ -17,15 +17,6 @@ from landscape.surfaces import (
     SurfaceCalculator,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SURFACES = [
     lambda: CosineSurface(2.0, 0.1, 3),
     lambda: DoubleWellSurface(5.0, 0.2, 0.15, 0.3),
