@@ -41,6 +41,7 @@ from .sites import (
     hessians,
     merge_minima,
     minimise,
+    outside_domain,
 )
 from .units import DEFAULT_PREFACTOR_HZ
 
@@ -724,20 +725,14 @@ def find_hops(
             depth, where = interior_minimum_depth(res.energies)
         H = np.zeros((P, 3, 3))
         n_neg = np.ones(P, dtype=int)
+        outside = np.zeros(P, dtype=bool)  # saddles where the network extrapolates
         if len(idx):
-            H[idx.cpu().numpy()] = hessians(surface, sx[idx], batch_size=batch_size).cpu().numpy()
-            n_neg[idx.cpu().numpy()] = (np.linalg.eigvalsh(H[idx.cpu().numpy()]) < 0).sum(axis=1)
+            rows_np = idx.cpu().numpy()
+            H[rows_np] = hessians(surface, sx[idx], batch_size=batch_size).cpu().numpy()
+            n_neg[rows_np] = (np.linalg.eigvalsh(H[rows_np]) < 0).sum(axis=1)
+            outside[rows_np] = outside_domain(surface, sx[idx]).cpu().numpy()
         seconds["saddles"] += time.perf_counter() - t0
 
-        outside = np.zeros(P, dtype=bool)
-        domain = getattr(surface, "min_host_distance", None)
-        host = getattr(surface, "host", None)
-        if domain is not None and host is not None and len(idx):
-            from .sites import _host_mask
-
-            outside[idx.cpu().numpy()] = (
-                _host_mask(sx[idx], host, cell, inv, float(domain)).cpu().numpy()
-            )
         conv_np, depth_np = conv.cpu().numpy(), depth.cpu().numpy()
         prof = res.energies.cpu().numpy()
         imgs = res.images.cpu().numpy()
@@ -797,12 +792,7 @@ def find_hops(
         ]
         x, e, _, cv = minimise(surface, trial, fmax=site_fmax, batch_size=batch_size)
         keep = merge_minima(_wrap(x, cell, inv), e, cell, merge_distance)
-        domain = getattr(surface, "min_host_distance", None)
-        if domain is not None and getattr(surface, "host", None) is not None and len(keep):
-            from .sites import _host_mask
-
-            inside = ~_host_mask(x[keep], surface.host, cell, inv, float(domain)).cpu().numpy()
-            keep = keep[inside]
+        keep = keep[~outside_domain(surface, x[keep]).cpu().numpy()]
         new, _ = _make_sites(
             surface, x[keep], e[keep], cv[keep], species=species, mass=sites.mass,
             batch_size=batch_size,

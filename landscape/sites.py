@@ -271,13 +271,13 @@ def minimise(
     polish: bool = True,
     progress: bool = False,
     hessian_surface=None,
-    keep_out=None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Relax many independent starting points at once to local minima of the surface.
 
     FIRE on all points together (each with its own time step) until ``|F| < max(fmax, 0.02)``,
     then Newton steps with the finite-difference Hessian, then FIRE again for the points still
-    above ``fmax``.
+    above ``fmax``. Points that enter the region outside the surface's domain
+    (:func:`outside_domain`) are abandoned there (energy ``inf``, not converged).
 
     Parameters
     ----------
@@ -298,9 +298,6 @@ def minimise(
     hessian_surface : optional
         A cheap stand-in for the surface (a :class:`~landscape.surfaces.SplineSurface` of it)
         whose Hessians drive quasi-Newton steps before the full Newton polish.
-    keep_out : callable, optional
-        ``keep_out(x) -> bool Tensor``: points for which it is true are abandoned (energy ``inf``,
-        not converged), e.g. points entering a region where the surface is not trusted.
 
     Returns
     -------
@@ -331,8 +328,7 @@ def minimise(
                 return
             xa = fire.step(x[active, None, :], f[active, None, :], active)[:, 0, :]
             ea, fa = _evaluate(surface, xa, batch_size)
-            if keep_out is not None:
-                ea = torch.where(keep_out(xa), torch.full_like(ea, math.inf), ea)
+            ea = torch.where(outside_domain(surface, xa), torch.full_like(ea, math.inf), ea)
             x[active], e[active], f[active] = xa, ea, fa
             steps_done += 1
             bar.update(1)
@@ -494,6 +490,17 @@ def tabulate(
         idx = todo[s : s + chunk]
         energies[idx] = _grid_energies(surface, points[idx], batch_size)
     return shape, points, energies, skip
+
+
+def outside_domain(surface, x: torch.Tensor) -> torch.Tensor:
+    """Boolean (n,): positions closer to a host atom than the surface's own ``min_host_distance``
+    (Å; the NNP's training domain), where it extrapolates. All False for a surface without one."""
+    domain = getattr(surface, "min_host_distance", None)
+    host = getattr(surface, "host", None)
+    if domain is None or host is None or len(x) == 0:
+        return torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    cell, inv = _cell(surface)
+    return _host_mask(x, host, cell, inv, float(domain))
 
 
 def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
@@ -707,9 +714,6 @@ def find_sites(
         batch_size=batch_size,
         progress=progress,
         hessian_surface=spline,
-        keep_out=None
-        if domain is None or host is None
-        else (lambda z: _host_mask(z, host, cell, inv, float(domain))),
     )
     finite = torch.isfinite(e) & torch.isfinite(x).all(dim=1)
     info["n_nonfinite"] = int((~finite).sum())
@@ -738,9 +742,9 @@ def find_sites(
 
     t0 = time.perf_counter()
     keep = torch.as_tensor(merge_minima(_wrap(x, cell, inv), e, cell, merge_distance))
-    if domain is not None and host is not None and len(keep):
+    if domain is not None:
         # minima the network put closer to a host atom than any training point are extrapolation
-        outside = _host_mask(x[keep], host, cell, inv, float(domain))
+        outside = outside_domain(surface, x[keep])
         info["n_outside_domain"] = int(outside.sum())
         keep = keep[~outside]
     sites, n_not_min = _make_sites(
