@@ -335,7 +335,7 @@ class SymmetryFunctions(nn.Module):
         """
         pos = self.wrap(host, positions)  # (n, 3)
         with torch.no_grad():
-            d2 = torch.cdist(pos, host.positions).square_()  # (n, M)
+            d2 = torch.cdist(pos.detach(), host.positions).square_()  # (n, M)
             centre, atom = torch.nonzero(d2 < self.r_cut**2, as_tuple=True)  # (P,), (P,)
         vec = host.positions[atom] - pos[centre]  # (P, 3)
         return centre, atom, vec
@@ -471,6 +471,43 @@ class SymmetryFunctions(nn.Module):
         with torch.no_grad():
             out = self.forward(ht, torch.as_tensor(pos, dtype=torch.float64, device=ht.cell.device))
         return out.cpu().numpy()
+
+    def compute_with_jacobian(self, host: Atoms, positions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Features and their derivatives in the mobile atom's position.
+
+        Used to train on forces: the network's force is ``-(dE/dG) · dG/dr``. The derivatives come
+        from forward-mode automatic differentiation, one pass per Cartesian direction (three
+        passes, against one backward pass per feature in reverse mode).
+
+        Parameters
+        ----------
+        host : ase.Atoms
+            The host structure (without the mobile atom).
+        positions : array_like, shape (n, 3)
+            Mobile-atom positions, Å (Cartesian).
+
+        Returns
+        -------
+        features : numpy.ndarray, shape (n, n_features)
+        jacobian : numpy.ndarray, shape (n, n_features, 3)
+            ``d feature / d position``, feature units per Å.
+        """
+        import torch.autograd.forward_ad as fwad
+
+        pos = np.asarray(positions, dtype=float).reshape(-1, 3)
+        if not np.all(np.isfinite(pos)):
+            raise InputError("positions contain NaN or inf; expected finite Cartesian Å")
+        ht = self.host_tensors(host, device=self.g2_eta.device)
+        p = torch.as_tensor(pos, dtype=torch.float64, device=ht.cell.device)
+        columns = []
+        for k in range(3):
+            tangent = torch.zeros_like(p)
+            tangent[:, k] = 1.0
+            with torch.no_grad(), fwad.dual_level():
+                dual = fwad.unpack_dual(self.forward(ht, fwad.make_dual(p, tangent)))
+                feats = dual.primal.cpu().numpy()
+                columns.append(dual.tangent.cpu().numpy())  # (n, F)
+        return feats, np.stack(columns, axis=-1)
 
     def dscribe_equivalent(self) -> tuple[Any, np.ndarray]:
         """The matching :class:`dscribe.descriptors.ACSF` and the columns that equal our features.

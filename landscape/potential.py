@@ -138,6 +138,13 @@ class SimplifiedNNP:
         Initial Adam learning rate (decays exponentially by a factor 100 over ``max_epochs``).
     alpha : float
         L2 penalty on the weights (in the loss on standardised energies).
+    force_weight : float
+        Weight of the force term in the loss (0: energies only, as in the seed). The data set's
+        forces on the mobile atom (eV/Å, minus the gradient of ``e_insert``) are compared with the
+        network's, both divided by the energies' standard deviation; ``force_weight = 1`` weighs a
+        force-component error of that many eV/Å like an energy error of that many eV, per 1 Å.
+        Points without forces contribute their energy only. Each point then carries four numbers
+        instead of one.
     bootstrap : bool
         Draw each member's training points with replacement (bagging) in addition to its own seed
         and validation split.
@@ -164,6 +171,7 @@ class SimplifiedNNP:
         batch_size: int = 64,
         learning_rate: float = 1e-2,
         alpha: float = 1e-4,
+        force_weight: float = 0.0,
         bootstrap: bool = False,
         random_state: int = 0,
         device: str = "cpu",
@@ -181,6 +189,7 @@ class SimplifiedNNP:
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.alpha = alpha
+        self.force_weight = force_weight
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.device = device
@@ -198,6 +207,7 @@ class SimplifiedNNP:
         "batch_size",
         "learning_rate",
         "alpha",
+        "force_weight",
         "bootstrap",
         "random_state",
         "device",
@@ -228,6 +238,8 @@ class SimplifiedNNP:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if int(self.lbfgs_steps) < 0 or self.learning_rate <= 0 or self.alpha < 0:
             raise InputError("lbfgs_steps >= 0, learning_rate > 0 and alpha >= 0 are required")
+        if not (math.isfinite(float(self.force_weight)) and float(self.force_weight) >= 0.0):
+            raise InputError(f"force_weight must be a finite number >= 0, got {self.force_weight}")
         if self.descriptor is not None and not isinstance(self.descriptor, SymmetryFunctions):
             raise InputError(
                 f"descriptor must be a SymmetryFunctions, got {type(self.descriptor).__name__}"
@@ -319,7 +331,12 @@ class SimplifiedNNP:
         t0 = time.perf_counter()
         device = torch.device(self.device)
         desc = copy.deepcopy(desc).to(device)
-        x = self._features(desc, dataset)  # (n, F)
+        use_forces = float(self.force_weight) > 0.0
+        if use_forces:
+            x, jac = self._features(desc, dataset, jacobian=True)  # (n, F), (n, F, 3)
+            f_ref = self._reference_forces(dataset)  # (n, 3), NaN rows without forces
+        else:
+            x = self._features(desc, dataset)  # (n, F)
         y = np.asarray(dataset.e_insert, dtype=float)  # (n,)
 
         rng = np.random.default_rng(self.random_state)
@@ -332,6 +349,13 @@ class SimplifiedNNP:
         y_scale = float(y[rest_idx].std()) or 1.0
         xs = torch.tensor((x - x_mean) / x_scale, dtype=torch.float64, device=device)
         ys = torch.tensor((y - y_mean) / y_scale, dtype=torch.float64, device=device)
+        forces = None
+        if use_forces:
+            # standardised units: d(xs)/dr = J / x_scale (1/Å), force / y_scale (1/Å)
+            js = torch.tensor(jac / x_scale[None, :, None], dtype=torch.float64, device=device)
+            has = np.all(np.isfinite(f_ref), axis=1)
+            fs = torch.tensor(np.where(has[:, None], f_ref, 0.0) / y_scale, device=device)
+            forces = (js, fs, torch.tensor(has, device=device))
 
         member_seeds = rng.integers(0, 2**31 - 1, size=int(self.n_models))
         total = int(self.n_models) * (int(self.max_epochs) + math.ceil(int(self.lbfgs_steps) / 20))
@@ -367,7 +391,9 @@ class SimplifiedNNP:
                     train = mrng.choice(train, size=len(train), replace=True)
                 torch.manual_seed(int(seed))
                 net = _mlp(xs.shape[1], hidden, self.activation).to(device)
-                hist = self._train_member(net, xs, ys, train, val, int(seed), y_scale, tick)
+                hist = self._train_member(
+                    net, xs, ys, train, val, int(seed), y_scale, tick, forces=forces
+                )
                 members.append(net)
                 history.append(hist)
                 val_index.append(val.tolist())
@@ -407,6 +433,12 @@ class SimplifiedNNP:
         self.rmse_train_ = _rmse(y[train_mask], mean[train_mask])
         self.mae_train_ = _mae(y[train_mask], mean[train_mask])
         self.member_rmse_test_ = [_rmse(y[test_idx], p[test_idx]) for p in pred]
+        self.rmse_force_test_ = None
+        if use_forces:
+            ft = self._predict_forces_features(x[test_idx], jac[test_idx])  # (n_test, 3)
+            ok = np.all(np.isfinite(f_ref[test_idx]), axis=1)
+            if ok.any():
+                self.rmse_force_test_ = _rmse(f_ref[test_idx][ok], ft[ok])
         self.n_train_, self.n_validation_, self.n_test_ = n_train, n_val, n_test
         self.data_hash_ = dataset.content_hash()
         self.data_info_ = {
@@ -430,16 +462,34 @@ class SimplifiedNNP:
         seed: int,
         y_scale: float,
         tick: Callable[[], None],
+        *,
+        forces: tuple[Tensor, Tensor, Tensor] | None = None,
     ) -> dict[str, list]:
-        """Adam with early stopping, then L-BFGS in segments; keeps the best validation state."""
+        """Adam with early stopping, then L-BFGS in segments; keeps the best validation state.
+
+        ``forces``, when given, is ``(d xs/d r (n, F, 3), reference force / y_scale (n, 3), has
+        forces (n,))`` in standardised units; the loss then adds ``force_weight`` times the mean
+        squared force-component error. Early stopping watches the validation energy RMSE.
+        """
         device = xs.device
         tr = torch.as_tensor(train, device=device)
         va = torch.as_tensor(val, device=device)
         weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
 
+        wf = float(self.force_weight)
+
         def loss_fn(idx: Tensor) -> Tensor:
-            err = net(xs[idx])[:, 0] - ys[idx]  # (b,)
-            return err.square().mean() + self.alpha * sum(w.square().sum() for w in weights)
+            penalty = self.alpha * sum(w.square().sum() for w in weights)
+            if forces is None:
+                err = net(xs[idx])[:, 0] - ys[idx]  # (b,)
+                return err.square().mean() + penalty
+            xb = xs[idx].detach().requires_grad_(True)  # (b, F)
+            e = net(xb)[:, 0]  # (b,)
+            (de,) = torch.autograd.grad(e.sum(), xb, create_graph=True)  # (b, F)
+            js, fs, has = forces
+            f_pred = -torch.einsum("bf,bfk->bk", de, js[idx])  # (b, 3)
+            f_err = (f_pred - fs[idx]).square().sum(1) * has[idx]  # (b,)
+            return (e - ys[idx]).square().mean() + wf * f_err.mean() / 3.0 + penalty
 
         def rmse(idx: Tensor) -> float:
             with torch.no_grad():
@@ -517,13 +567,45 @@ class SimplifiedNNP:
         if not hasattr(self, "weights_"):
             raise InputError("this SimplifiedNNP is not fitted; call fit() or SimplifiedNNP.load()")
 
-    def _features(self, desc: SymmetryFunctions, dataset: Any) -> np.ndarray:
+    def _features(self, desc: SymmetryFunctions, dataset: Any, *, jacobian: bool = False) -> Any:
+        """Features (n, F) of a data set's points; with ``jacobian`` also d features/d r (n, F, 3)."""
         x = np.zeros((len(dataset), desc.n_features))
+        jac = np.zeros((len(dataset), desc.n_features, 3)) if jacobian else None
         sids = np.asarray(dataset.sample_ids)
         for sid in sorted(set(sids.tolist())):
             mask = sids == sid
-            x[mask] = desc.compute(dataset.hosts[sid], np.asarray(dataset.positions)[mask])
-        return x
+            pos = np.asarray(dataset.positions)[mask]
+            if jacobian:
+                x[mask], jac[mask] = desc.compute_with_jacobian(dataset.hosts[sid], pos)
+            else:
+                x[mask] = desc.compute(dataset.hosts[sid], pos)
+        return (x, jac) if jacobian else x
+
+    @staticmethod
+    def _reference_forces(dataset: Any) -> np.ndarray:
+        """The data set's forces on the mobile atom (n, 3), eV/Å; NaN rows where unknown."""
+        f = getattr(dataset, "forces", None)
+        if f is None:
+            raise InputError(
+                "force_weight > 0 needs forces on the mobile atom in the data set; this one has "
+                "none (use force_weight=0)"
+            )
+        f = np.asarray(f, dtype=float).reshape(len(dataset), 3)
+        if not np.all(np.isfinite(f), axis=1).any():
+            raise InputError(
+                "force_weight > 0 needs forces on the mobile atom; no point of this data set has "
+                "them (use force_weight=0)"
+            )
+        return f
+
+    def _predict_forces_features(self, x: np.ndarray, jac: np.ndarray) -> np.ndarray:
+        """Ensemble-mean forces (n, 3), eV/Å, from raw features (n, F) and d features/d r."""
+        ens = self._ensemble()
+        xs = torch.tensor((x - self.scaler_mean_) / self.scaler_scale_, dtype=torch.float64)
+        xs.requires_grad_(True)
+        (de,) = torch.autograd.grad(ens(xs).mean(0).sum(), xs)  # (n, F)
+        js = torch.tensor(jac / self.scaler_scale_[None, :, None], dtype=torch.float64)
+        return (-torch.einsum("nf,nfk->nk", de, js) * self.y_scale_).numpy()
 
     def _ensemble(self, device: str | torch.device = "cpu") -> _Ensemble:
         return _Ensemble(
@@ -564,21 +646,44 @@ class SimplifiedNNP:
     def score(self, dataset: Any) -> dict[str, Any]:
         """RMSE and MAE (eV) of the ensemble mean on every sample of a data set.
 
+        Where the data set has forces on the mobile atom, also the RMSE of the ensemble-mean force
+        per Cartesian component (eV/Å) over the points that have them.
+
         Returns
         -------
         dict
-            ``{sample_id: {"n": int, "rmse": eV, "mae": eV}}`` plus ``"all"`` over every point.
+            ``{sample_id: {"n": int, "rmse": eV, "mae": eV, "force_rmse": eV/Å or None}}`` plus
+            ``"all"`` over every point.
         """
         self._check_fitted()
         self._check_dataset_species(dataset)
         y = np.asarray(dataset.e_insert, dtype=float)
-        mean = self._predict_features(self._features(self.descriptor_, dataset)).mean(0)
+        f_ref = getattr(dataset, "forces", None)
+        has = (
+            np.zeros(len(y), dtype=bool)
+            if f_ref is None
+            else np.all(np.isfinite(np.asarray(f_ref, dtype=float).reshape(-1, 3)), axis=1)
+        )
+        if has.any():
+            x, jac = self._features(self.descriptor_, dataset, jacobian=True)
+            f_pred = self._predict_forces_features(x, jac)  # (n, 3)
+        else:
+            x = self._features(self.descriptor_, dataset)
+        mean = self._predict_features(x).mean(0)
         sids = np.asarray(dataset.sample_ids)
-        out: dict[str, Any] = {}
-        for sid in sorted(set(sids.tolist())):
-            m = sids == sid
-            out[sid] = {"n": int(m.sum()), "rmse": _rmse(y[m], mean[m]), "mae": _mae(y[m], mean[m])}
-        out["all"] = {"n": len(y), "rmse": _rmse(y, mean), "mae": _mae(y, mean)}
+
+        def entry(m: np.ndarray) -> dict[str, Any]:
+            k = m & has
+            force = _rmse(np.asarray(f_ref)[k], f_pred[k]) if k.any() else None
+            return {
+                "n": int(m.sum()),
+                "rmse": _rmse(y[m], mean[m]),
+                "mae": _mae(y[m], mean[m]),
+                "force_rmse": force,
+            }
+
+        out: dict[str, Any] = {sid: entry(sids == sid) for sid in sorted(set(sids.tolist()))}
+        out["all"] = entry(np.ones(len(y), dtype=bool))
         return out
 
     def _check_dataset_species(self, dataset: Any) -> None:
@@ -666,6 +771,7 @@ class SimplifiedNNP:
                 "rmse_train": self.rmse_train_,
                 "mae_train": self.mae_train_,
                 "member_rmse_test": self.member_rmse_test_,
+                "rmse_force_test": getattr(self, "rmse_force_test_", None),
                 "n_train": self.n_train_,
                 "n_validation": self.n_validation_,
                 "n_test": self.n_test_,
@@ -777,6 +883,7 @@ class SimplifiedNNP:
             model.rmse_test_, model.mae_test_ = m["rmse_test"], m["mae_test"]
             model.rmse_train_, model.mae_train_ = m["rmse_train"], m["mae_train"]
             model.member_rmse_test_ = m["member_rmse_test"]
+            model.rmse_force_test_ = m.get("rmse_force_test")
             model.n_train_, model.n_validation_ = m["n_train"], m["n_validation"]
             model.n_test_, model.fit_seconds_ = m["n_test"], m["fit_seconds"]
             model.test_index_ = np.asarray(doc["test_index"], dtype=int)

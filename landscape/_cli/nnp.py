@@ -47,6 +47,11 @@ def train(
     max_epochs: int = typer.Option(400, "--max-epochs", help="Adam epochs at most."),
     lbfgs_steps: int = typer.Option(200, "--lbfgs-steps", help="L-BFGS iterations after Adam."),
     alpha: float = typer.Option(1e-4, "--alpha", help="L2 penalty on the weights."),
+    force_weight: float = typer.Option(
+        0.0,
+        "--force-weight",
+        help="Weight of the forces on the mobile atom in the loss (0: energies only).",
+    ),
 ) -> None:
     """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
     from rich.console import Console
@@ -63,6 +68,7 @@ def train(
         max_epochs=max_epochs,
         lbfgs_steps=lbfgs_steps,
         alpha=alpha,
+        force_weight=force_weight,
         random_state=seed,
     )
     with tqdm(
@@ -99,6 +105,8 @@ def train(
     )
     console = Console()
     console.print(table)
+    if model.rmse_force_test_ is not None:
+        console.print(f"test force RMSE per component: {1000 * model.rmse_force_test_:.1f} meV/Å")
     members = ", ".join(f"{1000 * r:.1f}" for r in model.member_rmse_test_)
     console.print(f"member test RMSE (meV): {members}")
     console.print(
@@ -134,8 +142,13 @@ def evaluate(
     scores = model.score(ds)
     trained = set(model.data_info_["sample_ids"])
     table = Table(title=f"{Path(model_path).name} on {db.name}")
-    for col in ("sample", "trained on", "points", "RMSE (meV)", "MAE (meV)"):
+    cols = ("sample", "trained on", "points", "RMSE (meV)", "MAE (meV)", "force RMSE (meV/Å)")
+    for col in cols:
         table.add_column(col, justify="left" if col in ("sample", "trained on") else "right")
+
+    def force(s: dict) -> str:
+        return "—" if s["force_rmse"] is None else f"{1000 * s['force_rmse']:.0f}"
+
     for sid, s in scores.items():
         if sid == "all":
             continue
@@ -145,9 +158,12 @@ def evaluate(
             str(s["n"]),
             f"{1000 * s['rmse']:.1f}",
             f"{1000 * s['mae']:.1f}",
+            force(s),
         )
     a = scores["all"]
-    table.add_row("all", "", str(a["n"]), f"{1000 * a['rmse']:.1f}", f"{1000 * a['mae']:.1f}")
+    table.add_row(
+        "all", "", str(a["n"]), f"{1000 * a['rmse']:.1f}", f"{1000 * a['mae']:.1f}", force(a)
+    )
     console = Console()
     console.print(table)
     # the held-out test points, when DB holds exactly the training data of the model

@@ -63,6 +63,10 @@ class ReferenceDataset:
         The mobile species.
     calculator : str
         Name of the reference calculator.
+    forces : numpy.ndarray, shape (n, 3), optional
+        Force on the fixed mobile atom after the host relaxed, eV/Å: minus the gradient of
+        ``e_insert`` in the mobile atom's position. NaN rows where a point has no forces (imported
+        results without them); ``None`` means none known.
     """
 
     hosts: dict[str, Atoms]
@@ -72,6 +76,7 @@ class ReferenceDataset:
     e_insert: np.ndarray
     species: str
     calculator: str
+    forces: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.e_insert)
@@ -86,6 +91,7 @@ class ReferenceDataset:
             e_insert=self.e_insert[mask],
             species=self.species,
             calculator=self.calculator,
+            forces=None if self.forces is None else self.forces[mask],
         )
 
     def content_hash(self) -> str:
@@ -131,7 +137,7 @@ def load_dataset(
     hosts: dict[str, Atoms] = {}
     for row in db.select(kind=HOST):
         hosts[row.sample_id] = row.toatoms()
-    sids, pids, pos, e, species, calcs = [], [], [], [], set(), set()
+    sids, pids, pos, e, forces, species, calcs = [], [], [], [], [], set(), set()
     for row in db.select(kind=POINT, status="ok"):
         if sample_ids is not None and row.sample_id not in sample_ids:
             continue
@@ -141,6 +147,8 @@ def load_dataset(
         pids.append(int(row.point_id))
         pos.append(row.positions[0])
         e.append(float(row.e_insert))
+        f = row.get("forces")
+        forces.append(np.full(3, np.nan) if f is None or len(f) != 1 else np.asarray(f[0], float))
         species.add(row.symbols[0])
         calcs.add(row.get("calculator", "unknown"))
     if not e:
@@ -168,4 +176,5 @@ def load_dataset(
         e_insert=e_arr,
         species=species.pop(),
         calculator=calcs.pop(),
+        forces=np.asarray(forces, dtype=float),
     )

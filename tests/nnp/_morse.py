@@ -75,16 +75,26 @@ def random_points(host: Atoms, n: int, seed: int, min_distance: float = 1.5) -> 
     return np.array(out)
 
 
-def write_morse_db(path: Path, hosts: list[Atoms], n_points: list[int], seed: int = 0) -> Path:
-    """Write an analytic reference database in the format of landscape.reference.dataset."""
+def morse_force(host: Atoms, position: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Force (eV/Å) on the Cu atom: minus the central-difference gradient of :func:`morse_energy`."""
+    p = np.asarray(position, dtype=float)
+    g = [(morse_energy(host, p + d) - morse_energy(host, p - d)) / (2 * h) for d in np.eye(3) * h]
+    return -np.array(g)
+
+
+def write_morse_db(
+    path: Path, hosts: list[Atoms], n_points: list[int], seed: int = 0, *, forces: bool = False
+) -> Path:
+    """Write an analytic reference database in the format of landscape.reference.dataset
+    (with the force on the Cu atom in each point row when ``forces``)."""
     from ase.db import connect
 
     with connect(str(path), append=False) as db:
-        _write_rows(db, hosts, n_points, seed)
+        _write_rows(db, hosts, n_points, seed, forces)
     return path
 
 
-def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int) -> None:
+def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int, forces: bool) -> None:
     for k, (host, n) in enumerate(zip(hosts, n_points, strict=True)):
         sid = host.info["sample_id"]
         db.write(host, kind="host", sample_id=sid, e_host=0.0)
@@ -92,7 +102,8 @@ def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int) -> None:
             e = morse_energy(host, p)
             cu = Atoms("Cu", positions=[p], cell=host.cell, pbc=True)
             # "energy" is a reserved ase.db key: it is stored through a single-point calculator
-            cu.calc = SinglePointCalculator(cu, energy=e)
+            f = {"forces": morse_force(host, p)[None, :]} if forces else {}
+            cu.calc = SinglePointCalculator(cu, energy=e, **f)
             db.write(
                 cu,
                 kind="point",

@@ -41,6 +41,27 @@ def test_train_then_eval(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert "held-out test points of the training data: n=40" in text
 
 
+def test_train_on_forces_then_eval_reports_force_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from _morse import random_host, write_morse_db
+
+    db = write_morse_db(tmp_path / "f.db", [random_host(1)], [40], forces=True)
+    out = tmp_path / "model"
+    _run(
+        [
+            "nnp", "train", str(db), "--out", str(out), "--n-models", "2", "--hidden", "8,8",
+            "--max-epochs", "30", "--lbfgs-steps", "20", "--force-weight", "0.5",
+        ]
+    )  # fmt: skip
+    assert "test force RMSE per component" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "model.json").read_text())
+    assert doc["params"]["force_weight"] == 0.5 and doc["metrics"]["rmse_force_test"] > 0
+    _run(["nnp", "eval", str(out), str(db)])
+    row = next(line for line in capsys.readouterr().out.splitlines() if "random-1" in line)
+    assert row.rstrip(" │|").split()[-1].isdigit()  # the force RMSE column is filled
+
+
 def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["nnp", "eval", str(tmp_path / "nope"), str(morse_db)])

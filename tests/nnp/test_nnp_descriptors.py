@@ -117,6 +117,26 @@ def test_gradient_matches_finite_differences() -> None:
     np.testing.assert_allclose(g.numpy(), fd, rtol=1e-6, atol=1e-7)
 
 
+def test_jacobian_matches_finite_differences_and_the_features() -> None:
+    rng = np.random.default_rng(5)
+    cell = _triclinic(7.0)
+    host = _random_host(rng, cell, 25)
+    sf = SymmetryFunctions(chunk_size=4)  # several chunks in neighbour order
+    p = rng.random((9, 3)) @ cell + np.array([0.0, 0.0, 3 * cell[2, 2]])  # an outer image too
+    x, jac = sf.compute_with_jacobian(host, p)
+    assert x.shape == (9, sf.n_features) and jac.shape == (9, sf.n_features, 3)
+    np.testing.assert_allclose(x, sf.compute(host, p), rtol=1e-12, atol=1e-14)
+    h = 1e-5
+    for k in range(3):
+        d = np.zeros(3)
+        d[k] = h
+        fd = (sf.compute(host, p + d) - sf.compute(host, p - d)) / (2 * h)  # (9, F)
+        np.testing.assert_allclose(jac[:, :, k], fd, rtol=1e-5, atol=1e-8)
+    assert np.abs(jac).max() > 0.1  # the features do move with the atom
+    with pytest.raises(InputError, match="NaN"):
+        sf.compute_with_jacobian(host, [[np.nan, 0.0, 0.0]])
+
+
 def test_batching_and_chunks_agree() -> None:
     rng = np.random.default_rng(11)
     host = _random_host(rng, np.eye(3) * 9.0, 40)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from _morse import morse_energy, random_points, write_morse_db
+from _morse import morse_energy, morse_force, random_host, random_points, write_morse_db
 from ase import Atoms
 
 from landscape.descriptors import SymmetryFunctions
@@ -175,6 +175,46 @@ def test_bad_data_sets(tmp_path: Path, hosts) -> None:
         SimplifiedNNP(activation="relu6").fit(load_dataset(small))
     with pytest.raises(InputError, match="not fitted"):
         SimplifiedNNP().predict(hosts[0], [[0.0, 0.0, 0.0]])
+
+
+def test_data_set_forces_are_read_and_nan_when_absent(morse_db, tmp_path: Path) -> None:
+    assert np.isnan(load_dataset(morse_db).forces).all()
+    host = random_host(1)
+    ds = load_dataset(write_morse_db(tmp_path / "f.db", [host], [5], forces=True))
+    want = np.array([morse_force(host, p) for p in ds.positions])
+    np.testing.assert_allclose(ds.forces, want, rtol=1e-12)
+    assert np.abs(want).max() > 0.1
+    np.testing.assert_allclose(ds.subset(np.array([2, 4])).forces, want[[2, 4]])
+
+
+def test_force_training_learns_more_from_few_points(tmp_path: Path) -> None:
+    """Each point carries its energy and the three force components: with 60 points the energies
+    of held-out points come out far better than from the energies alone, and the forces match."""
+    ds = load_dataset(write_morse_db(tmp_path / "f.db", [random_host(1)], [60], forces=True))
+    kw = dict(hidden=(16, 16), n_models=3, max_epochs=300, patience=50, alpha=1e-3, random_state=0)
+    kw["test_fraction"] = 0.25
+    plain = SimplifiedNNP(**kw).fit(ds)
+    forced = SimplifiedNNP(force_weight=1.0, **kw).fit(ds)
+    assert plain.rmse_force_test_ is None
+    assert forced.rmse_test_ < 0.6 * plain.rmse_test_, (forced.rmse_test_, plain.rmse_test_)
+    spread = float(np.std(ds.forces))  # eV/Å
+    assert forced.rmse_force_test_ < 0.3 * spread, (forced.rmse_force_test_, spread)
+    # the reported force error is the surface's own force against the reference
+    test = ds.subset(forced.test_index_)
+    _, f = forced.surface(ds.hosts["random-1"]).energy_and_forces(torch.tensor(test.positions))
+    rmse = float(np.sqrt(np.mean((f.detach().numpy() - test.forces) ** 2)))
+    assert rmse == pytest.approx(forced.rmse_force_test_, rel=1e-8)
+    path = forced.save(tmp_path / "forced")
+    again = SimplifiedNNP.load(path)
+    assert again.force_weight == 1.0 and again.rmse_force_test_ == forced.rmse_force_test_
+
+
+def test_force_weight_needs_forces_and_a_valid_weight(morse_db) -> None:
+    ds = load_dataset(morse_db, ["random-2"])
+    with pytest.raises(InputError, match="needs forces"):
+        SimplifiedNNP(force_weight=1.0).fit(ds)
+    with pytest.raises(InputError, match="force_weight"):
+        SimplifiedNNP(force_weight=-1.0).fit(ds)
 
 
 def test_wrong_species_host_for_surface(fitted) -> None:
