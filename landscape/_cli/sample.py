@@ -105,6 +105,81 @@ def register(app: typer.Typer) -> None:
         ase.io.write(str(output), atoms, format="extxyz")
         typer.echo(json.dumps(sample_info(atoms).summary(), indent=1))
 
+    @sample_app.command("anneal")
+    def anneal(
+        source: str = typer.Argument(..., help="Bundled sample name or structure file."),
+        output: Path = typer.Argument(..., help="Output structure file (extxyz recommended)."),
+        t_anneal: float = typer.Option(1500.0, "--t-anneal", help="Annealing temperature, K."),
+        t_final: float = typer.Option(300.0, "--t-final", help="End of the cooling ramp, K."),
+        anneal_steps: int = typer.Option(2000, "--anneal-steps", help="MD steps at T_anneal."),
+        cool_steps: int = typer.Option(2000, "--cool-steps", help="MD steps of the cooling."),
+        timestep: float = typer.Option(2.0, "--timestep", help="MD time step, fs."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the velocities and thermostat."),
+        calculator: str = typer.Option("chgnet", "--calculator", help="Reference calculator."),
+        calculator_kwargs: str = typer.Option(
+            "", "--calculator-kwargs", help="JSON keyword arguments of the calculator."
+        ),
+        fmax: float = typer.Option(0.05, "--fmax", help="Relaxation force criterion, eV/Å."),
+        max_steps: int = typer.Option(1000, "--max-steps", help="Relaxation step limit."),
+        sample_id: str = typer.Option("", "--sample-id", help="New sample id (default: keep)."),
+    ) -> None:
+        """Anneal a sample by MD with the reference calculator, cool it and relax it."""
+        import ase.io
+
+        from ..reference.calculators import parse_calculator_kwargs
+        from ..samples import anneal_sample, load_sample, sample_info
+
+        atoms = anneal_sample(
+            load_sample(source),
+            calculator=calculator,
+            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
+            t_anneal=t_anneal,
+            t_final=t_final,
+            anneal_steps=anneal_steps,
+            cool_steps=cool_steps,
+            timestep=timestep,
+            seed=seed,
+            fmax=fmax,
+            max_steps=max_steps,
+            sample_id=sample_id or None,
+            command=" ".join(
+                shlex.quote(str(a))
+                for a in [
+                    "landscape",
+                    "sample",
+                    "anneal",
+                    source,
+                    output,
+                    "--t-anneal",
+                    t_anneal,
+                    "--t-final",
+                    t_final,
+                    "--anneal-steps",
+                    anneal_steps,
+                    "--cool-steps",
+                    cool_steps,
+                    "--timestep",
+                    timestep,
+                    "--seed",
+                    seed,
+                    "--calculator",
+                    calculator,
+                    "--calculator-kwargs",
+                    calculator_kwargs,
+                    "--fmax",
+                    fmax,
+                    "--max-steps",
+                    max_steps,
+                    "--sample-id",
+                    sample_id,
+                ]
+            ),  # fmt: skip
+            progress=True,
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        ase.io.write(str(output), atoms, format="extxyz")
+        typer.echo(json.dumps(sample_info(atoms).summary(), indent=1))
+
     @sample_app.command("info")
     def info(
         sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
