@@ -13,6 +13,7 @@ from .network import HopArrays, hop_arrays, load_network
 from .percolation import PercolationResult, percolation_barrier
 from .plot import plot_arrhenius
 from .summary import kinetics_summary
+from .superbasin import Superbasins, superbasins
 
 __all__ = [
     "HopArrays",
@@ -25,6 +26,8 @@ __all__ = [
     "exact_diffusion",
     "KMCResult",
     "kmc",
+    "Superbasins",
+    "superbasins",
     "PercolationResult",
     "percolation_barrier",
     "ArrheniusFit",

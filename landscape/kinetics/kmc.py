@@ -6,6 +6,11 @@ clock by an exponential waiting time of mean ``1 / Σ_j k_ij``; its unwrapped di
 ``d_ij = pos[j] + shift · cell − pos[i]``. Walkers run in parallel (numba ``prange``), each with its
 own counter-free random stream (SplitMix64, seeded from ``random_state``), so results do not depend
 on the number of threads. ``D = Cov(r(t)) / 2t`` over walkers, with a bootstrap interval over walkers.
+
+With ``superbasins`` the walk is the mean-rate method (Puchala, Falk & Garikipati, J. Chem. Phys.
+132, 134104 (2010)): groups of sites joined by hops much busier than the hops out of them are left
+in one move, drawn from their absorbing Markov chain (:mod:`landscape.kinetics.superbasin`), which
+is exact for the long-time ``D`` and saves the hops of the rattling inside traps.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from ..errors import InputError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .exact import stationary_occupation
 from .network import HopArrays, as_temperatures, hop_arrays
+from .superbasin import DEFAULT_FAST_RATIO, DEFAULT_MAX_BASIN_SITES
+from .superbasin import superbasins as _superbasins
 
 __all__ = ["KMCResult", "kmc"]
 
@@ -90,9 +97,15 @@ def _alias_tables(indptr, rates):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _walk_one(i, state, times, indptr, dst, disp, prob, alias, inv_total, r):  # pragma: no cover
-    """One walker from site ``i``; writes its displacement (Å) at each of ``times`` (s) into ``r``."""
+def _walk_one(
+    i, state, times, indptr, dst, disp, prob, alias, inv_total, weight, r
+):  # pragma: no cover
+    """One walker from site ``i``; writes its displacement (Å) at each of ``times`` (s) into ``r``.
+
+    Returns the number of moves and the sum of ``weight`` over the sites they left.
+    """
     t = 0.0
+    hops = 0.0
     x = 0.0
     y = 0.0
     z = 0.0
@@ -125,22 +138,27 @@ def _walk_one(i, state, times, indptr, dst, disp, prob, alias, inv_total, r):  #
         x += disp[e, 0]
         y += disp[e, 1]
         z += disp[e, 2]
+        hops += weight[i]
         i = dst[e]
         count += 1
-    return count
+    return count, hops
 
 
 @numba.njit(parallel=True, cache=True)
-def _walk(start, seeds, times, indptr, dst, disp, prob, alias, inv_total):  # pragma: no cover
-    """Run every walker; return displacements (W, K, 3) Å at the K ``times`` (s) and hop counts (W,)."""
+def _walk(
+    start, seeds, times, indptr, dst, disp, prob, alias, inv_total, weight
+):  # pragma: no cover
+    """Run every walker; return displacements (W, K, 3) Å at the K ``times`` (s), move counts (W,)
+    and the sums of ``weight`` (per site left) over each walker's moves (W,)."""
     W = start.shape[0]
     r = np.zeros((W, times.shape[0], 3))
-    hops = np.zeros(W, dtype=np.int64)
+    moves = np.zeros(W, dtype=np.int64)
+    hops = np.zeros(W)
     for w in numba.prange(W):
-        hops[w] = _walk_one(
-            start[w], seeds[w], times, indptr, dst, disp, prob, alias, inv_total, r[w]
+        moves[w], hops[w] = _walk_one(
+            start[w], seeds[w], times, indptr, dst, disp, prob, alias, inv_total, weight, r[w]
         )
-    return r, hops
+    return r, moves, hops
 
 
 @numba.njit(parallel=True, cache=True)
@@ -206,7 +224,8 @@ class KMCResult:
     duration : numpy.ndarray, shape (nT,)
         Simulated time per walker, s.
     hops : numpy.ndarray of int64, shape (nT,)
-        Hops made by all walkers together.
+        Moves made by all walkers together: elementary hops, or with superbasins the moves of the
+        mean-rate walk (one per exit from a basin, one per hop of a site in no basin).
     wall_seconds : numpy.ndarray, shape (nT,)
         Wall time of the walk itself (excluding set-up and bootstrap), s.
     walkers : int
@@ -214,6 +233,16 @@ class KMCResult:
         Level of ``D_ci``.
     displacements : list of numpy.ndarray
         Per temperature, the unwrapped final displacement of every walker, shape (walkers, 3), Å.
+    elementary_hops : numpy.ndarray, shape (nT,)
+        Elementary hops the moves stand for: equal to ``hops`` without superbasins; with them,
+        the sum over moves of the mean number of hops of the absorbing chain from the move's
+        start site (an expectation, not a count).
+    basins : numpy.ndarray of int64, shape (nT,)
+        Superbasins (groups of >= 2 sites) used at each temperature; 0 without superbasins.
+    basin_sites : numpy.ndarray of int64, shape (nT,)
+        Sites in those basins.
+    fast_ratio : float or None
+        Flux ratio that defined the basins; None without superbasins.
     """
 
     temperatures: np.ndarray
@@ -227,11 +256,21 @@ class KMCResult:
     walkers: int
     confidence: float
     displacements: list[np.ndarray]
+    elementary_hops: np.ndarray | None = None
+    basins: np.ndarray | None = None
+    basin_sites: np.ndarray | None = None
+    fast_ratio: float | None = None
 
     @property
     def hops_per_second(self) -> float:
-        """Aggregate hops per second of wall time over all temperatures."""
+        """Aggregate moves (``hops``) per second of wall time over all temperatures."""
         return float(self.hops.sum() / max(self.wall_seconds.sum(), 1e-300))
+
+    @property
+    def elementary_hops_per_second(self) -> float:
+        """Aggregate elementary hops represented per second of wall time over all temperatures."""
+        hops = self.hops if self.elementary_hops is None else self.elementary_hops
+        return float(hops.sum() / max(self.wall_seconds.sum(), 1e-300))
 
 
 def kmc(
@@ -246,6 +285,8 @@ def kmc(
     confidence: float = 0.95,
     checkpoints: int = 16,
     fit_from: float | None = 0.5,
+    superbasins: bool | float = False,
+    max_basin_sites: int = DEFAULT_MAX_BASIN_SITES,
     progress: bool = False,
 ) -> KMCResult:
     """Diffusion coefficient from rejection-free KMC of independent walkers.
@@ -259,9 +300,11 @@ def kmc(
     walkers : int
         Number of independent walkers (>= 2), each started from the stationary occupation.
     steps : float, optional
-        Mean number of hops per walker: the simulated time is ``steps / ⟨k_tot⟩_π`` with
-        ``⟨k_tot⟩_π`` the occupation-weighted escape rate (Hz). Default 10000 when neither
-        ``steps`` nor ``duration`` is given.
+        Mean number of moves per walker: the simulated time is ``steps / R`` with ``R`` the
+        stationary move rate (Hz) of one walker: ``⟨k_tot⟩_π``, the occupation-weighted escape
+        rate, without superbasins, the flux out of basins and sites in no basin with them
+        (:attr:`~landscape.kinetics.superbasin.Superbasins.move_rate`). Default 10000 when
+        neither ``steps`` nor ``duration`` is given.
     duration : float, optional
         Simulated time per walker, s (instead of ``steps``).
     random_state : int, numpy.random.Generator or None
@@ -276,13 +319,21 @@ def kmc(
         ``D`` is the least-squares slope (with intercept) of ``Cov(r(t_k)) / 2`` over the checkpoints
         with ``t_k >= fit_from · t``; the intercept absorbs the bounded offset that local rattling
         adds to the mean squared displacement. ``None``: the endpoint ratio ``Cov(r(t)) / 2t``.
+    superbasins : bool or float
+        Mean-rate superbasin acceleration (:func:`~landscape.kinetics.superbasin.superbasins`):
+        ``True`` with the default flux ratio (1), a number > 0 for that ratio, ``False`` for
+        plain KMC. Exact for the long-time ``D`` when the network has no mean drift (always under
+        detailed balance); a walker inside a basin is shown at the site where it entered.
+    max_basin_sites : int
+        Largest superbasin, sites (>= 2).
     progress : bool
         Show a progress bar over temperatures.
 
     Returns
     -------
     KMCResult
-        ``D`` (cm²/s) with its bootstrap interval and standard error, the tensor, hops and timing.
+        ``D`` (cm²/s) with its bootstrap interval and standard error, the tensor, moves, the
+        elementary hops they stand for, the basins, and timing.
 
     Raises
     ------
@@ -302,8 +353,10 @@ def kmc(
     there is one. ``Cov(r(t)) = 2 D t + C + o(1)`` with a bounded offset ``C`` (twice the variance of
     the corrector of DESIGN.md): the endpoint ratio is biased by ``C / 2t``, the slope is not. The
     relative statistical error is about ``sqrt(2 / 3 walkers)`` for the endpoint ratio and larger
-    by a factor of order 1.5 for the slope, independent of ``steps``. Cost: O(walkers · steps) hops,
-    O(1) each, split over numba's threads.
+    by a factor of order 1.5 for the slope, independent of ``steps``. Cost: O(walkers · steps) moves,
+    O(1) each, split over numba's threads; with superbasins, plus the basin set-up per temperature
+    (O(n_B³) per basin of ``n_B`` sites), and each move stands for ``hop_rate / move_rate``
+    elementary hops on average (``elementary_hops / hops``).
     """
     net = hop_arrays(G)
     temps = as_temperatures(T)
@@ -327,6 +380,11 @@ def kmc(
         raise InputError(f"fit_from must be in [0, 1) or None, got {fit_from}")
     if int(n_bootstrap) < 10:
         raise InputError(f"n_bootstrap must be >= 10, got {n_bootstrap}")
+    fast_ratio = _fast_ratio(superbasins)
+    if isinstance(max_basin_sites, bool) or not isinstance(max_basin_sites, int | np.integer):
+        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites!r}")
+    if max_basin_sites < 2:
+        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites}")
     rng = np.random.default_rng(random_state)
 
     from tqdm.auto import tqdm
@@ -337,26 +395,46 @@ def kmc(
     D_stderr = np.zeros(nT)
     durations = np.zeros(nT)
     hops = np.zeros(nT, dtype=np.int64)
+    elementary = np.zeros(nT)
+    n_basins = np.zeros(nT, dtype=np.int64)
+    n_basin_sites = np.zeros(nT, dtype=np.int64)
     wall = np.zeros(nT)
     displacements = []
     alpha = (1.0 - confidence) / 2.0
     for t_index, T in enumerate(tqdm(temps, desc="KMC", unit="T", disable=not progress)):
-        rates = net.rates(float(T))
-        prob, alias, inv_total = _alias_tables(net.indptr, rates)
-        pi = stationary_occupation(net, float(T))
-        start = rng.choice(net.n_sites, size=walkers, p=pi / pi.sum())
-        if duration is None:
+        if fast_ratio is None:
+            indptr, dst, disp = net.indptr, net.dst, net.displacement
+            rates = net.rates(float(T))
+            pi = stationary_occupation(net, float(T))
             k_tot = np.zeros(net.n_sites)
             np.add.at(k_tot, net.src, rates)
-            t_end = float(steps) / float(pi @ k_tot)
+            move_rate = hop_rate = float(pi @ k_tot)
+            weight = np.ones(net.n_sites)
+        else:
+            sb = _superbasins(net, float(T), fast_ratio=fast_ratio, max_sites=max_basin_sites)
+            indptr, dst, disp, rates = sb.indptr, sb.dst, sb.displacement, sb.rate
+            pi, weight = sb.occupation, sb.hops_per_move
+            move_rate, hop_rate = sb.move_rate, sb.hop_rate
+            n_basins[t_index], n_basin_sites[t_index] = sb.n_basins, sb.n_basin_sites
+        prob, alias, inv_total = _alias_tables(indptr, rates)
+        start = rng.choice(net.n_sites, size=walkers, p=pi / pi.sum())
+        if duration is None:
+            # every walker in a closed basin that does not wrap never moves: time by its hops
+            rate = move_rate if move_rate > 0 else hop_rate
+            if not rate > 0:
+                raise InputError(
+                    f"no walker can hop at {T} K (stationary hop rate {rate} Hz); "
+                    "give duration instead of steps"
+                )
+            t_end = float(steps) / rate
         else:
             t_end = float(duration)
         seeds = rng.integers(0, 2**63 - 1, size=walkers, dtype=np.int64).astype(np.uint64)
         times = t_end * np.arange(1, checkpoints + 1) / checkpoints  # (K,) s
         t0 = time.perf_counter()
-        r, count = _walk(
-            start, seeds, times, net.indptr, net.dst, net.displacement, prob, alias, inv_total
-        )  # (W, K, 3) Å
+        r, count, count_hops = _walk(
+            start, seeds, times, indptr, dst, disp, prob, alias, inv_total, weight
+        )  # (W, K, 3) Å, (W,), (W,)
         wall[t_index] = time.perf_counter() - t0
         weights = _fit_weights(times, fit_from) * ANGSTROM2_PER_S_TO_CM2_PER_S  # (K,)
         rc = r - r.mean(axis=0)  # (W, K, 3)
@@ -369,6 +447,7 @@ def kmc(
         D_stderr[t_index] = boot_D.std(ddof=1)
         durations[t_index] = t_end
         hops[t_index] = int(count.sum())
+        elementary[t_index] = float(count_hops.sum())
         displacements.append(r[:, -1])
     return KMCResult(
         temperatures=temps,
@@ -382,4 +461,21 @@ def kmc(
         walkers=walkers,
         confidence=float(confidence),
         displacements=displacements,
+        elementary_hops=elementary,
+        basins=n_basins,
+        basin_sites=n_basin_sites,
+        fast_ratio=fast_ratio,
     )
+
+
+def _fast_ratio(superbasins: bool | float | None) -> float | None:
+    """The flux ratio of ``superbasins`` (True: the default), or None when off."""
+    if superbasins is None or superbasins is False:
+        return None
+    if superbasins is True:
+        return DEFAULT_FAST_RATIO
+    if isinstance(superbasins, int | float | np.integer | np.floating):
+        value = float(superbasins)
+        if np.isfinite(value) and value > 0.0:
+            return value
+    raise InputError(f"superbasins must be True, False or a flux ratio > 0, got {superbasins!r}")

@@ -15,9 +15,10 @@ from ..errors import InputError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .arrhenius import arrhenius
 from .exact import components, exact_diffusion, stationary_occupation
-from .kmc import kmc
+from .kmc import _fast_ratio, kmc
 from .network import HopArrays, as_temperatures, hop_arrays
 from .percolation import percolation_barrier
+from .superbasin import superbasins
 
 __all__ = ["kinetics_summary", "METHODS"]
 
@@ -33,9 +34,21 @@ def _fit(T: np.ndarray, D: np.ndarray, err: np.ndarray | None = None):
     return arrhenius(T, D, D_stderr=err)
 
 
-def _kmc_steps(net, temps, D_exact, steps, walkers, cells, budget) -> dict:
-    """Mean hops per walker for each temperature: enough for an expected RMS displacement of
-    ``cells`` cell lengths (from the exact D), at least ``steps``, at most ``budget / walkers``."""
+def _move_rate(net, T: float, fast_ratio: float | None) -> float:
+    """Stationary rate of KMC moves of one walker, Hz: elementary hops, or basin-level moves."""
+    if fast_ratio is not None:
+        return superbasins(net, T, fast_ratio=fast_ratio).move_rate
+    k_tot = np.zeros(net.n_sites)
+    np.add.at(k_tot, net.src, net.rates(T))
+    pi = stationary_occupation(net, T)
+    return float(pi @ k_tot) / float(pi.sum())
+
+
+def _kmc_steps(net, temps, D_exact, steps, walkers, cells, budget, fast_ratio=None) -> dict:
+    """Mean moves per walker for each temperature: enough for an expected RMS displacement of
+    ``cells`` cell lengths (from the exact D) at the stationary move rate (elementary hops, or
+    basin-level moves with superbasins of ``fast_ratio``), at least ``steps``, at most
+    ``budget / walkers``."""
     n = len(temps)
     out = {"steps": np.full(n, float(steps)), "diffusive": np.ones(n, dtype=bool)}
     if D_exact is None:
@@ -43,16 +56,12 @@ def _kmc_steps(net, temps, D_exact, steps, walkers, cells, budget) -> dict:
     length = abs(float(np.linalg.det(np.asarray(net.cell, dtype=float)))) ** (1.0 / 3.0)  # Å
     cap = float(budget) / walkers
     for k, T in enumerate(temps):
-        rates = net.rates(float(T))
-        k_tot = np.zeros(net.n_sites)
-        np.add.at(k_tot, net.src, rates)
-        pi = stationary_occupation(net, float(T))
-        mean_rate = float(pi @ k_tot) / float(pi.sum())  # Hz
+        mean_rate = _move_rate(net, float(T), fast_ratio)  # Hz
         D = float(D_exact[k]) / ANGSTROM2_PER_S_TO_CM2_PER_S  # Å²/s
         if not (np.isfinite(D) and D > 0):
             out["diffusive"][k] = False
             continue
-        need = (cells * length) ** 2 / (6.0 * D) * mean_rate  # hops per walker
+        need = (cells * length) ** 2 / (6.0 * D) * mean_rate  # moves per walker
         out["steps"][k] = min(max(float(steps), need), cap)
         out["diffusive"][k] = need <= cap
     return out
@@ -73,6 +82,7 @@ def kinetics_summary(
     progress: bool = False,
     kmc_cells: float = 3.0,
     kmc_hop_budget: float = 2e8,
+    kmc_superbasins: bool | float = True,
 ) -> dict:
     """Diffusion coefficients, activation energies and the percolation barrier of a hop network.
 
@@ -88,7 +98,7 @@ def kinetics_summary(
     walkers : int
         KMC walkers.
     steps : float
-        KMC mean hops per walker (at least; see ``kmc_cells``).
+        KMC mean moves per walker (at least; see ``kmc_cells``).
     random_state : int or None
         Seed of the KMC.
     progress : bool
@@ -97,10 +107,17 @@ def kinetics_summary(
         With both methods, KMC runs at each temperature long enough for the walkers' expected
         root-mean-square displacement (from the exact ``D``) to reach this many cell lengths
         (``V^{1/3}``), so that they leave the traps many times and the walk is diffusive; a run
-        that would need more than ``kmc_hop_budget`` hops is cut there and flagged
+        that would need more than ``kmc_hop_budget`` moves is cut there and flagged
         (``kmc_diffusive``), and the KMC Arrhenius fit uses the diffusive temperatures only.
     kmc_hop_budget : float
-        Hops of all walkers together per temperature at most.
+        KMC moves of all walkers together per temperature at most: elementary hops, or with
+        superbasins basin-level moves (the needed number then follows from the exact ``D`` and
+        the stationary rate of basin-level moves).
+    kmc_superbasins : bool or float
+        Mean-rate superbasin acceleration of the KMC (:func:`~landscape.kinetics.kmc`): ``True``
+        with the default flux ratio, a number > 0 for that ratio, ``False`` for plain KMC. Exact
+        for the long-time ``D`` of networks without drift, and it makes trap-rich networks
+        diffusive within the budget.
 
     Returns
     -------
@@ -109,7 +126,9 @@ def kinetics_summary(
         ({"kmc": [[lo, hi], ...]} when KMC ran, cm²/s); ``Ea_eV``, ``Ea_stderr_eV`` and
         ``D0_cm2_s`` ({method: value or None}; None where D is not > 0 at every T or no component
         wraps the cell); ``percolation_barrier_eV`` ({"any", "x", "y", "z"}: eV or None); with
-        KMC ``kmc_steps`` (mean hops per walker at each T) and ``kmc_diffusive`` (bool per T).
+        KMC ``kmc_steps`` (mean moves per walker at each T), ``kmc_diffusive`` (bool per T) and
+        ``kmc_superbasins`` (None for plain KMC, else ``fast_ratio``, and per T the number of
+        ``basins``, the ``basin_sites`` and the mean elementary ``hops_per_move``).
 
     Raises
     ------
@@ -118,6 +137,7 @@ def kinetics_summary(
     """
     net = hop_arrays(G)
     temps = as_temperatures(list(temperatures))
+    fast_ratio = _fast_ratio(kmc_superbasins)
     methods = list(dict.fromkeys(methods))
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
@@ -140,8 +160,11 @@ def kinetics_summary(
         if method == "exact":
             D = D_exact = exact_diffusion(net, temps).D
         else:
-            plan = _kmc_steps(net, temps, D_exact, steps, walkers, kmc_cells, kmc_hop_budget)
+            plan = _kmc_steps(
+                net, temps, D_exact, steps, walkers, kmc_cells, kmc_hop_budget, fast_ratio
+            )
             D, err, ci = np.zeros(len(temps)), np.zeros(len(temps)), np.zeros((len(temps), 2))
+            basins, basin_sites, per_move = [], [], []
             for k, T in enumerate(temps):
                 res = kmc(
                     net,
@@ -149,11 +172,25 @@ def kinetics_summary(
                     walkers=walkers,
                     steps=plan["steps"][k],
                     random_state=None if random_state is None else random_state + k,
+                    superbasins=False if fast_ratio is None else fast_ratio,
                 )
                 D[k], err[k], ci[k] = res.D[0], res.D_stderr[0], res.D_ci[0]
+                basins.append(int(res.basins[0]))
+                basin_sites.append(int(res.basin_sites[0]))
+                per_move.append(float(res.elementary_hops[0] / max(res.hops[0], 1)))
             out["D_ci_cm2_s"]["kmc"] = ci.tolist()
             out["kmc_steps"] = [float(v) for v in plan["steps"]]
             out["kmc_diffusive"] = [bool(v) for v in plan["diffusive"]]
+            out["kmc_superbasins"] = (
+                None
+                if fast_ratio is None
+                else {
+                    "fast_ratio": fast_ratio,
+                    "basins": basins,
+                    "basin_sites": basin_sites,
+                    "hops_per_move": per_move,
+                }
+            )
             use = plan["diffusive"]
         out["D_cm2_s"][method] = D.tolist()
         ok = use & np.isfinite(D)

@@ -27,6 +27,7 @@ KEYS = {
     "percolation_barrier_eV",
     "kmc_steps",  # with KMC: its run length per T and whether the walk was diffusive
     "kmc_diffusive",
+    "kmc_superbasins",  # with KMC: the superbasins of its mean-rate walk (None for plain KMC)
 }
 
 
@@ -123,6 +124,8 @@ def test_cli_json_has_exactly_the_issue_keys(tmp_path, capsys):
     assert out["Ea_eV"]["exact"] == pytest.approx(0.5, rel=1e-9)
     assert out["Ea_eV"]["kmc"] == pytest.approx(0.5, abs=5 * out["Ea_stderr_eV"]["kmc"] + 0.01)
     assert out["kmc_diffusive"] == [True] * 4 and min(out["kmc_steps"]) >= 300
+    sb = out["kmc_superbasins"]  # a uniform lattice has no traps: every move is one hop
+    assert sb["basins"] == [0] * 4 and sb["hops_per_move"] == [1.0] * 4
     assert out["D0_cm2_s"]["exact"] == pytest.approx(1e13 * 4.0 * 1e-16, rel=1e-8)
     assert out["percolation_barrier_eV"] == pytest.approx(
         {"any": 0.5, "x": 0.5, "y": 0.5, "z": 0.5}
