@@ -211,6 +211,7 @@ def _kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
         random_state=cfg.study.seed,
         kmc_cells=cfg.kinetics.kmc_cells,
         kmc_hop_budget=cfg.kinetics.kmc_hop_budget,
+        kmc_superbasins=cfg.kinetics.kmc_superbasins,
     )
 
 

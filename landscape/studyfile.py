@@ -116,6 +116,7 @@ class KineticsSection:
     kmc_steps: int = 2000
     kmc_cells: float = 3.0
     kmc_hop_budget: float = 3e8
+    kmc_superbasins: bool = True  # mean-rate superbasins in the KMC (exact for D; kinetics.kmc)
 
 
 @dataclass
