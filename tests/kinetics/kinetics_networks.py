@@ -142,3 +142,53 @@ def bloch_D(G, T, sites, axis, q=(0.02, 0.01)) -> float:
         vals.append(-np.linalg.eigvalsh(0.5 * (H + H.conj().T)).max() / h**2)
     ratio = (q[0] / q[1]) ** 2
     return (ratio * vals[1] - vals[0]) / (ratio - 1) * ANGSTROM2_PER_S_TO_CM2_PER_S
+
+
+def trap_lattice(n=3, a=2.0, *, hop=0.5, trap_depth=0.2, trap_saddle=0.05, delta=0.6):
+    """Simple-cubic n³ lattice of sites A (energy 0) whose every site carries a trap B.
+
+    B sits ``delta`` Å from its A along x+y+z, at energy ``−trap_depth``, joined to it by a saddle at
+    ``trap_saddle`` eV (a tiny barrier); A–A hops between neighbouring cells have saddle ``hop``.
+    Node ``2c`` is A and ``2c + 1`` is B of cell ``c``. B only delays the walker, so the exact
+    D = π_A ν exp(−hop/kT) a², with π_A = 1 / (1 + exp(trap_depth / kT)) (see :func:`trap_D`).
+    """
+    G = empty_network(np.eye(3) * n * a, sample_id="trap-lattice")
+    cells = list(itertools.product(range(n), repeat=3))
+    index = {c: k for k, c in enumerate(cells)}
+    for k, c in enumerate(cells):
+        G.add_node(2 * k, position=[ci * a for ci in c], energy=0.0)
+        G.add_node(2 * k + 1, position=[ci * a + delta for ci in c], energy=-trap_depth)
+    for k, c in enumerate(cells):
+        add_bond(G, 2 * k, 2 * k + 1, (0, 0, 0), trap_saddle)
+        for axis in range(3):
+            nb = list(c)
+            nb[axis] += 1
+            shift = [0, 0, 0]
+            if nb[axis] == n:
+                nb[axis], shift[axis] = 0, 1
+            add_bond(G, 2 * k, 2 * index[tuple(nb)], shift, hop)
+    return G
+
+
+def trap_D(T, *, a=2.0, hop=0.5, trap_depth=0.2) -> float:
+    """Exact D (cm²/s) of :func:`trap_lattice`."""
+    kT = K_B * T
+    pi_a = 1.0 / (1.0 + np.exp(trap_depth / kT))
+    return pi_a * NU * np.exp(-hop / kT) * a**2 * ANGSTROM2_PER_S_TO_CM2_PER_S
+
+
+def x_ring(a=2.0, *, fast=0.1, slow=0.6) -> nx.MultiDiGraph:
+    """Three equal sites on a ring along x that wraps the cell (3a × a × a) through fast hops.
+
+    The x bonds 0–1, 1–2 and 2–0 (the last into the next cell) have saddle ``fast``; every site
+    also hops to its own images along y and z with saddle ``slow``. Exact: D_xx = ν e^(−fast/kT) a²,
+    D_yy = D_zz = ν e^(−slow/kT) a². Merging all fast hops into one basin would wrap the cell.
+    """
+    G = empty_network(np.diag([3 * a, a, a]), sample_id="x-ring")
+    for i in range(3):
+        G.add_node(i, position=[i * a, 0.0, 0.0], energy=0.0)
+    for i in range(3):
+        add_bond(G, i, (i + 1) % 3, (1 if i == 2 else 0, 0, 0), fast)
+        add_bond(G, i, i, (0, 1, 0), slow)
+        add_bond(G, i, i, (0, 0, 1), slow)
+    return G
