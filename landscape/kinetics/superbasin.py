@@ -464,11 +464,14 @@ def superbasins(
     rows_rate = [k[plain]]
     u = net.positions + offset @ net.cell  # (n, 3) Å, unwrapped within each basin
     same = in_basin[net.src] & (basin[net.src] == basin[net.dst]) & inside
+    local = np.full(n, -1, dtype=np.int64)  # index of every member within its basin
+    for sites in members:
+        local[sites] = np.arange(len(sites))
+    by_basin = np.argsort(basin[net.src], kind="stable")  # hops grouped by their source's basin
+    bounds = np.searchsorted(basin[net.src][by_basin], np.arange(len(members) + 1))
     for c, sites in enumerate(members):
         nb = len(sites)
-        local = np.full(n, -1, dtype=np.int64)
-        local[sites] = np.arange(nb)
-        out_e = np.nonzero(basin[net.src] == c)[0]  # hops from members
+        out_e = by_basin[bounds[c] : bounds[c + 1]]  # hops from members
         internal = out_e[same[out_e] & (net.src[out_e] != net.dst[out_e])]
         exits = out_e[~same[out_e]]
         exit_flux[sites] = 0.0
