@@ -303,8 +303,9 @@ def kmc(
         Mean number of moves per walker: the simulated time is ``steps / R`` with ``R`` the
         stationary move rate (Hz) of one walker: ``⟨k_tot⟩_π``, the occupation-weighted escape
         rate, without superbasins, the flux out of basins and sites in no basin with them
-        (:attr:`~landscape.kinetics.superbasin.Superbasins.move_rate`). Default 10000 when
-        neither ``steps`` nor ``duration`` is given.
+        (:attr:`~landscape.kinetics.superbasin.Superbasins.move_rate`; where that is zero, i.e.
+        every walker sits in a closed basin and never moves, ``⟨k_tot⟩_π`` instead).
+        Default 10000 when neither ``steps`` nor ``duration`` is given.
     duration : float, optional
         Simulated time per walker, s (instead of ``steps``).
     random_state : int, numpy.random.Generator or None

@@ -44,10 +44,10 @@ estimate of ``D`` rests on against the moves saved. The default ``1`` is the thr
 metastable state: the walker crosses each internal link of the group at least as often as it leaves
 it, so it equilibrates inside before it escapes. Traps in amorphous hosts are hierarchical (a pair
 joined by a tiny barrier, satellites a little higher, then the escape): on the sample a-Ta2O5-3 at
-500 K a ratio of 10 keeps only the pairs (moves 25× rarer than hops), 1 groups them with their
-satellites (up to 8 sites, moves 1600× rarer), and ratios below 1 merge almost the whole cell into
-one basin (every move a jump between cell images, the KMC then no better than the exact solver it
-is meant to check).
+500 K a ratio of 10 keeps only pairs and triples (moves 25× rarer than hops), 1 groups them with
+their satellites (up to 8 sites, moves 1600× rarer), and 0.3 merges 61 of the 72 sites into one
+basin (nearly every move a jump between cell images: the KMC then rests on a handful of moves per
+walker and checks little beyond the exact solver's linear algebra).
 
 Numerics
 --------
