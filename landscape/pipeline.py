@@ -184,6 +184,7 @@ def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, b
         n_models=cfg.nnp.n_models,
         hidden=tuple(cfg.nnp.hidden),
         max_epochs=cfg.nnp.max_epochs,
+        force_weight=cfg.nnp.force_weight,
         random_state=cfg.study.seed,
     ).fit(dataset)
     model.save(path)

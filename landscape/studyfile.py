@@ -24,6 +24,7 @@ Example
     model = ""                   # a saved model to load; empty: train
     train_samples = ["a-Ta2O5-1"]
     n_models = 5
+    force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
 
     [sites]                      # landscape.sites.find_sites keywords
     grid_spacing = 0.25
@@ -39,7 +40,8 @@ Example
     walkers = 1000
     kmc_steps = 2000               # at least; longer where needed to be diffusive (kmc_cells)
     kmc_cells = 3.0                # RMS displacement the KMC walk must reach, cell lengths
-    kmc_hop_budget = 3e8           # hops per temperature at most (longer: flagged not diffusive)
+    kmc_hop_budget = 3e8           # moves per temperature at most (longer: flagged not diffusive)
+    kmc_superbasins = true         # traps as superbasins (mean-rate method; exact long-time D)
 
     [store]
     uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
@@ -87,6 +89,7 @@ class NNPSection:
     n_models: int = 5
     hidden: list[int] = field(default_factory=lambda: [24, 24])
     max_epochs: int = 800
+    force_weight: float = 0.0
 
 
 @dataclass
