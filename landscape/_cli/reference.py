@@ -119,11 +119,21 @@ def register(app: typer.Typer) -> None:
     def info(
         db: Path = typer.Argument(..., help="Reference database."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        consistency: float = typer.Option(
+            0.0,
+            "--consistency",
+            help="Also check energies against forces over pairs closer than this, Å (e.g. 0.3).",
+        ),
     ) -> None:
         """Counts per sample, failures, convergence, insertion-energy range, settings."""
         from ..reference.importer import dataset_info
 
         data = dataset_info(db)
+        if consistency:
+            from ..reference.dataset import load_dataset
+            from ..reference.quality import pair_consistency
+
+            data["consistency"] = pair_consistency(load_dataset(db), max_distance=consistency)
         if as_json:
             typer.echo(json.dumps(data, indent=1, default=str))
             return
@@ -147,6 +157,18 @@ def register(app: typer.Typer) -> None:
                 )
         for s in data["settings"]:
             typer.echo(f"settings: {s}")
+        for sid, c in data.get("consistency", {}).items():
+            if not c["pairs"]:
+                typer.echo(f"consistency {sid}: no pairs closer than {consistency} Å")
+                continue
+            typer.echo(
+                f"consistency {sid}: {c['pairs']} pairs closer than {consistency} Å; energy "
+                f"difference vs trapezoid rule on the forces: RMS residual "
+                f"{c['rms_residual_eV']:.3f} eV (median {c['median_abs_residual_eV']:.3f}) = "
+                f"{c['relative_residual']:.2f} of the RMS difference "
+                f"{c['rms_difference_eV']:.3f} eV; {100 * c['jump_fraction']:.0f} % of pairs off "
+                f"by > 0.1 eV"
+            )
 
     @ref_app.command("import")
     def import_(

@@ -1,0 +1,73 @@
+"""Close-pair consistency of energies and forces (landscape.reference.quality)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landscape.errors import InputError
+from landscape.reference.dataset import load_dataset
+from landscape.reference.quality import pair_consistency
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "nnp"))
+from _morse import random_host, write_morse_db  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smooth(tmp_path_factory):
+    path = tmp_path_factory.mktemp("quality") / "morse.db"
+    return load_dataset(write_morse_db(path, [random_host(1)], [400], forces=True))
+
+
+def test_a_smooth_surface_is_consistent_and_a_jump_is_caught(smooth) -> None:
+    c = pair_consistency(smooth, max_distance=0.5)["random-1"]
+    assert c["pairs"] >= 20
+    # the trapezoid rule errs by O(d^3) only: well below the energy differences themselves
+    assert c["relative_residual"] < 0.2, c
+    assert c["relative_residual"] == pytest.approx(c["rms_residual_eV"] / c["rms_difference_eV"])
+    # shift a quarter of the points by 0.5 eV (a host "rearrangement" the forces know nothing of)
+    jumped = smooth.subset(np.arange(len(smooth)))
+    jumped.e_insert = smooth.e_insert.copy()
+    jumped.e_insert[::4] += 0.5
+    j = pair_consistency(jumped, max_distance=0.5)["random-1"]
+    assert j["pairs"] == c["pairs"]
+    # pairs with exactly one shifted point (2 * 1/4 * 3/4 = 3/8 of them) now miss by about 0.5 eV
+    assert j["jump_fraction"] > c["jump_fraction"] + 0.15, (j, c)
+    assert j["rms_residual_eV"] > 1.5 * c["rms_residual_eV"]
+
+
+def test_pairs_are_counted_per_sample_through_the_periodic_boundary(smooth) -> None:
+    one = smooth.subset(np.array([0, 1]))
+    cell = one.hosts["random-1"].cell.array
+    one.positions = np.array([[0.05, 4.0, 4.0], [cell[0, 0] - 0.05, 4.0, 4.0]])  # 0.1 Å apart
+    one.forces = np.zeros((2, 3))
+    one.e_insert = np.array([0.0, 0.3])
+    c = pair_consistency(one, max_distance=0.2)
+    assert c["random-1"]["pairs"] == 1 and c["random-1"]["jump_fraction"] == 1.0
+    assert c["all"]["rms_residual_eV"] == pytest.approx(0.3)
+    far = pair_consistency(one, max_distance=0.05)["random-1"]
+    assert far["pairs"] == 0 and far["rms_residual_eV"] is None
+
+
+def test_bad_input(smooth, tmp_path) -> None:
+    no_forces = load_dataset(write_morse_db(tmp_path / "n.db", [random_host(1)], [5]))
+    with pytest.raises(InputError, match="no forces"):
+        pair_consistency(no_forces)
+    with pytest.raises(InputError, match="max_distance"):
+        pair_consistency(smooth, max_distance=0.0)
+    with pytest.raises(InputError, match="threshold"):
+        pair_consistency(smooth, threshold=-1.0)
+
+
+def test_cli_reports_consistency(smooth, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from landscape.cli import app
+
+    db = write_morse_db(tmp_path / "m.db", [random_host(1)], [400], forces=True)
+    res = CliRunner().invoke(app, ["reference", "info", str(db), "--consistency", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert "consistency random-1:" in res.output and "pairs closer than 0.5 Å" in res.output
