@@ -1,0 +1,118 @@
+"""Does annealing the host with the reference calculator make the relaxed insertion energy smoother?
+
+    .venv/bin/python benchmarks/bench_annealing.py            # compare (about 2 min on 1 core)
+    .venv/bin/python benchmarks/bench_annealing.py --make     # regenerate the annealed data (~45 min)
+
+The bundled a-Ta2O5-1 was melt-quenched with a cheap pair potential and only relaxed with CHGNet. Its
+annealed twin ``benchmarks/annealing/a-Ta2O5-1a.extxyz`` was made by::
+
+    landscape sample anneal a-Ta2O5-1 benchmarks/annealing/a-Ta2O5-1a.extxyz --sample-id a-Ta2O5-1a \\
+        --anneal-steps 2000 --cool-steps 2000          # 4 ps at 1500 K, 4 ps to 300 K, 2 fs steps
+
+and its reference points (``chgnet-cu-a-Ta2O5-1a.db``) by the protocol of the shipped data
+(``landscape reference run ... --seed 0 --min-distance 1.6 --relax-radius 5 --fmax 0.05``). For both
+hosts the script compares, on the first ``--n`` points of that protocol (``point_id < n``):
+
+1. the largest host displacement on insertion (rearrangements move atoms by more than 0.6 Å);
+2. 40 pairs 0.15 Å apart (the first 40 points and a copy of each moved by 0.15 Å in a random
+   direction, ``pairs-*.db``): energy differences against the trapezoid rule on the forces
+   (:mod:`landscape.reference.quality`); a smooth surface misses by a few meV at this distance;
+3. the NNP's 5-fold cross-validated RMSE on the same number of points, also relative to the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent / "annealing"
+ROOT = Path(__file__).parents[1]
+SHIPPED = ROOT / "landscape" / "data" / "reference" / "chgnet-cu-a-Ta2O5.db"
+HOSTS = {
+    "original": ("a-Ta2O5-1", SHIPPED, HERE / "pairs-original.db"),
+    "annealed": (
+        str(HERE / "a-Ta2O5-1a.extxyz"),
+        HERE / "chgnet-cu-a-Ta2O5-1a.db",
+        HERE / "pairs-annealed.db",
+    ),
+}
+SETTINGS = dict(relax_radius=5.0, fmax=0.05, max_steps=300, optimizer="BFGS")
+
+
+def _points(db: Path, n: int):
+    from landscape.reference.dataset import load_dataset
+
+    ds = load_dataset(db, only_converged=False)
+    sid = sorted(set(ds.sample_ids.tolist()) & {"a-Ta2O5-1", "a-Ta2O5-1a"})[0]
+    ds = ds.subset((ds.sample_ids == sid) & (ds.point_ids < n))
+    return ds.subset(np.argsort(ds.point_ids)), sid
+
+
+def make(n: int) -> None:
+    """Reference points and 0.15 Å pairs on the annealed host (and pairs on the original)."""
+    from landscape.reference.run import run_reference
+    from landscape.samples import load_sample
+
+    source, db, _ = HOSTS["annealed"]
+    run_reference(load_sample(source), db, n_points=n, seed=0, min_distance=1.6, progress=True,
+                  **SETTINGS)  # fmt: skip
+    for source, db, pairs in HOSTS.values():
+        ds, _ = _points(db, 40)
+        u = np.random.default_rng(42).normal(size=(len(ds), 3))
+        u /= np.linalg.norm(u, axis=1)[:, None]
+        run_reference(load_sample(source), pairs, positions=ds.positions + 0.15 * u,
+                      min_distance=1.4, progress=True, **SETTINGS)  # fmt: skip
+
+
+def compare(n: int) -> None:
+    from ase.db import connect
+
+    from landscape.potential import SimplifiedNNP
+    from landscape.reference.dataset import load_dataset
+
+    for name, (_, db, pairs) in HOSTS.items():
+        ds, sid = _points(db, n)
+        rows = {r.point_id: r for r in connect(str(db)).select(sample_id=sid, kind="point")}
+        dx = np.array([rows[p].max_displacement for p in ds.point_ids])
+        e_host = next(connect(str(db)).select(kind="host", sample_id=sid)).e_host
+        # 0.15 Å pairs: total energies (e_host of both files equal), minimum-image vectors
+        a, _ = _points(db, 40)
+        b = load_dataset(pairs, only_converged=False)
+        b = b.subset(np.argsort(b.point_ids))
+        e_host_b = next(connect(str(pairs)).select(kind="host")).e_host
+        cell = a.hosts[sid].cell.array
+        d = b.positions - a.positions
+        d -= np.round(d @ np.linalg.inv(cell)) @ cell
+        de = (b.e_insert + e_host_b) - (a.e_insert + e_host)
+        r = de + 0.5 * np.einsum("pk,pk->p", a.forces + b.forces, d)
+        # NNP: 5-fold cross validation on the n points
+        folds = np.array_split(np.random.default_rng(0).permutation(len(ds)), 5)
+        err = []
+        for k, f in enumerate(folds):
+            train = np.setdiff1d(np.arange(len(ds)), f)
+            model = SimplifiedNNP(n_models=3, random_state=k, patience=100, test_fraction=0.05)
+            model.fit(ds.subset(train))
+            pred, _ = model.predict(ds.hosts[sid], ds.positions[f])
+            err.append(pred - ds.e_insert[f])
+        err = np.concatenate(err)
+        rmse, spread = float(np.sqrt(np.mean(err**2))), float(ds.e_insert.std())
+        print(
+            f"{name:9s} n={len(ds)}  e_insert spread {spread:.2f} eV | host displacement median "
+            f"{np.median(dx):.2f} Å, > 0.6 Å {np.mean(dx > 0.6):.0%}, > 1 Å {np.mean(dx > 1):.0%} | "
+            f"0.15 Å pairs: median |residual| {1000 * np.median(np.abs(r)):.1f} meV, "
+            f"> 0.05 eV {int(np.sum(np.abs(r) > 0.05))}/{len(r)} | NNP 5-fold CV RMSE {rmse:.3f} eV "
+            f"= {rmse / spread:.2f} of the spread",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=150, help="points per host compared")
+    ap.add_argument("--make", action="store_true", help="(re)compute the annealed data first")
+    args = ap.parse_args()
+    if args.make:
+        make(args.n)
+    compare(args.n)
