@@ -464,13 +464,18 @@ class SymmetryFunctions(nn.Module):
         -------
         numpy.ndarray, shape (n, n_features)
         """
+        ht, p = self._host_and_positions(host, positions)
+        with torch.no_grad():
+            out = self.forward(ht, p)
+        return out.cpu().numpy()
+
+    def _host_and_positions(self, host: Atoms, positions: Any) -> tuple[HostTensors, Tensor]:
+        """The host's tensors and the checked positions (n, 3) as float64 on the same device."""
         pos = np.asarray(positions, dtype=float).reshape(-1, 3)
         if not np.all(np.isfinite(pos)):
             raise InputError("positions contain NaN or inf; expected finite Cartesian Å")
         ht = self.host_tensors(host, device=self.g2_eta.device)
-        with torch.no_grad():
-            out = self.forward(ht, torch.as_tensor(pos, dtype=torch.float64, device=ht.cell.device))
-        return out.cpu().numpy()
+        return ht, torch.as_tensor(pos, dtype=torch.float64, device=ht.cell.device)
 
     def compute_with_jacobian(self, host: Atoms, positions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Features and their derivatives in the mobile atom's position.
@@ -494,11 +499,7 @@ class SymmetryFunctions(nn.Module):
         """
         import torch.autograd.forward_ad as fwad
 
-        pos = np.asarray(positions, dtype=float).reshape(-1, 3)
-        if not np.all(np.isfinite(pos)):
-            raise InputError("positions contain NaN or inf; expected finite Cartesian Å")
-        ht = self.host_tensors(host, device=self.g2_eta.device)
-        p = torch.as_tensor(pos, dtype=torch.float64, device=ht.cell.device)
+        ht, p = self._host_and_positions(host, positions)
         columns = []
         for k in range(3):
             tangent = torch.zeros_like(p)

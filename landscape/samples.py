@@ -514,9 +514,6 @@ def generate_amorphous(
         The sample; ``info`` holds the generation parameters, the calculator's label and version,
         the final energy and force, and the date.
     """
-    from ase import units
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
     from ase.optimize import FIRE
 
     composition = dict(composition or {"Ta": 28, "O": 70})
@@ -533,25 +530,12 @@ def generate_amorphous(
     atoms = _random_start(symbols, length, rng)
     atoms.calc = MeltPairPotential()
     t0 = time.perf_counter()
-    MaxwellBoltzmannDistribution(atoms, temperature_K=t_melt, rng=rng)
-    md = Langevin(
-        atoms,
-        timestep * units.fs,
-        temperature_K=t_melt,
-        friction=0.02,
-        rng=rng,
-        logfile=None,
-        fixcm=False,
-    )
+    md = _langevin(atoms, t_melt, timestep, rng)
     bar = _bar(melt_steps + quench_steps, "melt-quench", progress)
     for _ in range(melt_steps // 50):
         md.run(50)
         bar.update(50)
-    n_chunks = max(quench_steps // 50, 1)
-    for c in range(n_chunks):
-        md.set_temperature(temperature_K=t_melt + (t_final - t_melt) * (c + 1) / n_chunks)
-        md.run(50)
-        bar.update(50)
+    _ramp(md, t_melt, t_final, max(quench_steps // 50, 1), 50, bar)
     bar.close()
     FIRE(atoms, logfile=None).run(fmax=0.01, steps=2000)
     atoms.wrap()
@@ -576,6 +560,33 @@ def generate_amorphous(
     atoms.calc = None
     atoms.info.update(info)
     return atoms
+
+
+def _langevin(atoms: Atoms, temperature: float, timestep: float, rng: np.random.Generator):
+    """Maxwell-Boltzmann velocities at ``temperature`` (K) and a Langevin integrator (friction 0.02
+    per fs, time step in fs) for ``atoms`` with its calculator attached."""
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=rng)
+    return Langevin(
+        atoms,
+        timestep * units.fs,
+        temperature_K=temperature,
+        friction=0.02,
+        rng=rng,
+        logfile=None,
+        fixcm=False,
+    )
+
+
+def _ramp(md, t_from: float, t_to: float, n_chunks: int, chunk: int, bar) -> None:
+    """Linear temperature ramp (K) in ``n_chunks`` stages of ``chunk`` MD steps each."""
+    for c in range(n_chunks):
+        md.set_temperature(temperature_K=t_from + (t_to - t_from) * (c + 1) / n_chunks)
+        md.run(chunk)
+        bar.update(chunk)
 
 
 def _relax(
@@ -676,10 +687,6 @@ def anneal_sample(
         The annealed, relaxed sample; ``info`` gains ``anneal_*`` keys (parameters, MD seconds,
         mean potential energy of the last 10 % of the anneal in eV, calculator, relaxation).
     """
-    from ase import units
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
     for name, v in (("t_anneal", t_anneal), ("t_final", t_final), ("timestep", timestep)):
         if not (np.isfinite(v) and v > 0):
             raise InputError(f"{name} must be a positive number, got {v}")
@@ -696,16 +703,7 @@ def anneal_sample(
     out.calc = get_calculator(calculator, **kw)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    MaxwellBoltzmannDistribution(out, temperature_K=t_anneal, rng=rng)
-    md = Langevin(
-        out,
-        timestep * units.fs,
-        temperature_K=t_anneal,
-        friction=0.02,
-        rng=rng,
-        logfile=None,
-        fixcm=False,
-    )
+    md = _langevin(out, t_anneal, timestep, rng)
     chunk = 25
     energies: list[float] = []
     bar = _bar(int(anneal_steps) + int(cool_steps), "anneal", progress)
@@ -713,11 +711,7 @@ def anneal_sample(
         md.run(chunk)
         energies.append(float(out.get_potential_energy()))
         bar.update(chunk)
-    n_chunks = int(cool_steps) // chunk
-    for c in range(n_chunks):
-        md.set_temperature(temperature_K=t_anneal + (t_final - t_anneal) * (c + 1) / n_chunks)
-        md.run(chunk)
-        bar.update(chunk)
+    _ramp(md, t_anneal, t_final, int(cool_steps) // chunk, chunk, bar)
     bar.close()
     tail = energies[-max(1, len(energies) // 10) :] if energies else [float("nan")]
     info: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""``landscape sample generate | info | list``: make and describe host samples."""
+"""``landscape sample generate | anneal | info | list``: make and describe host samples."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ import shlex
 from pathlib import Path
 
 import typer
+
+
+def _command_line(command: str, *arguments: object, **options: object) -> str:
+    """The ``landscape sample COMMAND ...`` line of a run, for provenance (option ``max_steps``
+    becomes ``--max-steps``)."""
+    words: list[object] = ["landscape", "sample", command, *arguments]
+    for name, value in options.items():
+        words += ["--" + name.replace("_", "-"), value]
+    return " ".join(shlex.quote(str(w)) for w in words)
 
 
 def register(app: typer.Typer) -> None:
@@ -64,40 +73,22 @@ def register(app: typer.Typer) -> None:
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or output.stem,
-            command=" ".join(
-                shlex.quote(str(a))
-                for a in [
-                    "landscape",
-                    "sample",
-                    "generate",
-                    output,
-                    "--composition",
-                    composition,
-                    "--density",
-                    density,
-                    "--seed",
-                    seed,
-                    "--t-melt",
-                    t_melt,
-                    "--t-final",
-                    t_final,
-                    "--melt-steps",
-                    melt_steps,
-                    "--quench-steps",
-                    quench_steps,
-                    "--timestep",
-                    timestep,
-                    "--calculator",
-                    calculator,
-                    "--calculator-kwargs",
-                    calculator_kwargs,
-                    "--fmax",
-                    fmax,
-                    "--max-steps",
-                    max_steps,
-                    "--sample-id",
-                    sample_id,
-                ]
+            command=_command_line(
+                "generate",
+                output,
+                composition=composition,
+                density=density,
+                seed=seed,
+                t_melt=t_melt,
+                t_final=t_final,
+                melt_steps=melt_steps,
+                quench_steps=quench_steps,
+                timestep=timestep,
+                calculator=calculator,
+                calculator_kwargs=calculator_kwargs,
+                fmax=fmax,
+                max_steps=max_steps,
+                sample_id=sample_id,
             ),
             progress=True,
         )
@@ -142,38 +133,22 @@ def register(app: typer.Typer) -> None:
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or None,
-            command=" ".join(
-                shlex.quote(str(a))
-                for a in [
-                    "landscape",
-                    "sample",
-                    "anneal",
-                    source,
-                    output,
-                    "--t-anneal",
-                    t_anneal,
-                    "--t-final",
-                    t_final,
-                    "--anneal-steps",
-                    anneal_steps,
-                    "--cool-steps",
-                    cool_steps,
-                    "--timestep",
-                    timestep,
-                    "--seed",
-                    seed,
-                    "--calculator",
-                    calculator,
-                    "--calculator-kwargs",
-                    calculator_kwargs,
-                    "--fmax",
-                    fmax,
-                    "--max-steps",
-                    max_steps,
-                    "--sample-id",
-                    sample_id,
-                ]
-            ),  # fmt: skip
+            command=_command_line(
+                "anneal",
+                source,
+                output,
+                t_anneal=t_anneal,
+                t_final=t_final,
+                anneal_steps=anneal_steps,
+                cool_steps=cool_steps,
+                timestep=timestep,
+                seed=seed,
+                calculator=calculator,
+                calculator_kwargs=calculator_kwargs,
+                fmax=fmax,
+                max_steps=max_steps,
+                sample_id=sample_id,
+            ),
             progress=True,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
