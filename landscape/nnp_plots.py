@@ -15,6 +15,9 @@ __all__ = ["parity_plot", "learning_curve"]
 def parity_plot(model: Any, path: str | Path, *, title: str | None = None) -> Path:
     """Predicted vs reference insertion energy of the training and held-out test points.
 
+    With ``max_host_displacement`` set, the points left out of training because the host
+    rearranged are drawn in grey, and rearranged test points are circled.
+
     Parameters
     ----------
     model : SimplifiedNNP
@@ -43,6 +46,15 @@ def parity_plot(model: Any, path: str | Path, *, title: str | None = None) -> Pa
             label=f"{name} (n={len(y)}, RMSE {1000 * rmse:.1f} meV)",
         )
         lo, hi = min(lo, y.min(), pred.min()), max(hi, y.max(), pred.max())
+    y, pred = model.predictions_.get("excluded", (np.zeros(0), np.zeros(0)))
+    if len(y):
+        ax.scatter(y, pred, s=6, alpha=0.5, color="0.6", marker="x",
+                   label=f"not trained on: host rearranged (n={len(y)})")  # fmt: skip
+        lo, hi = min(lo, y.min(), pred.min()), max(hi, y.max(), pred.max())
+    y, pred = model.predictions_.get("test_excluded", (np.zeros(0), np.zeros(0)))
+    if len(y):
+        ax.scatter(y, pred, s=40, facecolors="none", edgecolors="k", linewidths=0.7,
+                   label=f"test, host rearranged (n={len(y)})")  # fmt: skip
     pad = 0.05 * (hi - lo)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=0.8)
     ax.set_xlim(lo - pad, hi + pad)

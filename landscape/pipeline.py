@@ -185,6 +185,7 @@ def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, b
         hidden=tuple(cfg.nnp.hidden),
         max_epochs=cfg.nnp.max_epochs,
         force_weight=cfg.nnp.force_weight,
+        max_host_displacement=cfg.nnp.max_host_displacement or None,
         random_state=cfg.study.seed,
     ).fit(dataset)
     model.save(path)
@@ -340,6 +341,9 @@ def _summary(cfg, model, samples, networks, kinetics, db) -> dict:
         "nnp": {
             "rmse_test_eV": getattr(model, "rmse_test_", None),
             "mae_test_eV": getattr(model, "mae_test_", None),
+            "max_host_displacement_A": getattr(model, "max_host_displacement", None),
+            "rmse_test_kept_eV": getattr(model, "rmse_test_kept_", None),
+            "n_test_kept": getattr(model, "n_test_kept_", None),
             **{k: v for k, v in metrics.items() if isinstance(v, int | float)},
         },
         "samples": rows,

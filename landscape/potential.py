@@ -145,6 +145,14 @@ class SimplifiedNNP:
         force-component error of that many eV/Å like an energy error of that many eV, per 1 Å.
         Points without forces contribute their energy only. Each point then carries four numbers
         instead of one.
+    max_host_displacement : float, optional
+        Å. Train and validate only on points whose host relaxation moved no host atom farther than
+        this (``ReferenceDataset.max_displacement``; points where it is unknown are kept). Farther
+        means the host rearranged into another configuration, so the label is not the energy of
+        *this* host relaxed around the mobile atom, and it jumps between neighbouring positions.
+        The held-out test set is drawn from all points as without the filter, so ``rmse_test_``
+        stays comparable; ``rmse_test_kept_`` is the RMSE on the test points within the limit.
+        ``None`` (default): use every point, as the seed does.
     bootstrap : bool
         Draw each member's training points with replacement (bagging) in addition to its own seed
         and validation split.
@@ -172,6 +180,7 @@ class SimplifiedNNP:
         learning_rate: float = 1e-2,
         alpha: float = 1e-4,
         force_weight: float = 0.0,
+        max_host_displacement: float | None = None,
         bootstrap: bool = False,
         random_state: int = 0,
         device: str = "cpu",
@@ -190,6 +199,7 @@ class SimplifiedNNP:
         self.learning_rate = learning_rate
         self.alpha = alpha
         self.force_weight = force_weight
+        self.max_host_displacement = max_host_displacement
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.device = device
@@ -208,6 +218,7 @@ class SimplifiedNNP:
         "learning_rate",
         "alpha",
         "force_weight",
+        "max_host_displacement",
         "bootstrap",
         "random_state",
         "device",
@@ -240,6 +251,11 @@ class SimplifiedNNP:
             raise InputError("lbfgs_steps >= 0, learning_rate > 0 and alpha >= 0 are required")
         if not (math.isfinite(float(self.force_weight)) and float(self.force_weight) >= 0.0):
             raise InputError(f"force_weight must be a finite number >= 0, got {self.force_weight}")
+        mhd = self.max_host_displacement
+        if mhd is not None and not (
+            isinstance(mhd, int | float) and math.isfinite(float(mhd)) and float(mhd) > 0.0
+        ):
+            raise InputError(f"max_host_displacement must be None or a number > 0 Å, got {mhd!r}")
         if self.descriptor is not None and not isinstance(self.descriptor, SymmetryFunctions):
             raise InputError(
                 f"descriptor must be a SymmetryFunctions, got {type(self.descriptor).__name__}"
@@ -280,6 +296,20 @@ class SimplifiedNNP:
                 f"(species {desc.species})"
             )
         return desc
+
+    def _kept(self, dataset: Any) -> np.ndarray:
+        """Points within ``max_host_displacement`` (all of them without a limit), bool (n,)."""
+        n = len(dataset)
+        if self.max_host_displacement is None:
+            return np.ones(n, dtype=bool)
+        d = getattr(dataset, "max_displacement", None)
+        if d is None:
+            raise InputError(
+                "max_host_displacement is set but the data set records no host displacements "
+                "(ReferenceDataset.max_displacement); expected data from landscape reference run"
+            )
+        d = np.asarray(d, dtype=float)
+        return ~(d > float(self.max_host_displacement))  # NaN (unknown) is kept
 
     def _split_sizes(self, n: int) -> tuple[int, int, int]:
         n_test = max(1, int(round(n * self.test_fraction)))
@@ -342,6 +372,18 @@ class SimplifiedNNP:
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(n)
         test_idx, rest_idx = np.sort(order[:n_test]), order[n_test:]
+        kept = self._kept(dataset)  # (n,) bool: within max_host_displacement
+        excluded_idx = np.sort(rest_idx[~kept[rest_idx]])
+        rest_idx = rest_idx[kept[rest_idx]]
+        if len(excluded_idx):
+            n_val = max(1, int(round(len(rest_idx) * self.validation_fraction)))
+            n_train = len(rest_idx) - n_val
+            if n_train < 2 or n_train < n_val:
+                raise InputError(
+                    f"only {len(rest_idx)} of {n - n_test} training points have no host atom moved "
+                    f"farther than max_host_displacement = {self.max_host_displacement} Å: too few "
+                    f"for the validation split {self.validation_fraction}"
+                )
         x_mean = x[rest_idx].mean(0)
         x_scale = x[rest_idx].std(0)
         x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
@@ -422,16 +464,24 @@ class SimplifiedNNP:
 
         pred = self._predict_features(x)  # (M, n)
         mean = pred.mean(0)
-        train_mask = np.ones(n, dtype=bool)
-        train_mask[test_idx] = False
+        train_mask = np.zeros(n, dtype=bool)
+        train_mask[rest_idx] = True
+        test_out = test_idx[~kept[test_idx]]
         self.predictions_ = {
             "train": (y[train_mask], mean[train_mask]),
             "test": (y[test_idx], mean[test_idx]),
+            "excluded": (y[excluded_idx], mean[excluded_idx]),
+            "test_excluded": (y[test_out], mean[test_out]),
         }
         self.rmse_test_ = _rmse(y[test_idx], mean[test_idx])
         self.mae_test_ = _mae(y[test_idx], mean[test_idx])
         self.rmse_train_ = _rmse(y[train_mask], mean[train_mask])
         self.mae_train_ = _mae(y[train_mask], mean[train_mask])
+        test_in = test_idx[kept[test_idx]]
+        self.n_excluded_ = len(excluded_idx) + len(test_out)
+        self.n_test_kept_ = len(test_in)
+        self.rmse_test_kept_ = _rmse(y[test_in], mean[test_in]) if len(test_in) else None
+        self.mae_test_kept_ = _mae(y[test_in], mean[test_in]) if len(test_in) else None
         self.member_rmse_test_ = [_rmse(y[test_idx], p[test_idx]) for p in pred]
         self.rmse_force_test_ = None
         if use_forces:
@@ -649,11 +699,14 @@ class SimplifiedNNP:
         Where the data set has forces on the mobile atom, also the RMSE of the ensemble-mean force
         per Cartesian component (eV/Å) over the points that have them.
 
+        With ``max_host_displacement`` set and host displacements in the data set, also the RMSE over
+        the points within that limit (``rmse_kept``, ``n_kept``; otherwise ``None``).
+
         Returns
         -------
         dict
-            ``{sample_id: {"n": int, "rmse": eV, "mae": eV, "force_rmse": eV/Å or None}}`` plus
-            ``"all"`` over every point.
+            ``{sample_id: {"n": int, "rmse": eV, "mae": eV, "force_rmse": eV/Å or None,
+            "n_kept": int or None, "rmse_kept": eV or None}}`` plus ``"all"`` over every point.
         """
         self._check_fitted()
         self._check_dataset_species(dataset)
@@ -671,16 +724,27 @@ class SimplifiedNNP:
             x = self._features(self.descriptor_, dataset)
         mean = self._predict_features(x).mean(0)
         sids = np.asarray(dataset.sample_ids)
+        limited = (
+            self.max_host_displacement is not None
+            and getattr(dataset, "max_displacement", None) is not None
+        )
+        kept = self._kept(dataset) if limited else None
 
         def entry(m: np.ndarray) -> dict[str, Any]:
             k = m & has
             force = _rmse(np.asarray(f_ref)[k], f_pred[k]) if k.any() else None
-            return {
+            out = {
                 "n": int(m.sum()),
                 "rmse": _rmse(y[m], mean[m]),
                 "mae": _mae(y[m], mean[m]),
                 "force_rmse": force,
+                "n_kept": None,
+                "rmse_kept": None,
             }
+            if kept is not None:
+                out["n_kept"] = int((m & kept).sum())
+                out["rmse_kept"] = _rmse(y[m & kept], mean[m & kept]) if (m & kept).any() else None
+            return out
 
         out: dict[str, Any] = {sid: entry(sids == sid) for sid in sorted(set(sids.tolist()))}
         out["all"] = entry(np.ones(len(y), dtype=bool))
@@ -772,6 +836,10 @@ class SimplifiedNNP:
                 "mae_train": self.mae_train_,
                 "member_rmse_test": self.member_rmse_test_,
                 "rmse_force_test": getattr(self, "rmse_force_test_", None),
+                "rmse_test_kept": getattr(self, "rmse_test_kept_", None),
+                "mae_test_kept": getattr(self, "mae_test_kept_", None),
+                "n_test_kept": getattr(self, "n_test_kept_", None),
+                "n_excluded": getattr(self, "n_excluded_", 0),
                 "n_train": self.n_train_,
                 "n_validation": self.n_validation_,
                 "n_test": self.n_test_,
@@ -884,6 +952,11 @@ class SimplifiedNNP:
             model.rmse_train_, model.mae_train_ = m["rmse_train"], m["mae_train"]
             model.member_rmse_test_ = m["member_rmse_test"]
             model.rmse_force_test_ = m.get("rmse_force_test")
+            model.rmse_test_kept_, model.mae_test_kept_ = (
+                m.get("rmse_test_kept"),
+                m.get("mae_test_kept"),
+            )
+            model.n_test_kept_, model.n_excluded_ = m.get("n_test_kept"), m.get("n_excluded", 0)
             model.n_train_, model.n_validation_ = m["n_train"], m["n_validation"]
             model.n_test_, model.fit_seconds_ = m["n_test"], m["fit_seconds"]
             model.test_index_ = np.asarray(doc["test_index"], dtype=int)

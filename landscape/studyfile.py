@@ -25,6 +25,7 @@ Example
     train_samples = ["a-Ta2O5-1"]
     n_models = 5
     force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
+    max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)
 
     [sites]                      # landscape.sites.find_sites keywords
     grid_spacing = 0.25
@@ -90,6 +91,7 @@ class NNPSection:
     hidden: list[int] = field(default_factory=lambda: [24, 24])
     max_epochs: int = 800
     force_weight: float = 0.0
+    max_host_displacement: float = 0.0
 
 
 @dataclass
@@ -265,6 +267,11 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         raise InputError(
             "study file: kinetics.kmc_cells and kinetics.kmc_hop_budget must be > 0, got "
             f"{cfg.kinetics.kmc_cells} and {cfg.kinetics.kmc_hop_budget}"
+        )
+    if not cfg.nnp.max_host_displacement >= 0:
+        raise InputError(
+            "study file: nnp.max_host_displacement must be >= 0 Å (0: train on every point), got "
+            f"{cfg.nnp.max_host_displacement}"
         )
     if cfg.hops.candidates not in ("distance", "basins"):
         raise InputError(

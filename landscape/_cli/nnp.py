@@ -52,6 +52,12 @@ def train(
         "--force-weight",
         help="Weight of the forces on the mobile atom in the loss (0: energies only).",
     ),
+    max_host_displacement: float = typer.Option(
+        None,
+        "--max-host-displacement",
+        help="Å. Train only on points whose host moved no atom farther (host rearranged). "
+        "Default: every point.",
+    ),
 ) -> None:
     """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
     from rich.console import Console
@@ -69,6 +75,7 @@ def train(
         lbfgs_steps=lbfgs_steps,
         alpha=alpha,
         force_weight=force_weight,
+        max_host_displacement=max_host_displacement,
         random_state=seed,
     )
     with tqdm(
@@ -103,8 +110,22 @@ def train(
         f"{1000 * model.rmse_test_:.1f}",
         f"{1000 * model.mae_test_:.1f}",
     )
+    if model.max_host_displacement is not None:
+        kept = "—" if model.rmse_test_kept_ is None else f"{1000 * model.rmse_test_kept_:.1f}"
+        kept_mae = "—" if model.mae_test_kept_ is None else f"{1000 * model.mae_test_kept_:.1f}"
+        table.add_row(
+            f"test, host moved <= {model.max_host_displacement:g} Å",
+            str(model.n_test_kept_),
+            kept,
+            kept_mae,
+        )
     console = Console()
     console.print(table)
+    if model.max_host_displacement is not None:
+        console.print(
+            f"{model.n_excluded_} of {len(ds)} points moved a host atom farther than "
+            f"{model.max_host_displacement:g} Å (host rearranged): not trained on"
+        )
     if model.rmse_force_test_ is not None:
         console.print(f"test force RMSE per component: {1000 * model.rmse_force_test_:.1f} meV/Å")
     members = ", ".join(f"{1000 * r:.1f}" for r in model.member_rmse_test_)
@@ -143,11 +164,20 @@ def evaluate(
     trained = set(model.data_info_["sample_ids"])
     table = Table(title=f"{Path(model_path).name} on {db.name}")
     cols = ("sample", "trained on", "points", "RMSE (meV)", "MAE (meV)", "force RMSE (meV/Å)")
+    limit = scores["all"]["n_kept"] is not None
+    if limit:
+        cols += (f"RMSE, host moved <= {model.max_host_displacement:g} Å (meV)",)
     for col in cols:
         table.add_column(col, justify="left" if col in ("sample", "trained on") else "right")
 
     def force(s: dict) -> str:
         return "—" if s["force_rmse"] is None else f"{1000 * s['force_rmse']:.0f}"
+
+    def kept(s: dict) -> tuple[str, ...]:
+        if not limit:
+            return ()
+        value = "—" if s["rmse_kept"] is None else f"{1000 * s['rmse_kept']:.1f}"
+        return (f"{value} (n={s['n_kept']})",)
 
     for sid, s in scores.items():
         if sid == "all":
@@ -159,10 +189,17 @@ def evaluate(
             f"{1000 * s['rmse']:.1f}",
             f"{1000 * s['mae']:.1f}",
             force(s),
+            *kept(s),
         )
     a = scores["all"]
     table.add_row(
-        "all", "", str(a["n"]), f"{1000 * a['rmse']:.1f}", f"{1000 * a['mae']:.1f}", force(a)
+        "all",
+        "",
+        str(a["n"]),
+        f"{1000 * a['rmse']:.1f}",
+        f"{1000 * a['mae']:.1f}",
+        force(a),
+        *kept(a),
     )
     console = Console()
     console.print(table)
@@ -172,9 +209,14 @@ def evaluate(
         if sub.content_hash() == model.data_hash_:
             test = sub.subset(model.test_index_)
             t = model.score(test)["all"]
+            extra = ""
+            if t["rmse_kept"] is not None:
+                extra = (
+                    f"; host moved <= limit: n={t['n_kept']}, RMSE {1000 * t['rmse_kept']:.1f} meV"
+                )
             console.print(
                 f"held-out test points of the training data: n={t['n']}, RMSE "
-                f"{1000 * t['rmse']:.1f} meV, MAE {1000 * t['mae']:.1f} meV"
+                f"{1000 * t['rmse']:.1f} meV, MAE {1000 * t['mae']:.1f} meV{extra}"
             )
 
 

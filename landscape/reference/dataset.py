@@ -67,6 +67,10 @@ class ReferenceDataset:
         Force on the fixed mobile atom after the host relaxed, eV/Å: minus the gradient of
         ``e_insert`` in the mobile atom's position. NaN rows where a point has no forces (imported
         results without them); ``None`` means none known.
+    max_displacement : numpy.ndarray, shape (n,), optional
+        Largest displacement of a host atom during the relaxation around the mobile atom, Å
+        (minimum image). A large one means the host rearranged into another configuration rather
+        than relaxed around the mobile atom. NaN where unknown; ``None`` means none known.
     """
 
     hosts: dict[str, Atoms]
@@ -77,6 +81,7 @@ class ReferenceDataset:
     species: str
     calculator: str
     forces: np.ndarray | None = None
+    max_displacement: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.e_insert)
@@ -92,6 +97,9 @@ class ReferenceDataset:
             species=self.species,
             calculator=self.calculator,
             forces=None if self.forces is None else self.forces[mask],
+            max_displacement=(
+                None if self.max_displacement is None else self.max_displacement[mask]
+            ),
         )
 
     def content_hash(self) -> str:
@@ -138,6 +146,7 @@ def load_dataset(
     for row in db.select(kind=HOST):
         hosts[row.sample_id] = row.toatoms()
     sids, pids, pos, e, forces, species, calcs = [], [], [], [], [], set(), set()
+    disp = []
     for row in db.select(kind=POINT, status="ok"):
         if sample_ids is not None and row.sample_id not in sample_ids:
             continue
@@ -149,6 +158,8 @@ def load_dataset(
         e.append(float(row.e_insert))
         f = row.get("forces")
         forces.append(np.full(3, np.nan) if f is None or len(f) != 1 else np.asarray(f[0], float))
+        d = row.get("max_displacement")
+        disp.append(np.nan if d is None else float(d))
         species.add(row.symbols[0])
         calcs.add(row.get("calculator", "unknown"))
     if not e:
@@ -177,4 +188,5 @@ def load_dataset(
         species=species.pop(),
         calculator=calcs.pop(),
         forces=np.asarray(forces, dtype=float),
+        max_displacement=np.asarray(disp, dtype=float),
     )

@@ -62,6 +62,42 @@ def test_train_on_forces_then_eval_reports_force_errors(
     assert row.rstrip(" │|").split()[-1].isdigit()  # the force RMSE column is filled
 
 
+def test_train_with_max_host_displacement(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Points whose host moved an atom farther than the limit are counted and not trained on; the
+    table and eval report the RMSE on the test points within the limit too."""
+    from _morse import random_host, write_morse_db
+    from ase.db import connect
+
+    db = write_morse_db(tmp_path / "m.db", [random_host(1)], [60])
+    with connect(str(db)) as con:
+        for row in con.select(kind="point"):
+            if row.point_id % 4 == 0:  # 15 of 60 points "rearranged"
+                con.update(row.id, max_displacement=1.2)
+    out = tmp_path / "model"
+    _run(
+        [
+            "nnp", "train", str(db), "--out", str(out), "--n-models", "2", "--hidden", "8,8",
+            "--max-epochs", "30", "--lbfgs-steps", "20", "--max-host-displacement", "0.6",
+            "--figures", str(tmp_path / "figs"),
+        ]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert "15 of 60 points moved a host atom farther than 0.6 Å" in text
+    assert "test, host moved <= 0.6 Å" in text
+    doc = json.loads((tmp_path / "model.json").read_text())
+    assert doc["params"]["max_host_displacement"] == 0.6 and doc["metrics"]["n_excluded"] == 15
+    m = doc["metrics"]
+    assert m["n_train"] + m["n_validation"] == 45 - m["n_test_kept"]  # trained: kept, not test
+    _run(["nnp", "eval", str(out), str(db)])
+    text = capsys.readouterr().out
+    assert "(n=45)" in text  # the 45 points within the limit, on the sample's row
+    assert "host moved <= limit: n=" in text
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "train", str(db), "--out", str(out), "--max-host-displacement", "-1"])
+    assert exc.value.code == 2
+    assert "max_host_displacement must be" in capsys.readouterr().err
+
+
 def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["nnp", "eval", str(tmp_path / "nope"), str(morse_db)])

@@ -244,3 +244,63 @@ def test_surface_chunks_in_neighbour_order_give_the_same_answer(fitted, hosts) -
     torch.testing.assert_close(f1, f0, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(small.energy(p), e0, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(small.uncertainty(p), u0, rtol=1e-10, atol=1e-12)
+
+
+def _rearranged(ds, fraction: float, seed: int = 3):
+    """A copy of ``ds`` where ``fraction`` of the points "rearranged the host": their labels drop
+    by 1-3 eV (the host found another, lower configuration) and their displacement is 1.5 Å."""
+    rng = np.random.default_rng(seed)
+    bad = rng.random(len(ds)) < fraction
+    out = ds.subset(np.arange(len(ds)))
+    out.e_insert = ds.e_insert - np.where(bad, rng.uniform(1.0, 3.0, len(ds)), 0.0)
+    out.max_displacement = np.where(bad, 1.5, 0.1)
+    return out, bad
+
+
+def test_max_host_displacement_trains_on_the_points_of_this_host_only(morse_db, tmp_path) -> None:
+    """Labels of rearranged points are off the surface; leaving them out of training gives a model
+    of the surface (small error on the kept test points), while the test set stays the same."""
+    ds, bad = _rearranged(load_dataset(morse_db, ["random-1"]), 0.2)
+    kw = dict(hidden=(16, 16), n_models=3, max_epochs=300, patience=50, alpha=1e-3, random_state=0)
+    plain = SimplifiedNNP(**kw).fit(ds)
+    limited = SimplifiedNNP(max_host_displacement=0.6, **kw).fit(ds)
+    np.testing.assert_array_equal(plain.test_index_, limited.test_index_)
+    test = limited.test_index_
+    assert limited.n_test_kept_ == int((~bad[test]).sum()) > 0
+    assert limited.n_excluded_ == int(bad.sum())
+    assert limited.n_train_ + limited.n_validation_ == int((~bad).sum()) - limited.n_test_kept_
+    assert plain.rmse_test_kept_ == pytest.approx(plain.rmse_test_)  # no limit: all kept
+    # kept test points: the reference surface itself, learnt far better without the bad labels
+    kept = test[~bad[test]]
+
+    def err(model) -> float:
+        pred = model.predict(ds.hosts["random-1"], ds.positions[kept])[0]
+        return float(np.sqrt(np.mean((pred - ds.e_insert[kept]) ** 2)))
+
+    assert limited.rmse_test_kept_ == pytest.approx(err(limited), rel=1e-9)
+    assert limited.rmse_test_kept_ < 0.6 * err(plain), (limited.rmse_test_kept_, err(plain))
+    # score() reports both; save/load keeps the limit and the metrics
+    s = limited.score(ds)["all"]
+    assert s["n"] == len(ds) and s["n_kept"] == int((~bad).sum()) and s["rmse_kept"] < s["rmse"]
+    assert plain.score(ds)["all"]["rmse_kept"] is None
+    again = SimplifiedNNP.load(limited.save(tmp_path / "limited"))
+    assert again.max_host_displacement == 0.6
+    assert again.rmse_test_kept_ == limited.rmse_test_kept_
+    assert again.n_excluded_ == limited.n_excluded_
+    # unknown displacements (NaN, e.g. imported results) are kept
+    ds.max_displacement = np.full(len(ds), np.nan)
+    assert SimplifiedNNP(max_host_displacement=0.6, **kw)._kept(ds).all()
+
+
+def test_max_host_displacement_bad_values_and_data(morse_db) -> None:
+    ds = load_dataset(morse_db, ["random-2"])
+    np.testing.assert_array_equal(ds.max_displacement, 0.0)  # read from the rows
+    for bad in (0.0, -1.0, float("nan"), "0.5"):
+        with pytest.raises(InputError, match="max_host_displacement must be"):
+            SimplifiedNNP(max_host_displacement=bad).fit(ds)
+    ds.max_displacement = None
+    with pytest.raises(InputError, match="records no host displacements"):
+        SimplifiedNNP(max_host_displacement=0.6).fit(ds)
+    ds.max_displacement = np.full(len(ds), 2.0)  # every point rearranged: nothing to train on
+    with pytest.raises(InputError, match="too few"):
+        SimplifiedNNP(max_host_displacement=0.6).fit(ds)

@@ -308,3 +308,25 @@ def test_cli_reference_run_and_info(tmp_path):
     assert "2 done, 0 failed" in res.output
     res = CliRunner().invoke(app, ["reference", "info", str(tmp_path / "r.db")])
     assert res.exit_code == 0 and "host: 2 points (2 ok" in res.output
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_local_workers_share_the_cores(monkeypatch) -> None:
+    """Each worker process runs cores // workers torch threads (at least one): oversubscribed
+    workers made CHGNet relaxations 8x slower on 2 cores."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from landscape.reference import run as run_mod
+
+    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 8)
+    assert [run_mod._worker_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx, initializer=run_mod._init_worker,
+                             initargs=(1,)) as pool:  # fmt: skip
+        assert pool.submit(_torch_threads).result() == 1
