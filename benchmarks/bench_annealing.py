@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_annealing.py            # compare (about 2 min on 1 core)
     .venv/bin/python benchmarks/bench_annealing.py --make     # regenerate the annealed data (~45 min)
+    .venv/bin/python benchmarks/bench_annealing.py --learning-curve 150,300,600   # test RMSE vs size
 
 The bundled a-Ta2O5-1 was melt-quenched with a cheap pair potential and only relaxed with CHGNet. Its
 annealed twin ``benchmarks/annealing/a-Ta2O5-1a.extxyz`` was made by::
@@ -108,11 +109,67 @@ def compare(n: int) -> None:
         )
 
 
+def learning_curve(sizes: list[int], n_test: int, limit: float) -> None:
+    """Test RMSE against the number of training points, on both hosts, with and without leaving
+    out the points whose host rearranged (``max_host_displacement``).
+
+    For each host the same ``n_test`` points (drawn once, seed 7) are held out; the training sets
+    are nested draws from the rest. The error is reported on all test points and on those whose
+    host moved no atom farther than ``limit`` Å.
+    """
+    from landscape.potential import SimplifiedNNP
+
+    n_max = max(sizes) + n_test
+    for name, (_, db, _) in HOSTS.items():
+        ds, sid = _points(db, 1600)  # the uniform >= 1.6 Å points of both hosts
+        if len(ds) < n_max:
+            print(
+                f"{name}: only {len(ds)} points (< {n_max}); sizes above {len(ds) - n_test} left out"
+            )
+        rng = np.random.default_rng(7)
+        order = rng.permutation(len(ds))
+        test, pool = order[:n_test], order[n_test:]
+        kept = ds.max_displacement[test] <= limit
+        spread = float(ds.e_insert.std())
+        print(
+            f"{name:9s} {len(ds)} points, spread {spread:.2f} eV, host moved > {limit} Å on "
+            f"{np.mean(ds.max_displacement > limit):.0%}; test {n_test} ({int(kept.sum())} kept)",
+            flush=True,
+        )
+        for n in sizes:
+            if n > len(pool):
+                continue
+            for mhd in (None, limit):
+                model = SimplifiedNNP(hidden=(24, 24), max_epochs=800, max_host_displacement=mhd,
+                                      test_fraction=0.05, random_state=0)  # fmt: skip
+                model.fit(ds.subset(pool[:n]))
+                pred, _ = model.predict(ds.hosts[sid], ds.positions[test])
+                err = pred - ds.e_insert[test]
+                rmse = float(np.sqrt(np.mean(err**2)))
+                rmse_kept = float(np.sqrt(np.mean(err[kept] ** 2)))
+                print(
+                    f"  n_train {n:5d}  max_host_displacement {str(mhd):5s}  test RMSE all "
+                    f"{rmse:.3f} eV, kept {rmse_kept:.3f} eV, median |error| "
+                    f"{np.median(np.abs(err)):.3f} eV",
+                    flush=True,
+                )
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=150, help="points per host compared")
     ap.add_argument("--make", action="store_true", help="(re)compute the annealed data first")
+    ap.add_argument(
+        "--learning-curve",
+        metavar="SIZES",
+        help="comma-separated training sizes: test RMSE vs size on both hosts instead",
+    )
+    ap.add_argument("--n-test", type=int, default=150, help="held-out points (learning curve)")
+    ap.add_argument("--limit", type=float, default=0.6, help="max_host_displacement, Å")
     args = ap.parse_args()
+    if args.learning_curve:
+        learning_curve([int(v) for v in args.learning_curve.split(",")], args.n_test, args.limit)
+        raise SystemExit(0)
     if args.make:
         make(args.n)
     compare(args.n)

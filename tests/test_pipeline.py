@@ -36,6 +36,7 @@ db = "ref.db"
 n_models = 2
 hidden = [12, 12]
 max_epochs = 150
+max_host_displacement = 0.5   # the analytic rows record 0 Å: every point kept, metrics reported
 
 [sites]
 grid_spacing = 0.5
@@ -97,6 +98,8 @@ def test_unreachable_database_exits_2_and_the_next_run_resumes(first_run, study_
 def test_summary_network_and_report(first_run, study_dir):
     s = first_run[1].summary
     assert s["nnp"]["rmse_test_eV"] is not None and s["nnp"]["rmse_test_eV"] >= 0
+    assert s["nnp"]["max_host_displacement_A"] == 0.5 and s["nnp"]["n_excluded"] == 0
+    assert s["nnp"]["rmse_test_kept_eV"] == pytest.approx(s["nnp"]["rmse_test_eV"], rel=1e-12)
     (row,) = s["samples"]
     assert row["sample_id"] == "morse-host"
     net = json.loads((study_dir / "res" / "networks" / "morse-host.json").read_text())

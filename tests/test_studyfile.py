@@ -60,6 +60,10 @@ def test_good_file_resolves_paths(tmp_path):
         ({"samples": [{"source": "x"}], "hops": {"candidates": "all"}}, r"hops.candidates"),
         ({"samples": [{"source": "x"}], "hops": {"guide": "yes"}}, r"hops.guide"),
         ({"samples": [{"source": "x"}], "kinetics": {"kmc_hop_budget": 0}}, r"kmc_hop_budget"),
+        (
+            {"samples": [{"source": "x"}], "nnp": {"max_host_displacement": -0.5}},
+            r"nnp.max_host_displacement must be >= 0 Å",
+        ),
     ],
 )
 def test_bad_input_is_one_line(data, match):
@@ -86,3 +90,12 @@ def test_cli_bad_study_exits_2_without_traceback(tmp_path):
     assert r.returncode == 2
     assert "study.name" in r.stderr and "must be a string" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_demo_study_is_the_three_bundled_samples_without_rearranged_points(tmp_path):
+    from landscape.pipeline import demo_config
+
+    cfg = demo_config(tmp_path / "out")
+    assert [s.source for s in cfg.samples] == ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"]
+    assert cfg.nnp.train_samples == ["a-Ta2O5-1"] and cfg.nnp.max_host_displacement == 0.6
+    assert cfg.reference.db == "bundled"
