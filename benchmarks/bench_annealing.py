@@ -109,7 +109,7 @@ def compare(n: int) -> None:
         )
 
 
-def learning_curve(sizes: list[int], n_test: int, limit: float) -> None:
+def learning_curve(sizes: list[int], n_test: int, limit: float, hosts: list[str]) -> None:
     """Test RMSE against the number of training points, on both hosts, with and without leaving
     out the points whose host rearranged (``max_host_displacement``).
 
@@ -120,7 +120,8 @@ def learning_curve(sizes: list[int], n_test: int, limit: float) -> None:
     from landscape.potential import SimplifiedNNP
 
     n_max = max(sizes) + n_test
-    for name, (_, db, _) in HOSTS.items():
+    for name in hosts:
+        _, db, _ = HOSTS[name]
         ds, sid = _points(db, 1600)  # the uniform >= 1.6 Å points of both hosts
         if len(ds) < n_max:
             print(
@@ -166,9 +167,12 @@ if __name__ == "__main__":
     )
     ap.add_argument("--n-test", type=int, default=150, help="held-out points (learning curve)")
     ap.add_argument("--limit", type=float, default=0.6, help="max_host_displacement, Å")
+    ap.add_argument("--host", choices=[*HOSTS, "both"], default="both", help="learning curve of")
     args = ap.parse_args()
     if args.learning_curve:
-        learning_curve([int(v) for v in args.learning_curve.split(",")], args.n_test, args.limit)
+        hosts = list(HOSTS) if args.host == "both" else [args.host]
+        sizes = [int(v) for v in args.learning_curve.split(",")]
+        learning_curve(sizes, args.n_test, args.limit, hosts)
         raise SystemExit(0)
     if args.make:
         make(args.n)
