@@ -311,13 +311,6 @@ class SimplifiedNNP:
         d = np.asarray(d, dtype=float)
         return ~(d > float(self.max_host_displacement))  # NaN (unknown) is kept
 
-    def _split_sizes(self, n: int) -> tuple[int, int, int]:
-        n_test = max(1, int(round(n * self.test_fraction)))
-        n_rest = n - n_test
-        n_val = max(1, int(round(n_rest * self.validation_fraction)))
-        n_train = n_rest - n_val
-        return n_train, n_val, n_test
-
     # ------------------------------------------------------------------ fit
     def fit(
         self, dataset: Any, *, progress: Callable[[int, int], None] | None = None
@@ -350,14 +343,28 @@ class SimplifiedNNP:
         self._validate_params()
         desc = self._check_dataset(dataset)
         n = len(dataset)
-        n_train, n_val, n_test = self._split_sizes(n)
-        hidden = tuple(int(h) for h in self.hidden)
+        n_test = max(1, int(round(n * self.test_fraction)))
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(n)
+        test_idx, rest_idx = np.sort(order[:n_test]), order[n_test:]
+        kept = self._kept(dataset)  # (n,) bool: within max_host_displacement
+        excluded_idx = np.sort(rest_idx[~kept[rest_idx]])
+        rest_idx = rest_idx[kept[rest_idx]]
+        n_val = max(1, int(round(len(rest_idx) * self.validation_fraction)))
+        n_train = len(rest_idx) - n_val
         if n_train < 2 or n_train < n_val:
+            if len(excluded_idx):
+                raise InputError(
+                    f"only {len(rest_idx)} of {n - n_test} training points have no host atom moved "
+                    f"farther than max_host_displacement = {self.max_host_displacement} Å: too few "
+                    f"for the validation split {self.validation_fraction}"
+                )
             raise InputError(
                 f"data set has {n} points: too few for test {self.test_fraction} / validation "
                 f"{self.validation_fraction} splits (need >= 2 training points and no more "
                 f"validation than training points)"
             )
+        hidden = tuple(int(h) for h in self.hidden)
         t0 = time.perf_counter()
         device = torch.device(self.device)
         desc = copy.deepcopy(desc).to(device)
@@ -369,21 +376,6 @@ class SimplifiedNNP:
             x = self._features(desc, dataset)  # (n, F)
         y = np.asarray(dataset.e_insert, dtype=float)  # (n,)
 
-        rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(n)
-        test_idx, rest_idx = np.sort(order[:n_test]), order[n_test:]
-        kept = self._kept(dataset)  # (n,) bool: within max_host_displacement
-        excluded_idx = np.sort(rest_idx[~kept[rest_idx]])
-        rest_idx = rest_idx[kept[rest_idx]]
-        if len(excluded_idx):
-            n_val = max(1, int(round(len(rest_idx) * self.validation_fraction)))
-            n_train = len(rest_idx) - n_val
-            if n_train < 2 or n_train < n_val:
-                raise InputError(
-                    f"only {len(rest_idx)} of {n - n_test} training points have no host atom moved "
-                    f"farther than max_host_displacement = {self.max_host_displacement} Å: too few "
-                    f"for the validation split {self.validation_fraction}"
-                )
         x_mean = x[rest_idx].mean(0)
         x_scale = x[rest_idx].std(0)
         x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
