@@ -9,12 +9,13 @@ from pathlib import Path
 import typer
 
 
-def _command_line(command: str, *arguments: object, **options: object) -> str:
-    """The ``landscape sample COMMAND ...`` line of a run, for provenance (option ``max_steps``
-    becomes ``--max-steps``)."""
-    words: list[object] = ["landscape", "sample", command, *arguments]
-    for name, value in options.items():
-        words += ["--" + name.replace("_", "-"), value]
+def _command_line(ctx: typer.Context) -> str:
+    """The ``landscape sample COMMAND ...`` line of the running command, for provenance: its
+    arguments, then every option (given or default) in the order the command declares them."""
+    words: list[object] = ["landscape", "sample", ctx.info_name]
+    for param in ctx.command.params:
+        value = ctx.params[param.name]
+        words += [value] if param.param_type_name == "argument" else [param.opts[0], value]
     return " ".join(shlex.quote(str(w)) for w in words)
 
 
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
 
     @sample_app.command("generate")
     def generate(
+        ctx: typer.Context,
         output: Path = typer.Argument(..., help="Output structure file (extxyz recommended)."),
         composition: str = typer.Option(
             "Ta28O70", "--composition", help="Formula of the cell, e.g. Ta28O70 (98 atoms)."
@@ -73,23 +75,7 @@ def register(app: typer.Typer) -> None:
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or output.stem,
-            command=_command_line(
-                "generate",
-                output,
-                composition=composition,
-                density=density,
-                seed=seed,
-                t_melt=t_melt,
-                t_final=t_final,
-                melt_steps=melt_steps,
-                quench_steps=quench_steps,
-                timestep=timestep,
-                calculator=calculator,
-                calculator_kwargs=calculator_kwargs,
-                fmax=fmax,
-                max_steps=max_steps,
-                sample_id=sample_id,
-            ),
+            command=_command_line(ctx),
             progress=True,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
     @sample_app.command("anneal")
     def anneal(
+        ctx: typer.Context,
         source: str = typer.Argument(..., help="Bundled sample name or structure file."),
         output: Path = typer.Argument(..., help="Output structure file (extxyz recommended)."),
         t_anneal: float = typer.Option(1500.0, "--t-anneal", help="Annealing temperature, K."),
@@ -133,22 +120,7 @@ def register(app: typer.Typer) -> None:
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or None,
-            command=_command_line(
-                "anneal",
-                source,
-                output,
-                t_anneal=t_anneal,
-                t_final=t_final,
-                anneal_steps=anneal_steps,
-                cool_steps=cool_steps,
-                timestep=timestep,
-                seed=seed,
-                calculator=calculator,
-                calculator_kwargs=calculator_kwargs,
-                fmax=fmax,
-                max_steps=max_steps,
-                sample_id=sample_id,
-            ),
+            command=_command_line(ctx),
             progress=True,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
