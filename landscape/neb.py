@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -932,6 +933,7 @@ def validate_hops(
     fmax: float = 0.05,
     relax_radius: float | None = None,
     max_steps: int | None = None,
+    optimizer: str | None = None,
     neb_fmax: float | None = None,
     spring: float | None = None,
     progress: bool = True,
@@ -964,6 +966,9 @@ def validate_hops(
         Only host atoms this close to the mobile atom relax, Å.
     max_steps : int, optional
         Host relaxation steps at most.
+    optimizer : str, optional
+        Host relaxation optimiser (``"BFGS"``, ``"LBFGS"``, ``"FIRE"``; default that of
+        :func:`landscape.reference.relax_insertion`).
     neb_fmax, spring : float, optional
         Band convergence (eV/Å) and spring (eV/Å²); default those recorded in ``G``.
     progress : bool
@@ -974,7 +979,8 @@ def validate_hops(
     dict
         ``hops``: one record per hop (``i``, ``j``, ``shift``, ``barrier_network``, ``barrier_nnp``
         and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
-        first image in eV, ``converged``: every host relaxation converged); ``mae`` and
+        first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
+        not wrapped), ``converged``: every host relaxation converged); ``mae`` and
         ``max_abs_error`` of the barriers (eV); ``n_calculations``; ``seconds``.
     """
     from tqdm.auto import tqdm
@@ -1020,7 +1026,9 @@ def validate_hops(
     images = res.images.cpu().numpy()
     e_nnp = res.energies.cpu().numpy()
     species = species or G.graph.get("species", "Cu")
-    kwargs = {} if max_steps is None else {"max_steps": max_steps}
+    kwargs: dict[str, Any] = {} if max_steps is None else {"max_steps": max_steps}
+    if optimizer is not None:
+        kwargs["optimizer"] = optimizer
     bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
     records = []
     for p, (u, v, d) in enumerate(chosen):
@@ -1044,6 +1052,7 @@ def validate_hops(
                 "barrier_reference": float(ref.max()),
                 "profile_nnp": [float(e) for e in nnp],
                 "profile_reference": [float(e) for e in ref],
+                "images": images[p].tolist(),
                 "band_converged": bool(res.converged[p]),
                 "converged": ok,
             }

@@ -17,8 +17,16 @@ Example
 
     [reference]
     db = "bundled"               # "bundled" (shipped CHGNet data) or a path to an ASE database
-    calculator = "chgnet"        # used only when points are missing
+    calculator = "chgnet"        # for missing points and hop validation: a name or "module:Class"
+    calculator_kwargs = {}       # table of the calculator's keyword arguments
     points = 0                   # compute missing points up to this count per sample (0: reuse only)
+    workers = 1                  # local worker processes for missing points
+    seed = 0                     # seed of the random points (the shipped data: 0)
+    min_distance = 1.6           # Å, closest a point may be to a host atom
+    relax_radius = 5.0           # Å, host atoms this close to the mobile atom relax (0: all)
+    fmax = 0.05                  # eV/Å, host relaxation criterion
+    max_steps = 300              # host relaxation steps at most
+    optimizer = "BFGS"           # "BFGS", "LBFGS" or "FIRE"
 
     [nnp]
     model = ""                   # a saved model to load; empty: train
@@ -43,6 +51,10 @@ Example
     kmc_cells = 3.0                # RMS displacement the KMC walk must reach, cell lengths
     kmc_hop_budget = 3e8           # moves per temperature at most (longer: flagged not diffusive)
     kmc_superbasins = true         # traps as superbasins (mean-rate method; exact long-time D)
+
+    [validate]                   # reference energies along NNP hops (landscape.neb.validate_hops)
+    hops = 0                     # hops checked per sample, spread over the barriers (0: none)
+    samples = []                 # sample ids to check (empty: every sample)
 
     [store]
     uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
@@ -79,8 +91,15 @@ class SampleSpec:
 class ReferenceSection:
     db: str = "bundled"
     calculator: str = "chgnet"
+    calculator_kwargs: dict[str, Any] = field(default_factory=dict)
     points: int = 0
     workers: int = 1
+    seed: int = 0
+    min_distance: float = 1.6
+    relax_radius: float = 5.0
+    fmax: float = 0.05
+    max_steps: int = 300
+    optimizer: str = "BFGS"
 
 
 @dataclass
@@ -125,6 +144,12 @@ class KineticsSection:
 
 
 @dataclass
+class ValidateSection:
+    hops: int = 0
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
 class StoreSection:
     uri: str = ""
     data_dir: str = ""
@@ -141,6 +166,7 @@ class StudyConfig:
     sites: SitesSection = field(default_factory=SitesSection)
     hops: HopsSection = field(default_factory=HopsSection)
     kinetics: KineticsSection = field(default_factory=KineticsSection)
+    validate: ValidateSection = field(default_factory=ValidateSection)
     store: StoreSection = field(default_factory=StoreSection)
     #: folder the study file lives in; relative paths in it are resolved against this
     base_dir: Path = field(default_factory=Path.cwd)
@@ -164,11 +190,19 @@ class StudyConfig:
         return out
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true/false",
+    dict: "a table",
+}
 _PLURALS = {str: "strings", int: "integers", float: "numbers"}
 
 
 def _type_name(tp: Any) -> str:
+    if get_origin(tp) is dict:
+        return _TYPE_NAMES[dict]
     if get_origin(tp) is list:
         (inner,) = get_args(tp)
         return f"a list of {_PLURALS[inner]}"
@@ -186,6 +220,10 @@ def _check_value(key: str, value: Any, tp: Any) -> Any:
         if not isinstance(value, list):
             raise bad()
         return [_check_value(f"{key}[{i}]", v, inner) for i, v in enumerate(value)]
+    if get_origin(tp) is dict:
+        if not isinstance(value, dict):
+            raise bad()
+        return dict(value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad()
@@ -219,6 +257,7 @@ _SECTIONS = {
     "sites": SitesSection,
     "hops": HopsSection,
     "kinetics": KineticsSection,
+    "validate": ValidateSection,
     "store": StoreSection,
 }
 
@@ -272,6 +311,26 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         raise InputError(
             "study file: nnp.max_host_displacement must be >= 0 Å (0: train on every point), got "
             f"{cfg.nnp.max_host_displacement}"
+        )
+    ref = cfg.reference
+    if ref.points < 0 or ref.workers < 1 or ref.max_steps < 1:
+        raise InputError(
+            "study file: reference.points must be >= 0, reference.workers and reference.max_steps "
+            f">= 1, got {ref.points}, {ref.workers}, {ref.max_steps}"
+        )
+    if not (ref.fmax > 0 and ref.relax_radius >= 0 and ref.min_distance > 0):
+        raise InputError(
+            "study file: reference.fmax (eV/Å) and reference.min_distance (Å) must be > 0 and "
+            f"reference.relax_radius >= 0 Å (0: the whole host relaxes), got {ref.fmax}, "
+            f"{ref.min_distance}, {ref.relax_radius}"
+        )
+    if ref.optimizer.upper() not in ("BFGS", "LBFGS", "FIRE"):
+        raise InputError(
+            f"study file: reference.optimizer {ref.optimizer!r}; expected 'BFGS', 'LBFGS' or 'FIRE'"
+        )
+    if cfg.validate.hops < 0:
+        raise InputError(
+            f"study file: validate.hops must be >= 0 (0: none), got {cfg.validate.hops}"
         )
     if cfg.hops.candidates not in ("distance", "basins"):
         raise InputError(

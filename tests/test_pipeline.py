@@ -1,21 +1,26 @@
 """The whole study on a small analytic system: stages, caching, the graph, the report, bad input.
 
 The reference data are the analytic Morse insertion energies of tests/nnp/_morse.py (no relaxation),
-so the study runs in about a minute; the code path is the one the demo takes on CHGNet data.
+so the study runs in about a minute; the code path is the one the demo takes on CHGNet data. The
+study also computes missing reference points and validates hops with the same analytic reference
+as an ASE calculator (``_morse:RigidHostMorse``), so both results can be checked exactly.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import ase.io
+import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "nnp"))
-from _morse import random_host, write_morse_db  # noqa: E402
+NNP_TESTS = Path(__file__).resolve().parent / "nnp"
+sys.path.insert(0, str(NNP_TESTS))
+from _morse import morse_energy, random_host, write_morse_db  # noqa: E402
 
 from landscape.pipeline import run_study  # noqa: E402
 from landscape.studyfile import load_study  # noqa: E402
@@ -31,6 +36,9 @@ source = "host.extxyz"
 
 [reference]
 db = "ref.db"
+calculator = "_morse:RigidHostMorse"   # tests/nnp/_morse.py: the same analytic energies
+points = 310                           # the database has 300: ten more are computed
+min_distance = 1.5
 
 [nnp]
 n_models = 2
@@ -50,6 +58,9 @@ fmax = 0.05
 temperatures = [500.0, 600.0, 700.0, 800.0]
 walkers = 200
 kmc_steps = 400
+
+[validate]
+hops = 3
 """
 
 
@@ -59,14 +70,19 @@ def study_dir(tmp_path_factory):
     host = random_host(5, n_ta=4, n_o=10, length=7.0)
     host.info["sample_id"] = "morse-host"
     ase.io.write(d / "host.extxyz", host)
-    write_morse_db(d / "ref.db", [host], [300], seed=2)
+    write_morse_db(d / "ref.db", [host], [300], seed=2, calculator="_morse:RigidHostMorse")
     (d / "study.toml").write_text(STUDY)
     return d
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    path = os.pathsep.join(p for p in (str(NNP_TESTS), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [sys.executable, "-m", "landscape.cli", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "landscape.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 
@@ -90,7 +106,47 @@ def test_unreachable_database_exits_2_and_the_next_run_resumes(first_run, study_
     assert failed.returncode == 2, failed.stderr
     assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
     assert "127.0.0.1:9" in failed.stderr
-    assert result.cached == {"nnp": True, "explore:morse-host": True, "kinetics:morse-host": True}
+    assert result.cached == {
+        "nnp": True,
+        "explore:morse-host": True,
+        "kinetics:morse-host": True,
+        "validate:morse-host": True,
+    }
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_missing_reference_points_are_computed_into_a_copy(first_run, study_dir):
+    from landscape.reference.dataset import load_dataset
+
+    assert len(load_dataset(study_dir / "ref.db")) == 300  # the given database is never changed
+    ds = load_dataset(study_dir / "res" / "cache" / "reference.db")
+    assert len(ds) == 310 and sorted(ds.point_ids.tolist()) == list(range(310))
+    host = ase.io.read(study_dir / "host.extxyz")
+    new = np.flatnonzero(ds.point_ids >= 300)
+    exact = [morse_energy(host, p) for p in ds.positions[new]]
+    np.testing.assert_allclose(ds.e_insert[new], exact, atol=1e-6)  # positions stored rounded
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_validated_hops_against_the_reference(first_run, study_dir):
+    row = first_run[1].summary["samples"][0]
+    assert row["validated_hops"] == 3
+    (v,) = (study_dir / "res" / "cache").glob("validation-morse-host-*.json")
+    result = json.loads(v.read_text())
+    host = ase.io.read(study_dir / "host.extxyz")
+    errors = []
+    for hop in result["hops"]:
+        e = np.array([morse_energy(host, np.asarray(x)) for x in hop["images"]])
+        np.testing.assert_allclose(hop["profile_reference"], e - e[0], atol=1e-9)
+        assert hop["barrier_reference"] == pytest.approx((e - e[0]).max(), abs=1e-9)
+        errors.append(hop["barrier_nnp"] - hop["barrier_reference"])
+    assert row["barrier_mae_eV"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-12)
+    assert row["barrier_max_abs_error_eV"] == pytest.approx(np.max(np.abs(errors)), rel=1e-12)
+    html = (study_dir / "res" / "index.html").read_text()
+    assert "figures/validation-morse-host.png" in html
+    assert (study_dir / "res" / "figures" / "validation-morse-host.png").stat().st_size > 1000
 
 
 @pytest.mark.service

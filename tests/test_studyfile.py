@@ -33,6 +33,38 @@ def test_good_file_resolves_paths(tmp_path):
     assert cfg.resolve(cfg.study.out) == tmp_path / "res"
     assert cfg.samples[0].source == "a.extxyz"
     assert cfg.sites.grid_spacing == 0.25  # DESIGN.md default
+    # missing points and validation relax the host by the shipped data's protocol
+    ref = cfg.reference
+    assert (ref.seed, ref.min_distance, ref.relax_radius, ref.fmax, ref.max_steps) == (
+        0,
+        1.6,
+        5.0,
+        0.05,
+        300,
+    )
+    assert ref.optimizer == "BFGS" and ref.calculator_kwargs == {}
+    assert cfg.validate.hops == 0
+
+
+def test_calculator_kwargs_table(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(GOOD + '\n[reference]\ncalculator = "cp2k"\ncalculator_kwargs = {cutoff = 400}\n')
+    assert load_study(f).reference.calculator_kwargs == {"cutoff": 400}
+
+
+def test_validate_samples_must_be_samples_of_the_study(tmp_path):
+    from landscape.pipeline import run_study
+
+    cfg = parse_study(
+        {
+            "study": {"out": str(tmp_path / "out")},
+            "samples": [{"source": "a-Ta2O5-1"}],
+            "validate": {"hops": 2, "samples": ["a-Ta2O5-9"]},
+        }
+    )
+    with pytest.raises(InputError, match=r"validate.samples \['a-Ta2O5-9'\] are not samples"):
+        run_study(cfg, progress=False, store=False)
+    assert not list((tmp_path / "out" / "cache").iterdir())  # nothing computed
 
 
 @pytest.mark.parametrize(
@@ -58,6 +90,19 @@ def test_good_file_resolves_paths(tmp_path):
         ({"samples": [{"source": "x"}], "kinetics": {"temperatures": [500, -1]}}, r"> 0 K"),
         ({"samples": [{"source": "x"}], "hops": {"prefactor": "tst"}}, r"hops.prefactor"),
         ({"samples": [{"source": "x"}], "hops": {"candidates": "all"}}, r"hops.candidates"),
+        (
+            {"samples": [{"source": "x"}], "reference": {"calculator_kwargs": "{}"}},
+            r"'reference.calculator_kwargs' must be a table, got str",
+        ),
+        ({"samples": [{"source": "x"}], "reference": {"optimizer": "CG"}}, r"reference.optimizer"),
+        ({"samples": [{"source": "x"}], "reference": {"fmax": 0}}, r"reference.fmax"),
+        ({"samples": [{"source": "x"}], "reference": {"relax_radius": -1}}, r"relax_radius >= 0"),
+        ({"samples": [{"source": "x"}], "reference": {"points": -5}}, r"reference.points"),
+        ({"samples": [{"source": "x"}], "validate": {"hops": -1}}, r"validate.hops must be >= 0"),
+        (
+            {"samples": [{"source": "x"}], "validate": {"samples": "a"}},
+            r"'validate.samples' must be a list of strings",
+        ),
         ({"samples": [{"source": "x"}], "hops": {"guide": "yes"}}, r"hops.guide"),
         ({"samples": [{"source": "x"}], "kinetics": {"kmc_hop_budget": 0}}, r"kmc_hop_budget"),
         (

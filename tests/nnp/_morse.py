@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 R_CUT = 6.0
@@ -83,20 +84,34 @@ def morse_force(host: Atoms, position: np.ndarray, h: float = 1e-5) -> np.ndarra
 
 
 def write_morse_db(
-    path: Path, hosts: list[Atoms], n_points: list[int], seed: int = 0, *, forces: bool = False
+    path: Path,
+    hosts: list[Atoms],
+    n_points: list[int],
+    seed: int = 0,
+    *,
+    forces: bool = False,
+    calculator: str | None = None,
 ) -> Path:
     """Write an analytic reference database in the format of landscape.reference.dataset
-    (with the force on the Cu atom in each point row when ``forces``)."""
+    (with the force on the Cu atom in each point row when ``forces``; rows labelled with
+    ``calculator`` when given, e.g. ``"_morse:RigidHostMorse"`` so that landscape can add points
+    to the same data set)."""
     from ase.db import connect
 
     with connect(str(path), append=False) as db:
-        _write_rows(db, hosts, n_points, seed, forces)
+        _write_rows(db, hosts, n_points, seed, forces, calculator)
     return path
 
 
-def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int, forces: bool) -> None:
+def _write_rows(
+    db, hosts: list[Atoms], n_points: list[int], seed: int, forces: bool, label: str | None = None
+) -> None:
     for k, (host, n) in enumerate(zip(hosts, n_points, strict=True)):
         sid = host.info["sample_id"]
+        if label is not None:  # the calculator's name is the row's "calculator" (ase.db)
+            host = host.copy()
+            host.calc = SinglePointCalculator(host, energy=0.0)
+            host.calc.name = label
         db.write(host, kind="host", sample_id=sid, e_host=0.0)
         for i, p in enumerate(random_points(host, n, seed + 1000 * k)):
             e = morse_energy(host, p)
@@ -104,6 +119,8 @@ def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int, forces: 
             # "energy" is a reserved ase.db key: it is stored through a single-point calculator
             f = {"forces": morse_force(host, p)[None, :]} if forces else {}
             cu.calc = SinglePointCalculator(cu, energy=e, **f)
+            if label is not None:
+                cu.calc.name = label
             db.write(
                 cu,
                 kind="point",
@@ -118,3 +135,27 @@ def _write_rows(db, hosts: list[Atoms], n_points: list[int], seed: int, forces: 
                 max_displacement=0.0,
                 seconds=0.0,
             )
+
+
+class RigidHostMorse(Calculator):
+    """The analytic reference as an ASE calculator ("module:Class" ``_morse:RigidHostMorse``).
+
+    Energy (eV): :func:`morse_energy` of every Cu atom in the host made of the other atoms (0 for
+    the host alone); forces (eV/Å): on Cu minus its gradient, on host atoms zero, so a host
+    relaxation around a fixed Cu atom converges at once and the relaxed insertion energy equals
+    the analytic one (what :func:`write_morse_db` stores).
+    """
+
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        cu = [i for i, s in enumerate(self.atoms.get_chemical_symbols()) if s == "Cu"]
+        host = self.atoms[[i for i in range(len(self.atoms)) if i not in cu]]
+        forces = np.zeros((len(self.atoms), 3))
+        energy = 0.0
+        for i in cu:
+            p = self.atoms.positions[i]
+            energy += morse_energy(host, p)
+            forces[i] = morse_force(host, p)
+        self.results = {"energy": energy, "forces": forces}
