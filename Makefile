@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.landscape-installed
 OUT    ?= results
 
-.PHONY: demo test install lint reference-data
+.PHONY: demo test install lint samples reference-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "landscape needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -30,6 +30,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check landscape tests benchmarks
 	$(BIN)/ruff format --check landscape tests benchmarks
+
+# Regenerate the bundled samples (melt-quench, then CHGNet annealing; about an hour on 2 cores).
+samples: $(STAMP)
+	bash scripts/make_samples.sh
 
 # Regenerate / extend the shipped CHGNet reference data (hours on 2 cores; resumes).
 reference-data: $(STAMP)

@@ -26,10 +26,14 @@ def nacl(a: float = 5.64) -> Atoms:
     return bulk("NaCl", "rocksalt", a=a, cubic=True)
 
 
-def test_three_bundled_samples_with_provenance():
-    assert bundled_samples() == ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"]
+QUENCHED = ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"]
+ANNEALED = ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
+
+
+def test_bundled_samples_with_provenance():
+    assert bundled_samples() == sorted(QUENCHED + ANNEALED)
     seeds = set()
-    for name in bundled_samples():
+    for name in QUENCHED:
         atoms = load_sample(name)
         assert atoms.info["sample_id"] == name
         assert atoms.get_chemical_formula(mode="metal") == "Ta28O70"
@@ -40,7 +44,26 @@ def test_three_bundled_samples_with_provenance():
     assert len(seeds) == 3
 
 
-@pytest.mark.parametrize("name", ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"])
+@pytest.mark.parametrize("source, name", list(zip(QUENCHED, ANNEALED, strict=True)))
+def test_annealed_bundled_samples_come_from_the_quenched_ones(source, name):
+    quenched, annealed = load_sample(source), load_sample(name)
+    info = annealed.info
+    assert info["sample_id"] == name
+    assert info["anneal_command"].startswith(f"landscape sample anneal {source} ")
+    assert f"--sample-id {name}" in info["anneal_command"]
+    assert (
+        info["anneal_t_K"] == 1500.0 and info["anneal_steps"] == info["anneal_cool_steps"] == 2000
+    )
+    assert "standing in for DFT" in info["anneal_calculator"]
+    assert info["anneal_relax_final_fmax"] <= info["anneal_relax_fmax"]
+    # same atoms, same cell (fixed-cell MD), the generation record carried over, lower energy
+    assert annealed.get_chemical_symbols() == quenched.get_chemical_symbols()
+    np.testing.assert_allclose(annealed.cell[:], quenched.cell[:], atol=1e-9)
+    assert info["gen_command"] == quenched.info["gen_command"]
+    assert info["energy_eV"] < quenched.info["energy_eV"] - 1.0
+
+
+@pytest.mark.parametrize("name", QUENCHED + ANNEALED)
 def test_bundled_sample_structure_is_amorphous_ta2o5(name):
     info = sample_info(load_sample(name))
     mass = 28 * atomic_masses[atomic_numbers["Ta"]] + 70 * atomic_masses[atomic_numbers["O"]]
