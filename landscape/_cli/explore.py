@@ -142,10 +142,14 @@ def register(app: typer.Typer) -> None:
         network: Path = typer.Option(..., "--network", help="Hop network of `landscape explore`."),
         out: Path = typer.Option(..., "--out", help="Result JSON (per-hop barriers, MAE)."),
         calculator: str = typer.Option("chgnet", help="chgnet, sevennet, cp2k or module:Class."),
+        calculator_kwargs: str = typer.Option(
+            "", help='JSON keyword arguments of the calculator, e.g. \'{"use_device": "cuda"}\'.'
+        ),
         hops: int = typer.Option(10, "--hops", help="Hops validated."),
         fmax: float = typer.Option(0.05, help="Host relaxation criterion, eV/Å."),
         relax_radius: float | None = typer.Option(None, help="Relax host atoms within this, Å."),
         max_steps: int | None = typer.Option(None, help="Host relaxation steps at most."),
+        optimizer: str = typer.Option("BFGS", help="Host relaxation optimiser: BFGS, LBFGS, FIRE."),
         figure: Path | None = typer.Option(None, "--figure", help="PNG overlaying the profiles."),
         device: str = typer.Option("cpu", help="Torch device of the NNP surface."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -158,8 +162,12 @@ def register(app: typer.Typer) -> None:
         from ..neb import validate_hops
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator
+        from ..reference.calculators import parse_calculator_kwargs
         from ..samples import load_sample
 
+        if optimizer.upper() not in ("BFGS", "LBFGS", "FIRE"):
+            raise InputError(f"--optimizer {optimizer!r}; expected BFGS, LBFGS or FIRE")
+        kwargs = parse_calculator_kwargs(calculator_kwargs)
         host = load_sample(sample)
         G = load_network(network)  # one-line InputError for a missing or malformed file
         if G.graph.get("sample_id") != host.info.get("sample_id"):
@@ -171,11 +179,12 @@ def register(app: typer.Typer) -> None:
             surface,
             G,
             host,
-            get_calculator(calculator),
+            get_calculator(calculator, **kwargs),
             n_hops=hops,
             fmax=fmax,
             relax_radius=relax_radius,
             max_steps=max_steps,
+            optimizer=optimizer.upper(),
             progress=not quiet,
         )
         result["calculator"] = calculator

@@ -131,15 +131,25 @@ def test_validate_hops_with_the_nnp_as_reference_is_exact(model_and_sample, expl
 
 
 @pytest.mark.slow
-def test_validate_hops_cli(model_and_sample, explored):
+def test_validate_hops_cli(model_and_sample, explored, capsys):
     model, sample, tmp = model_and_sample
     out, _, _ = explored
     res, fig = tmp / "validation.json", tmp / "validation.png"
     argv = ["validate-hops", str(sample), "--model", str(model), "--network", str(out)]
     argv += ["--calculator", "ase.calculators.lj:LennardJones", "--hops", "2", "--quiet"]
     argv += ["--out", str(res), "--figure", str(fig)]
+    for bad, message in (
+        (["--optimizer", "CG"], "--optimizer 'CG'; expected BFGS, LBFGS or FIRE"),
+        (["--calculator-kwargs", "{sigma: 2"], "JSON"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(argv + bad)
+        assert exc.value.code == 2, bad
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1
+        assert not res.exists()
     with pytest.raises(SystemExit) as exc:
-        main(argv)
+        main(argv + ["--calculator-kwargs", '{"sigma": 1.2}', "--optimizer", "FIRE"])
     assert exc.value.code == 0
     result = json.loads(res.read_text())
     assert len(result["hops"]) == 2 and result["calculator"].endswith("LennardJones")
