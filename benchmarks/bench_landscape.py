@@ -10,7 +10,7 @@ With ``--guide`` (the default, as in ``landscape explore`` and the demo) sites a
 NEB bands relaxed on a tricubic spline of the grid energies, and sites and saddles finished on the
 surface itself; ``--no-guide`` does every step on the surface.
 
-Run: ``.venv/bin/python benchmarks/bench_landscape.py [--threads 2] [--model M --sample a-Ta2O5-1]
+Run: ``.venv/bin/python benchmarks/bench_landscape.py [--threads 2] [--model M --sample a-Ta2O5-1a]
 [--no-guide]``
 """
 
@@ -28,7 +28,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2, help="torch threads (the machine has 2 cores)")
     p.add_argument("--model", default=None, help="trained SimplifiedNNP (MODEL[.json])")
-    p.add_argument("--sample", default="a-Ta2O5-1", help="bundled sample or structure file")
+    p.add_argument("--sample", default="a-Ta2O5-1a", help="bundled sample or structure file")
     p.add_argument("--grid-spacing", type=float, default=0.25, help="Å")
     p.add_argument("--device", default="cpu")
     p.add_argument("--prefactor", default="constant", choices=["constant", "vineyard"])

@@ -122,7 +122,7 @@ def main() -> None:
         "default: the whole host",
     )
     ap.add_argument("--optimizer", default="FIRE", help="FIRE (default) or BFGS (shipped data)")
-    ap.add_argument("--sample", default="a-Ta2O5-1")
+    ap.add_argument("--sample", default="a-Ta2O5-1a")
     args = ap.parse_args()
 
     from landscape.potential import SimplifiedNNP

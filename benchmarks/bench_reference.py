@@ -35,7 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--points", type=int, default=0)
-    ap.add_argument("--sample", default="a-Ta2O5-1")
+    ap.add_argument("--sample", default="a-Ta2O5-1a")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
 

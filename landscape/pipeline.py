@@ -26,7 +26,7 @@ from .studyfile import StudyConfig, parse_study
 __all__ = ["run_study", "demo_config", "StudyResult", "DEMO_SAMPLES"]
 
 #: The bundled samples of the demo study, the first one training the NNP.
-DEMO_SAMPLES = ("a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3")
+DEMO_SAMPLES = ("a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a")
 
 
 # --------------------------------------------------------------------------- hashing and cache
@@ -552,10 +552,12 @@ def _report(out: Path, summary: dict, model, networks, kinetics, validation=None
 
 
 def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> StudyConfig:
-    """The demo study: the three bundled a-Ta₂O₅ samples, the shipped CHGNet data, embedded store.
+    """The demo study: the three annealed bundled a-Ta₂O₅ samples, the shipped CHGNet data, embedded
+    store.
 
-    The samples are :data:`DEMO_SAMPLES`. The NNP is trained on the first without the points whose
-    host rearranged (a host atom moved by more than 0.6 Å; ``nnp.max_host_displacement``).
+    The samples are :data:`DEMO_SAMPLES` (a-Ta2O5-1a, -2a, -3a: the melt-quenched samples annealed
+    on the CHGNet landscape). The NNP is trained on a-Ta2O5-1a without the points whose host
+    rearranged (a host atom moved by more than 0.6 Å; ``nnp.max_host_displacement``).
     ``validate_hops > 0`` also checks that many hops of the training sample against CHGNet (host
     relaxed within 5 Å at every image; about 100 s per hop on 2 CPU cores).
     """
@@ -576,7 +578,8 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
             "reference": {"db": "bundled"},
             # points whose host rearranged on insertion carry labels no smooth model can follow
             # (README, "How good is the simplified potential"); trained without them, the barriers
-            # of 10 validated hops came out closer to CHGNet (MAE 0.13 vs 0.17 eV on a-Ta2O5-1)
+            # of 10 validated hops came out closer to CHGNet (MAE 0.13 vs 0.17 eV on the
+            # melt-quenched a-Ta2O5-1)
             "nnp": {"train_samples": names[:1], "max_host_displacement": 0.6},
             "validate": {"hops": int(validate_hops), "samples": names[:1]},
         }

@@ -7,8 +7,10 @@ functions and coordination numbers. :func:`generate_amorphous` makes an amorphou
 melt-quench molecular dynamics with a cheap classical pair potential (:class:`MeltPairPotential`),
 then relaxes the atoms with the reference calculator at fixed cell (fixed density).
 
-The bundled a-Ta2O5 samples (28 Ta + 70 O) were made by ``landscape sample generate``; the command,
-seed, parameters, calculator and date are stored in each file's ``info``.
+The bundled a-Ta2O5 samples (28 Ta + 70 O) a-Ta2O5-1, -2, -3 were made by ``landscape sample
+generate``, and their annealed twins a-Ta2O5-1a, -2a, -3a (the demo's hosts) from them by
+``landscape sample anneal`` (``scripts/make_samples.sh``); the commands, seeds, parameters,
+calculator and dates are stored in each file's ``info``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ COORDINATION_CUTOFFS: dict[tuple[str, str], float] = {
 
 
 def bundled_samples() -> list[str]:
-    """Names of the samples shipped with the package (e.g. ``"a-Ta2O5-1"``)."""
+    """Names of the samples shipped with the package (e.g. ``"a-Ta2O5-1"``, melt-quenched, and its
+    annealed twin ``"a-Ta2O5-1a"``)."""
     try:
         folder = resources.files("landscape") / "data" / "samples"
         names = [p.name for p in folder.iterdir() if p.name.endswith(".extxyz")]

@@ -13,7 +13,7 @@ Example
     species = "Cu"               # str, the mobile species
 
     [[samples]]
-    source = "a-Ta2O5-1"         # bundled sample name or a structure file
+    source = "a-Ta2O5-1a"        # bundled sample name or a structure file
 
     [reference]
     db = "bundled"               # "bundled" (shipped CHGNet data) or a path to an ASE database
@@ -30,7 +30,7 @@ Example
 
     [nnp]
     model = ""                   # a saved model to load; empty: train
-    train_samples = ["a-Ta2O5-1"]
+    train_samples = ["a-Ta2O5-1a"]
     n_models = 5
     force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
     max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)

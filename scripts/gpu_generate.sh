@@ -1,5 +1,5 @@
 #!/bin/bash
-# GPU generation of the shipped CHGNet reference data (sample 1, the 1.6 Å point set of
+# GPU generation of the shipped CHGNet reference data (sample 1a, the 1.6 Å point set of
 # scripts/make_reference.sh, same settings) with `landscape reference run` (same code).
 # Run on the device machine from the repository root, with the cp312 wheels carried in .whl/:
 #   bash scripts/gpu_generate.sh BUDGET_SECONDS SHARDS
@@ -21,7 +21,7 @@ FRAC=$(python3 -c "print(round(0.9 / ($SHARDS * $WORKERS), 3))")
 mkdir -p /tmp/h
 for k in $(seq 0 $((SHARDS - 1))); do
   cp $D $OUT/s1_$k.db
-  $L reference run a-Ta2O5-1 --points 3000 --shard $k/$SHARDS --workers $WORKERS --batch 12 \
+  $L reference run a-Ta2O5-1a --points 3000 --shard $k/$SHARDS --workers $WORKERS --batch 12 \
      --db $OUT/s1_$k.db --calculator-kwargs "$KW" --optimizer BFGS --fmax 0.05 --max-steps 300 \
      --relax-radius 5.0 --min-distance 1.6 --first-id 0 \
      --seed 0 --gpu-memory-fraction $FRAC --time-limit $((BUDGET - SECONDS)) > /tmp/h/r$k.log 2>&1 &

@@ -2,9 +2,10 @@
 # Regenerate (or extend, resuming) the shipped CHGNet reference data set:
 #     bash scripts/make_reference.sh [WORKERS]        (or: make reference-data)
 #
-# Every point: Cu inserted at a random point of a bundled a-Ta2O5 sample, host atoms within 5 Å of it
-# relaxed with Cu fixed (BFGS, fmax 0.05 eV/Å, 300 steps at most), CHGNet (universal potential fit to
-# PBE data, standing in for DFT). Two point sets per sample share one database through --first-id:
+# Every point: Cu inserted at a random point of an annealed bundled a-Ta2O5 sample (a-Ta2O5-1a, -2a,
+# -3a; scripts/make_samples.sh), host atoms within 5 Å of it relaxed with Cu fixed (BFGS, fmax
+# 0.05 eV/Å, 300 steps at most), CHGNet (universal potential fit to PBE data, standing in for DFT).
+# Two point sets per sample share one database through --first-id:
 #   ids 0..       uniform points at least 1.6 Å from every host atom (where the sites are),
 #   ids 100000..  uniform points at least 1.2 Å from every host atom (the repulsive wall close to
 #                 host atoms, which the network must see to keep its sites away from them).
@@ -23,10 +24,10 @@ run() {  # SAMPLE POINTS SEED MIN_DISTANCE FIRST_ID
       --db "$DB" "${COMMON[@]}"
 }
 
-# sample 1 trains the network (the seed study: 1800 train + 200 test); 2 and 3 measure transfer
-run a-Ta2O5-1 "${S1_SITES:-1600}" 0 1.6 0
-run a-Ta2O5-1 "${S1_WALL:-400}" 1 1.2 100000
-for s in a-Ta2O5-2 a-Ta2O5-3; do
+# sample 1a trains the network (the seed study: 1800 train + 200 test); 2a and 3a measure transfer
+run a-Ta2O5-1a "${S1_SITES:-1600}" 0 1.6 0
+run a-Ta2O5-1a "${S1_WALL:-400}" 1 1.2 100000
+for s in a-Ta2O5-2a a-Ta2O5-3a; do
   run "$s" "${TRANSFER_SITES:-160}" 0 1.6 0
   run "$s" "${TRANSFER_WALL:-40}" 1 1.2 100000
 done

@@ -137,10 +137,27 @@ def test_cli_bad_study_exits_2_without_traceback(tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_demo_study_is_the_three_bundled_samples_without_rearranged_points(tmp_path):
+def test_demo_study_is_the_three_annealed_samples_without_rearranged_points(tmp_path):
     from landscape.pipeline import demo_config
 
     cfg = demo_config(tmp_path / "out")
-    assert [s.source for s in cfg.samples] == ["a-Ta2O5-1", "a-Ta2O5-2", "a-Ta2O5-3"]
-    assert cfg.nnp.train_samples == ["a-Ta2O5-1"] and cfg.nnp.max_host_displacement == 0.6
+    assert [s.source for s in cfg.samples] == ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
+    assert cfg.nnp.train_samples == ["a-Ta2O5-1a"] and cfg.nnp.max_host_displacement == 0.6
     assert cfg.reference.db == "bundled"
+
+
+def test_demo_validation_option(tmp_path):
+    from landscape.pipeline import demo_config
+
+    cfg = demo_config(tmp_path / "out", validate_hops=10)
+    assert cfg.validate.hops == 10 and cfg.validate.samples == ["a-Ta2O5-1a"]
+    assert demo_config(tmp_path / "out").validate.hops == 0  # the plain demo stays within minutes
+    r = subprocess.run(
+        [sys.executable, "-m", "landscape.cli", "demo", "--validate-hops", "-1", "--out", "x"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().endswith("--validate-hops must be >= 0, got -1")
+    assert not (tmp_path / "x").exists()

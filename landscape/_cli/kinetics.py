@@ -75,10 +75,11 @@ def _fmt(x: float | None, spec: str = ".4g") -> str:
 
 
 def _table(summary: dict, network: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from . import console as _console
+
+    console = _console()
     table = Table(title=f"Diffusion on {network.name}")
     table.add_column("T (K)", justify="right")
     methods = list(summary["D_cm2_s"])

@@ -60,12 +60,12 @@ def train(
     ),
 ) -> None:
     """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
-    from rich.console import Console
     from rich.table import Table
     from tqdm import tqdm
 
     from ..potential import SimplifiedNNP
     from ..reference.dataset import load_dataset
+    from . import console as _console
 
     ds = load_dataset(db, _split_samples(samples))
     model = SimplifiedNNP(
@@ -119,7 +119,7 @@ def train(
             kept,
             kept_mae,
         )
-    console = Console()
+    console = _console()
     console.print(table)
     if model.max_host_displacement is not None:
         console.print(
@@ -152,11 +152,11 @@ def evaluate(
 ) -> None:
     """RMSE / MAE of MODEL on every sample of DB (transfer to samples not trained on)."""
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
 
     from ..potential import SimplifiedNNP
     from ..reference.dataset import load_dataset
+    from . import console as _console
 
     model = SimplifiedNNP.load(model_path)
     ds = load_dataset(db, _split_samples(samples))
@@ -201,7 +201,7 @@ def evaluate(
         force(a),
         *kept(a),
     )
-    console = Console()
+    console = _console()
     console.print(table)
     # the held-out test points, when DB holds exactly the training data of the model
     if trained <= set(ds.sample_ids.tolist()):

@@ -8,8 +8,9 @@ import typer
 
 
 def _print_table(result) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from . import console as _console
 
     def f(v, spec=".3f"):
         return "—" if v is None else format(v, spec)
@@ -37,7 +38,7 @@ def _print_table(result) -> None:
             f(row["Ea_eV"].get("kmc")),
             f(row["D_cm2_s_700K"], ".3e"),
         )
-    console = Console()
+    console = _console()
     console.print(table)
     rmse = result.summary["nnp"].get("rmse_test_eV")
     if rmse is not None:
@@ -74,11 +75,11 @@ def register(app: typer.Typer) -> None:
         validate_hops: int = typer.Option(
             0,
             "--validate-hops",
-            help="Also check this many NNP hops of the training sample against CHGNet (about 100 s per "
+            help="Also check this many NNP hops of a-Ta2O5-1a against CHGNet (about 100 s per "
             "hop on 2 cores; the report overlays both profiles).",
         ),
     ) -> None:
-        """The demo study on the three bundled a-Ta₂O₅ samples with the embedded database."""
+        """The demo study on the three annealed bundled a-Ta₂O₅ samples with the embedded database."""
         from ..errors import InputError
         from ..pipeline import demo_config, run_study
 
