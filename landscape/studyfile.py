@@ -69,6 +69,8 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from .config import DEFAULTS
 from .errors import InputError
+from .reference.points import DEFAULT_MIN_DISTANCE
+from .reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 __all__ = ["StudyConfig", "load_study", "parse_study"]
 
@@ -95,11 +97,11 @@ class ReferenceSection:
     points: int = 0
     workers: int = 1
     seed: int = 0
-    min_distance: float = 1.6
+    min_distance: float = DEFAULT_MIN_DISTANCE
     relax_radius: float = 5.0
     fmax: float = 0.05
-    max_steps: int = 300
-    optimizer: str = "BFGS"
+    max_steps: int = DEFAULT_MAX_STEPS
+    optimizer: str = DEFAULT_OPTIMIZER
 
 
 @dataclass
@@ -324,9 +326,9 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             f"reference.relax_radius >= 0 Å (0: the whole host relaxes), got {ref.fmax}, "
             f"{ref.min_distance}, {ref.relax_radius}"
         )
-    if ref.optimizer.upper() not in ("BFGS", "LBFGS", "FIRE"):
+    if ref.optimizer.upper() not in OPTIMIZERS:
         raise InputError(
-            f"study file: reference.optimizer {ref.optimizer!r}; expected 'BFGS', 'LBFGS' or 'FIRE'"
+            f"study file: reference.optimizer {ref.optimizer!r}; expected one of {list(OPTIMIZERS)}"
         )
     if cfg.validate.hops < 0:
         raise InputError(

@@ -163,10 +163,11 @@ def register(app: typer.Typer) -> None:
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator
         from ..reference.calculators import parse_calculator_kwargs
+        from ..reference.run import OPTIMIZERS
         from ..samples import load_sample
 
-        if optimizer.upper() not in ("BFGS", "LBFGS", "FIRE"):
-            raise InputError(f"--optimizer {optimizer!r}; expected BFGS, LBFGS or FIRE")
+        if optimizer.upper() not in OPTIMIZERS:
+            raise InputError(f"--optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)}")
         kwargs = parse_calculator_kwargs(calculator_kwargs)
         host = load_sample(sample)
         G = load_network(network)  # one-line InputError for a missing or malformed file

@@ -139,7 +139,7 @@ def test_validate_hops_cli(model_and_sample, explored, capsys):
     argv += ["--calculator", "ase.calculators.lj:LennardJones", "--hops", "2", "--quiet"]
     argv += ["--out", str(res), "--figure", str(fig)]
     for bad, message in (
-        (["--optimizer", "CG"], "--optimizer 'CG'; expected BFGS, LBFGS or FIRE"),
+        (["--optimizer", "CG"], "--optimizer 'CG'; expected one of ['BFGS', 'LBFGS', 'FIRE']"),
         (["--calculator-kwargs", "{sigma: 2"], "JSON"),
     ):
         with pytest.raises(SystemExit) as exc:
