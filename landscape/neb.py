@@ -54,6 +54,7 @@ __all__ = [
     "interior_minimum_depth",
     "NEBResult",
     "validate_hops",
+    "network_points",
 ]
 
 _PREFACTORS = ("constant", "vineyard")
@@ -920,6 +921,61 @@ def _add_hop(
         profile=[float(v) for v in profile[::-1]],
         **common,
     )
+
+
+def network_points(
+    G: nx.MultiDiGraph, *, sites: bool = True, saddles: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the sites and saddle points of a hop network, for targeted reference points.
+
+    A network found on a trained potential has its minima and saddles where the potential's error
+    happens to pull them; reference energies computed there (``landscape reference run
+    --network``, origin ``"network"``) and added to the training data correct the potential
+    exactly where the barriers are read. One saddle per undirected hop (the two directions share
+    it).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Hop network (:func:`find_hops`), with ``cell`` in its graph attributes.
+    sites, saddles : bool
+        Include the site positions / the saddle points.
+
+    Returns
+    -------
+    positions : numpy.ndarray, shape (n, 3)
+        Å, Cartesian, wrapped into the cell; sites first (by node id), then saddles.
+    kinds : numpy.ndarray of str, shape (n,)
+        ``"site"`` or ``"saddle"`` per position.
+
+    Raises
+    ------
+    InputError
+        Neither kind asked for, no cell, or nothing to return.
+    """
+    if not (sites or saddles):
+        raise InputError("network_points: ask for sites, saddles or both")
+    if "cell" not in G.graph:
+        raise InputError("the network has no 'cell' graph attribute; expected one from find_hops")
+    cell = np.asarray(G.graph["cell"], dtype=float).reshape(3, 3)
+    pos, kinds = [], []
+    if sites:
+        for n in sorted(G.nodes):
+            pos.append(np.asarray(G.nodes[n]["position"], dtype=float))
+            kinds.append("site")
+    if saddles:
+        for u, v, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1], tuple(e[2]["shift"]))):
+            if (G.nodes[u]["energy"], u) > (G.nodes[v]["energy"], v):
+                continue  # the other direction carries the same saddle
+            if u == v and tuple(d["shift"]) < tuple(-s for s in d["shift"]):
+                continue
+            pos.append(np.asarray(d["saddle"], dtype=float))
+            kinds.append("saddle")
+    if not pos:
+        raise InputError("the network has no sites or hops to take points from")
+    pos = np.asarray(pos, dtype=float)
+    frac = pos @ np.linalg.inv(cell)
+    return (frac - np.floor(frac)) @ cell, np.asarray(kinds)
 
 
 def validate_hops(

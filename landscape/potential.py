@@ -317,7 +317,9 @@ class SimplifiedNNP:
     ) -> SimplifiedNNP:
         """Train the ensemble on a reference data set.
 
-        Points are split once into a held-out test set (``test_fraction``) and the rest; every member
+        Points are split once into a held-out test set (``test_fraction`` of the points not chosen
+        from a hop network: targeted points, ``dataset.origin == "network"``, never test) and the
+        rest; every member
         draws its own validation split (``validation_fraction`` of the rest), initialisation and
         mini-batch order from ``random_state``, trains with Adam (early stopping on validation RMSE,
         ``patience``), then L-BFGS, and keeps the state with the lowest validation RMSE.
@@ -343,9 +345,15 @@ class SimplifiedNNP:
         self._validate_params()
         desc = self._check_dataset(dataset)
         n = len(dataset)
-        n_test = max(1, int(round(n * self.test_fraction)))
+        # the test set is drawn from the unbiased points only: targeted ones (origin "network",
+        # sites and saddles of a hop network) train and validate, so rmse_test_ stays comparable
+        origin = getattr(dataset, "origin", None)
+        targeted = np.zeros(n, bool) if origin is None else np.asarray(origin) == "network"
+        pool = np.flatnonzero(~targeted) if (~targeted).any() else np.arange(n)
+        n_test = max(1, int(round(len(pool) * self.test_fraction)))
         rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(n)
+        order = pool[rng.permutation(len(pool))]
+        order = np.concatenate([order, np.setdiff1d(np.arange(n), pool)])
         test_idx, rest_idx = np.sort(order[:n_test]), order[n_test:]
         kept = self._kept(dataset)  # (n,) bool: within max_host_displacement
         excluded_idx = np.sort(rest_idx[~kept[rest_idx]])

@@ -18,7 +18,13 @@ def register(app: typer.Typer) -> None:
     @ref_app.command("run")
     def run(
         sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
-        points: int = typer.Option(..., "--points", help="Number of random insertion points."),
+        points: int = typer.Option(None, "--points", help="Number of random insertion points."),
+        network: Path = typer.Option(
+            None,
+            "--network",
+            help="Hop network JSON (landscape explore): its sites and saddle points instead of "
+            "random points (origin 'network': trained on, never tested on).",
+        ),
         db: Path = typer.Option(..., "--db", help="ASE database to write (resumed if it exists)."),
         calculator: str = typer.Option(
             "chgnet", "--calculator", help="chgnet, sevennet, cp2k, or module:Class."
@@ -41,7 +47,10 @@ def register(app: typer.Typer) -> None:
         ),
         optimizer: str = typer.Option("BFGS", "--optimizer", help="BFGS, LBFGS or FIRE."),
         min_distance: float = typer.Option(
-            1.6, "--min-distance", help="Minimum distance of a point to a host atom, Å."
+            None,
+            "--min-distance",
+            help="Minimum distance of a point to a host atom, Å (default 1.6 for random points, "
+            "1.0 for network points).",
         ),
         scheduler: str = typer.Option(
             None, "--scheduler", help="Dask scheduler address (tcp://host:port)."
@@ -65,11 +74,13 @@ def register(app: typer.Typer) -> None:
             0, "--first-id", help="point_id of the first point (several point sets in one db)."
         ),
     ) -> None:
-        """Insert the mobile atom at random points and store relaxed energies, one row per point."""
+        """Insert the mobile atom at random points (or at a hop network's sites and saddles) and
+        store relaxed energies, one row per point."""
         import signal
 
         from ..errors import InputError
         from ..reference.calculators import parse_calculator_kwargs
+        from ..reference.points import DEFAULT_MIN_DISTANCE
         from ..reference.run import run_reference
 
         def _stop(signum, frame):  # SIGTERM: stop between two rows, like Ctrl-C
@@ -85,10 +96,31 @@ def register(app: typer.Typer) -> None:
             if not 0 <= i < n:
                 raise InputError(f"--shard {shard!r}: expected 0 <= I < N")
             shard_t = (i, n)
+        if (points is None) == (network is None):
+            raise InputError("give exactly one of --points N or --network FILE")
+        positions = None
+        if network is not None:
+            from ..kinetics.network import load_network
+            from ..neb import network_points
+            from ..samples import load_sample
+
+            G = load_network(network)
+            sid = str(load_sample(sample).info.get("sample_id", "sample"))
+            if G.graph.get("sample_id") not in (None, sid):
+                raise InputError(
+                    f"network {str(network)!r} is of sample {G.graph['sample_id']!r}, not {sid!r}"
+                )
+            positions, _ = network_points(G)
+            if min_distance is None:
+                min_distance = 1.0
+        elif min_distance is None:
+            min_distance = DEFAULT_MIN_DISTANCE
         summary = run_reference(
             sample,
             db,
             n_points=points,
+            positions=positions,
+            origin="network" if network is not None else None,
             species=species,
             calculator=calculator,
             calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),

@@ -71,6 +71,9 @@ class ReferenceDataset:
         Largest displacement of a host atom during the relaxation around the mobile atom, Å
         (minimum image). A large one means the host rearranged into another configuration rather
         than relaxed around the mobile atom. NaN where unknown; ``None`` means none known.
+    origin : numpy.ndarray of str, shape (n,), optional
+        How each point was chosen (the row's ``origin``: ``"random"``, ``"grid"``, ``"given"``,
+        ``"network"``; rows written before it was recorded are ``"random"``). ``None``: all random.
     """
 
     hosts: dict[str, Atoms]
@@ -82,6 +85,7 @@ class ReferenceDataset:
     calculator: str
     forces: np.ndarray | None = None
     max_displacement: np.ndarray | None = None
+    origin: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.e_insert)
@@ -100,14 +104,18 @@ class ReferenceDataset:
             max_displacement=(
                 None if self.max_displacement is None else self.max_displacement[mask]
             ),
+            origin=None if self.origin is None else self.origin[mask],
         )
 
     def content_hash(self) -> str:
-        """SHA-256 of the points (sample, point id, position, energy) in a canonical order."""
+        """SHA-256 of the points (sample, point id, position, energy; the origin where it is not
+        "random") in a canonical order."""
         order = np.lexsort((self.point_ids, self.sample_ids))
         h = hashlib.sha256()
         for k in order:
             h.update(f"{self.sample_ids[k]}|{int(self.point_ids[k])}|".encode())
+            if self.origin is not None and self.origin[k] != "random":
+                h.update(f"{self.origin[k]}|".encode())
             h.update(np.round(self.positions[k], 8).tobytes())
             h.update(np.float64(round(float(self.e_insert[k]), 10)).tobytes())
         return h.hexdigest()
@@ -146,7 +154,7 @@ def load_dataset(
     for row in db.select(kind=HOST):
         hosts[row.sample_id] = row.toatoms()
     sids, pids, pos, e, forces, species, calcs = [], [], [], [], [], set(), set()
-    disp = []
+    disp, origin = [], []
     for row in db.select(kind=POINT, status="ok"):
         if sample_ids is not None and row.sample_id not in sample_ids:
             continue
@@ -160,6 +168,7 @@ def load_dataset(
         forces.append(np.full(3, np.nan) if f is None or len(f) != 1 else np.asarray(f[0], float))
         d = row.get("max_displacement")
         disp.append(np.nan if d is None else float(d))
+        origin.append(str(row.get("origin", "random")))
         species.add(row.symbols[0])
         calcs.add(row.get("calculator", "unknown"))
     if not e:
@@ -189,4 +198,5 @@ def load_dataset(
         calculator=calcs.pop(),
         forces=np.asarray(forces, dtype=float),
         max_displacement=np.asarray(disp, dtype=float),
+        origin=np.asarray(origin, dtype=str),
     )

@@ -52,6 +52,9 @@ __all__ = [
 OPTIMIZERS = ("BFGS", "LBFGS", "FIRE")
 DEFAULT_OPTIMIZER = "BFGS"
 DEFAULT_MAX_STEPS = 300
+#: How the points of a run were chosen (the ``origin`` of every row); "network": sites and saddle
+#: points of a hop network, targeted training points that the held-out test set never draws.
+ORIGINS = ("random", "grid", "given", "network")
 
 
 def _optimizer(name: str):
@@ -347,6 +350,7 @@ def _write_point(
         "max_steps": meta["max_steps"],
         "optimizer": meta["optimizer"],
         "seed": meta["seed"],
+        "origin": meta.get("origin", "random"),
     }
     if meta.get("min_distance") is not None:
         kv["min_distance"] = float(meta["min_distance"])
@@ -431,6 +435,7 @@ def run_reference(
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
     first_id: int = 0,
+    origin: str | None = None,
 ) -> RunSummary:
     """Compute reference energies of the mobile atom at many points; resumable.
 
@@ -492,6 +497,11 @@ def run_reference(
         ``point_id`` of the first point (point ``k`` gets ``first_id + k``), so that several point
         sets (other seeds, another ``min_distance``) can share one database; give the same value
         again to resume.
+    origin : str, optional
+        How the points were chosen, recorded in every row (``origin``): default ``"random"``,
+        ``"grid"`` or ``"given"`` by the point source; ``"network"`` marks points taken from a hop
+        network (sites and saddles, :func:`landscape.neb.network_points`), which
+        :meth:`landscape.potential.SimplifiedNNP.fit` trains on but never tests on.
 
     Returns
     -------
@@ -531,6 +541,10 @@ def run_reference(
                 f"unknown calculator {calculator!r}; expected one of {list(KNOWN_CALCULATORS)} "
                 "or 'module:Class'"
             )
+    kind = "random" if n_points is not None else "grid" if grid_spacing is not None else "given"
+    origin = kind if origin is None else str(origin)
+    if origin not in ORIGINS:
+        raise InputError(f"origin must be one of {list(ORIGINS)}, got {origin!r}")
     if n_points is not None:
         pts = random_points(host, int(n_points), seed=seed, min_distance=min_distance)
     elif grid_spacing is not None:
@@ -602,6 +616,7 @@ def run_reference(
         relax_radius=relax_radius,
         seed=int(seed),
         min_distance=float(min_distance),
+        origin=origin,
     )
     base = {
         "host": relaxed,

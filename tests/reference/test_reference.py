@@ -330,3 +330,84 @@ def test_local_workers_share_the_cores(monkeypatch) -> None:
     with ProcessPoolExecutor(1, mp_context=ctx, initializer=run_mod._init_worker,
                              initargs=(1,)) as pool:  # fmt: skip
         assert pool.submit(_torch_threads).result() == 1
+
+
+def _tiny_network(host: Atoms, sample_id: str):
+    """Two sites and one hop (both directions) at free points of ``host``: what network_points reads."""
+    import networkx as nx
+
+    p = random_points(host, 3, seed=5, min_distance=1.2)
+    G = nx.MultiDiGraph(cell=np.asarray(host.cell).tolist(), sample_id=sample_id)
+    G.add_node(0, position=p[0].tolist(), energy=-0.2)
+    G.add_node(1, position=p[1].tolist(), energy=-0.1)
+    G.add_edge(0, 1, shift=[0, 0, 0], saddle=p[2].tolist(), barrier=0.3)
+    G.add_edge(1, 0, shift=[0, 0, 0], saddle=p[2].tolist(), barrier=0.2)
+    return G, p
+
+
+def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
+    import json
+
+    import ase.io
+    import networkx as nx
+    from typer.testing import CliRunner
+
+    from landscape.cli import app
+    from landscape.potential import SimplifiedNNP
+
+    host = small_host()
+    ase.io.write(str(tmp_path / "host.extxyz"), host)
+    G, p = _tiny_network(host, "lj-host")
+    net = tmp_path / "net.json"
+    net.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
+    db = tmp_path / "r.db"
+    common = ["--db", str(db), "--calculator", LJ, "--calculator-kwargs", json.dumps(LJ_KW),
+              "--species", "Kr", "--fmax", "0.02"]  # fmt: skip
+    host_file = str(tmp_path / "host.extxyz")
+    res = CliRunner().invoke(
+        app, ["reference", "run", host_file, "--network", str(net), "--first-id", "500", *common]
+    )
+    assert res.exit_code == 0, res.output
+    assert "3 done, 0 failed" in res.output
+    rows = {r.point_id: r for r in connect(str(db)).select(kind="point")}
+    assert sorted(rows) == [500, 501, 502] and {r.origin for r in rows.values()} == {"network"}
+    for k in range(3):  # sites first, then the saddle
+        np.testing.assert_allclose(rows[500 + k].positions[0], p[k], atol=1e-9)
+    s = run_reference(
+        host,
+        db,
+        n_points=12,
+        calculator=LJ,
+        calculator_kwargs=LJ_KW,
+        species="Kr",
+        min_distance=1.2,
+        fmax=0.02,
+        seed=11,
+    )  # fmt: skip  (random points beside them)
+    assert s.done == 12
+    ds = load_dataset(db)
+    assert sorted(ds.origin[ds.point_ids >= 500]) == ["network"] * 3
+    assert set(ds.origin[ds.point_ids < 500]) == {"random"}
+    # the held-out test set is drawn from the random points only, the same ones as without the
+    # network points
+    kw = dict(hidden=(4,), n_models=1, max_epochs=5, lbfgs_steps=0, test_fraction=0.25,
+              random_state=3, verbose=False)  # fmt: skip
+    m = SimplifiedNNP(**kw).fit(ds)
+    alone = SimplifiedNNP(**kw).fit(ds.subset(ds.point_ids < 500))
+    tested = set(ds.point_ids[m.test_index_])
+    assert tested == set(ds.subset(ds.point_ids < 500).point_ids[alone.test_index_])
+    assert len(tested) == 3 and not tested & {500, 501, 502}
+    # bad input: one line, nothing written
+    for bad, msg in [
+        (["--network", str(net), "--points", "2"], "exactly one of --points N or --network"),
+        ([], "exactly one of --points N or --network"),
+    ]:
+        res = CliRunner().invoke(app, ["reference", "run", host_file, *bad, *common])
+        assert res.exit_code != 0 and msg in str(res.exception)
+    G.graph["sample_id"] = "other"
+    net.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
+    res = CliRunner().invoke(app, ["reference", "run", host_file, "--network", str(net), *common])
+    assert "is of sample 'other', not 'lj-host'" in str(res.exception)
+    assert len(list(connect(str(db)).select(kind="point"))) == 15
+    with pytest.raises(InputError, match="origin must be one of"):
+        _run(tmp_path / "x.db", 1, origin="nope")

@@ -217,3 +217,33 @@ def test_figures_of_the_cosine_network(cosine, tmp_path):
         write_network_html(G, tmp_path / "n.html"),
     ):
         assert f.stat().st_size > 1000
+
+
+def test_network_points_are_the_sites_and_one_saddle_per_hop(cosine):
+    from landscape.neb import network_points
+
+    s, _, G = cosine
+    pos, kinds = network_points(G)
+    assert (kinds == "site").sum() == 8 and (kinds == "saddle").sum() == 24  # 48 directed hops
+    cell = np.asarray(G.graph["cell"])
+    frac = pos @ np.linalg.inv(cell)
+    assert np.all((frac >= -1e-12) & (frac < 1))
+    # sites on the lattice; saddles at bond midpoints: one coordinate a/2 off the lattice
+    off = np.abs(((pos / a + 0.25) % 1.0) - 0.25)  # 0 on the lattice, 0.5 half-way
+    np.testing.assert_allclose(off[kinds == "site"], 0.0, atol=1e-3)
+    np.testing.assert_allclose(
+        np.sort(off[kinds == "saddle"], axis=1), [[0, 0, 0.5]] * 24, atol=1e-3
+    )
+    # every bond midpoint of the cell exactly once
+    key = {tuple(np.round((p % (2 * a)) / (a / 2)).astype(int) % 4) for p in pos[kinds == "saddle"]}
+    assert len(key) == 24
+    e = s.energy_and_forces(torch.as_tensor(pos[kinds == "saddle"]))[0]
+    np.testing.assert_allclose(e.numpy(), -A, atol=1e-6)
+    only_sites, k2 = network_points(G, saddles=False)
+    assert len(only_sites) == 8 and set(k2) == {"site"}
+    with pytest.raises(InputError, match="sites, saddles or both"):
+        network_points(G, sites=False, saddles=False)
+    H = G.copy()
+    del H.graph["cell"]
+    with pytest.raises(InputError, match="cell"):
+        network_points(H)
