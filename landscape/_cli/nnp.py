@@ -38,6 +38,11 @@ def train(
     db: Path = typer.Argument(..., help="Reference ASE database (landscape reference ...)."),
     out: Path = typer.Option(..., "--out", help="Model path: writes OUT.json + OUT.safetensors."),
     samples: list[str] = typer.Option(None, "--samples", help="Train on these sample ids only."),
+    origins: list[str] = typer.Option(
+        None,
+        "--origin",
+        help="Train only on points of these origins (random, grid, given, network; repeatable).",
+    ),
     figures: Path = typer.Option(
         None, "--figures", help="Folder for parity / learning-curve PNGs."
     ),
@@ -67,7 +72,7 @@ def train(
     from ..reference.dataset import load_dataset
     from . import console as _console
 
-    ds = load_dataset(db, _split_samples(samples))
+    ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
     model = SimplifiedNNP(
         hidden=_parse_hidden(hidden),
         n_models=n_models,

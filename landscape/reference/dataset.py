@@ -43,6 +43,9 @@ __all__ = ["ReferenceDataset", "load_dataset", "HOST", "POINT"]
 
 HOST = "host"
 POINT = "point"
+#: How the points of a run were chosen (the ``origin`` of every row); "network": sites and saddle
+#: points of a hop network, targeted training points that the held-out test set never draws.
+ORIGINS = ("random", "grid", "given", "network")
 
 
 @dataclass
@@ -126,6 +129,7 @@ def load_dataset(
     sample_ids: list[str] | None = None,
     *,
     only_converged: bool = True,
+    origins: list[str] | None = None,
 ) -> ReferenceDataset:
     """Load the successful points of a reference database.
 
@@ -137,6 +141,9 @@ def load_dataset(
         Keep only these samples (default: all).
     only_converged : bool
         Drop points whose host relaxation did not reach its force criterion.
+    origins : list of str, optional
+        Keep only points of these origins (``"random"``, ``"grid"``, ``"given"``, ``"network"``;
+        default: all).
 
     Raises
     ------
@@ -149,6 +156,9 @@ def load_dataset(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"reference database {str(path)!r} does not exist")
+    bad = sorted(set(origins or ()) - set(ORIGINS))
+    if bad:
+        raise InputError(f"unknown point origins {bad}; expected some of {list(ORIGINS)}")
     db = connect(str(path))
     hosts: dict[str, Atoms] = {}
     for row in db.select(kind=HOST):
@@ -159,6 +169,8 @@ def load_dataset(
         if sample_ids is not None and row.sample_id not in sample_ids:
             continue
         if only_converged and not row.get("converged", False):
+            continue
+        if origins is not None and str(row.get("origin", "random")) not in origins:
             continue
         sids.append(row.sample_id)
         pids.append(int(row.point_id))
@@ -173,6 +185,7 @@ def load_dataset(
         calcs.add(row.get("calculator", "unknown"))
     if not e:
         wanted = "" if sample_ids is None else f" for samples {sample_ids}"
+        wanted += "" if origins is None else f" of origins {list(origins)}"
         raise InputError(f"reference database {str(path)!r} holds no successful points{wanted}")
     e_arr = np.asarray(e, dtype=float)
     if not np.all(np.isfinite(e_arr)):

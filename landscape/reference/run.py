@@ -35,7 +35,7 @@ import numpy as np
 from ase import Atom, Atoms
 
 from ..errors import ConvergenceError, InputError
-from .dataset import HOST, POINT
+from .dataset import HOST, ORIGINS, POINT
 from .points import DEFAULT_MIN_DISTANCE, check_points, grid_points, random_points
 
 __all__ = [
@@ -52,9 +52,6 @@ __all__ = [
 OPTIMIZERS = ("BFGS", "LBFGS", "FIRE")
 DEFAULT_OPTIMIZER = "BFGS"
 DEFAULT_MAX_STEPS = 300
-#: How the points of a run were chosen (the ``origin`` of every row); "network": sites and saddle
-#: points of a hop network, targeted training points that the held-out test set never draws.
-ORIGINS = ("random", "grid", "given", "network")
 
 
 def _optimizer(name: str):
@@ -306,6 +303,26 @@ def existing_point_ids(db: Any, sample_id: str, *, ok_only: bool = False) -> set
     """``point_id`` values already written for ``sample_id`` (any status, or only ``"ok"``)."""
     sel = {"status": "ok"} if ok_only else {}
     return {int(r.point_id) for r in db.select(kind=POINT, sample_id=sample_id, **sel)}
+
+
+def _check_same_points(
+    db: Any, sample_id: str, pts: np.ndarray, first_id: int, cell: np.ndarray
+) -> None:
+    """A resumed run must ask for the points already stored under its ids (InputError if not)."""
+    ids = range(first_id, first_id + len(pts))
+    inv = np.linalg.inv(cell)
+    for r in db.select(kind=POINT, sample_id=sample_id):
+        k = int(r.point_id) - first_id
+        if int(r.point_id) not in ids:
+            continue
+        d = (np.asarray(r.positions[0]) - pts[k]) @ inv
+        d = (d - np.round(d)) @ cell
+        if np.linalg.norm(d) > 1e-6:
+            raise InputError(
+                f"point_id {int(r.point_id)} of {sample_id!r} is stored at "
+                f"{np.round(r.positions[0], 4).tolist()} Å but this run puts it at "
+                f"{np.round(pts[k], 4).tolist()} Å; give another first_id for other points"
+            )
 
 
 def _labelled(atoms: Atoms, label: str, energy: float | None = None, forces=None) -> Atoms:
@@ -598,6 +615,7 @@ def run_reference(
     done_ids = existing_point_ids(db, sample_id, ok_only=retry_failed)
     if first_id < 0:
         raise InputError(f"first_id must be >= 0, got {first_id}")
+    _check_same_points(db, sample_id, pts, first_id, np.asarray(relaxed.cell))
     todo = [
         k
         for k in range(len(pts))

@@ -388,6 +388,19 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     ds = load_dataset(db)
     assert sorted(ds.origin[ds.point_ids >= 500]) == ["network"] * 3
     assert set(ds.origin[ds.point_ids < 500]) == {"random"}
+    assert len(load_dataset(db, origins=["random"])) == 12
+    assert sorted(load_dataset(db, origins=["network"]).point_ids) == [500, 501, 502]
+    with pytest.raises(InputError, match="unknown point origins"):
+        load_dataset(db, origins=["networks"])
+    # a resumed run must ask for the points stored under its ids
+    moved = _tiny_network(host, "lj-host")[0]
+    moved.nodes[1]["position"] = (np.asarray(p[1]) + 0.1).tolist()
+    net2 = tmp_path / "net2.json"
+    net2.write_text(json.dumps(nx.node_link_data(moved, edges="edges")))
+    res = CliRunner().invoke(
+        app, ["reference", "run", host_file, "--network", str(net2), "--first-id", "500", *common]
+    )
+    assert "point_id 501 of 'lj-host' is stored at" in str(res.exception)
     # the held-out test set is drawn from the random points only, the same ones as without the
     # network points
     kw = dict(hidden=(4,), n_models=1, max_epochs=5, lbfgs_steps=0, test_fraction=0.25,
