@@ -20,8 +20,10 @@ attribute ``rejected_hops``.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -978,6 +980,28 @@ def network_points(
     return (frac - np.floor(frac)) @ cell, np.asarray(kinds)
 
 
+def _position_key(x: np.ndarray) -> tuple[float, ...]:
+    """A position (Å) rounded to 1e-6 Å: the key of a checkpointed reference calculation."""
+    return tuple(round(float(c), 6) for c in x)
+
+
+def _read_checkpoint(path: str | Path | None) -> dict[tuple[float, ...], dict]:
+    """Finished calculations of a :func:`validate_hops` checkpoint (a torn last line is ignored)."""
+    done: dict[tuple[float, ...], dict] = {}
+    if path is None or not Path(path).is_file():
+        return done
+    for line in Path(path).read_text().splitlines():
+        try:
+            rec = json.loads(line)
+            done[_position_key(rec["position"])] = {
+                "energy": float(rec["energy"]),
+                "converged": bool(rec["converged"]),
+            }
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut by a crash: computed again
+    return done
+
+
 def validate_hops(
     surface,
     G: nx.MultiDiGraph,
@@ -993,6 +1017,7 @@ def validate_hops(
     neb_fmax: float | None = None,
     spring: float | None = None,
     progress: bool = True,
+    checkpoint: str | Path | None = None,
 ) -> dict:
     """Reference energies along NNP hops: the barrier error of the network (issue 6 item 4c).
 
@@ -1029,6 +1054,10 @@ def validate_hops(
         Band convergence (eV/Å) and spring (eV/Å²); default those recorded in ``G``.
     progress : bool
         Progress bar over the reference calculations.
+    checkpoint : str or Path, optional
+        JSON-lines file: every finished reference calculation is appended at once (image position
+        in Å, energy in eV, convergence), and a re-run with the same file reuses the calculations
+        of the same positions, so an interrupted validation resumes instead of starting again.
 
     Returns
     -------
@@ -1086,15 +1115,25 @@ def validate_hops(
     if optimizer is not None:
         kwargs["optimizer"] = optimizer
     bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
+    done = _read_checkpoint(checkpoint)
     records = []
     for p, (u, v, d) in enumerate(chosen):
         energies, ok = [], True
         for x in images[p]:
-            r = relax_insertion(
-                host, x, calculator, species=species, fmax=fmax, relax_radius=relax_radius, **kwargs
-            )
-            energies.append(float(r["energy"]))
-            ok &= bool(r["converged"])
+            key = _position_key(x)
+            if key not in done:
+                r = relax_insertion(
+                    host, x, calculator, species=species, fmax=fmax, relax_radius=relax_radius,
+                    **kwargs,
+                )  # fmt: skip
+                done[key] = {"energy": float(r["energy"]), "converged": bool(r["converged"])}
+                if checkpoint is not None:
+                    with open(checkpoint, "a") as fh:
+                        fh.write(
+                            json.dumps({"position": [float(c) for c in x], **done[key]}) + "\n"
+                        )
+            energies.append(done[key]["energy"])
+            ok &= done[key]["converged"]
             bar.update(1)
         ref = np.asarray(energies) - energies[0]
         nnp = e_nnp[p] - e_nnp[p, 0]

@@ -167,9 +167,11 @@ def _reference_settings(cfg: StudyConfig) -> dict[str, Any]:
 def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -> Path:
     """Compute missing reference points (only when ``reference.points`` asks for more).
 
-    The points ``0 .. points-1`` of ``reference.seed`` of every sample that the database lacks are
-    computed into a copy of it in the cache (the given database is never modified); finished
-    points are written one by one, so an interrupted run resumes.
+    A sample with fewer than ``points`` points in the database gets the missing ones: uniform
+    random points of ``reference.seed``, under ids from ``1_000_000 * (seed + 1)`` on (their own
+    block, so they never collide with the points already there), computed into a copy of the
+    database in the cache (the given database is never modified). Finished points are written
+    one by one, so an interrupted run resumes.
     """
     ref = cfg.reference
     if ref.points <= 0:
@@ -181,11 +183,25 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
         tmp = work.with_suffix(".db.part")
         tmp.write_bytes(db.read_bytes())
         os.replace(tmp, work)
-    for atoms in samples.values():
+    from ase.db import connect
+
+    from .reference.run import existing_point_ids
+
+    first_id = 1_000_000 * (int(ref.seed) + 1)
+    with connect(str(work)) as wdb:
+        present = {
+            sid: existing_point_ids(wdb, str(atoms.info.get("sample_id", sid)))
+            for sid, atoms in samples.items()
+        }
+    for sid, atoms in samples.items():
+        others = {i for i in present[sid] if not first_id <= i < first_id + 1_000_000}
+        if len(others) >= ref.points:
+            continue
         run_reference(
             atoms,
             work,
-            n_points=ref.points,
+            n_points=ref.points - len(others),
+            first_id=first_id,
             species=cfg.study.species,
             calculator=ref.calculator,
             calculator_kwargs=dict(ref.calculator_kwargs),
@@ -260,8 +276,9 @@ def _validation_samples(cfg: StudyConfig, samples: dict) -> list[str]:
     return [sid for sid in samples if not cfg.validate.samples or sid in cfg.validate.samples]
 
 
-def _validate(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict:
-    """Reference energies along ``validate.hops`` NNP hops of one sample (barrier MAE, eV)."""
+def _validate(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph, checkpoint: Path) -> dict:
+    """Reference energies along ``validate.hops`` NNP hops of one sample (barrier MAE, eV); every
+    finished calculation goes to ``checkpoint`` at once, so a re-run after a crash resumes."""
     from .neb import validate_hops
     from .reference import get_calculator
 
@@ -274,6 +291,7 @@ def _validate(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict:
         n_hops=cfg.validate.hops,
         species=cfg.study.species,
         progress=False,
+        checkpoint=checkpoint,
         **_reference_settings(cfg),
     )
     result["calculator"] = cfg.reference.calculator
@@ -368,7 +386,9 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
                 )
                 validation[sid], cached[f"validate:{sid}"] = _cached_json(
                     cache / f"validation-{sid}-{vkey}.json",
-                    lambda atoms=atoms, G=G: _validate(cfg, model, atoms, G),
+                    lambda atoms=atoms, G=G, ck=cache / f"validation-{sid}-{vkey}.jsonl": _validate(
+                        cfg, model, atoms, G, ck
+                    ),
                 )
                 stages.done(
                     f"{sid}: barrier MAE {validation[sid]['mae']:.3f} eV on "

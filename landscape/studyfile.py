@@ -21,7 +21,7 @@ Example
     calculator_kwargs = {}       # table of the calculator's keyword arguments
     points = 0                   # compute missing points up to this count per sample (0: reuse only)
     workers = 1                  # local worker processes for missing points
-    seed = 0                     # seed of the random points (the shipped data: 0)
+    seed = 0                     # seed of the missing points (their ids: from 1e6 * (seed + 1))
     min_distance = 1.6           # Å, closest a point may be to a host atom
     relax_radius = 5.0           # Å, host atoms this close to the mobile atom relax (0: all)
     fmax = 0.05                  # eV/Å, host relaxation criterion
@@ -315,10 +315,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             f"{cfg.nnp.max_host_displacement}"
         )
     ref = cfg.reference
-    if ref.points < 0 or ref.workers < 1 or ref.max_steps < 1:
+    if ref.points < 0 or ref.seed < 0 or ref.workers < 1 or ref.max_steps < 1:
         raise InputError(
-            "study file: reference.points must be >= 0, reference.workers and reference.max_steps "
-            f">= 1, got {ref.points}, {ref.workers}, {ref.max_steps}"
+            "study file: reference.points and reference.seed must be >= 0, reference.workers and "
+            f"reference.max_steps >= 1, got {ref.points}, {ref.seed}, {ref.workers}, {ref.max_steps}"
         )
     if not (ref.fmax > 0 and ref.relax_radius >= 0 and ref.min_distance > 0):
         raise InputError(

@@ -121,11 +121,19 @@ def test_missing_reference_points_are_computed_into_a_copy(first_run, study_dir)
 
     assert len(load_dataset(study_dir / "ref.db")) == 300  # the given database is never changed
     ds = load_dataset(study_dir / "res" / "cache" / "reference.db")
-    assert len(ds) == 310 and sorted(ds.point_ids.tolist()) == list(range(310))
+    # the ten missing ones: points 0..9 of reference.seed (0) in their own id block
+    block = list(range(1_000_000, 1_000_010))
+    assert len(ds) == 310 and sorted(ds.point_ids.tolist()) == list(range(300)) + block
     host = ase.io.read(study_dir / "host.extxyz")
     new = np.flatnonzero(ds.point_ids >= 300)
     exact = [morse_energy(host, p) for p in ds.positions[new]]
     np.testing.assert_allclose(ds.e_insert[new], exact, atol=1e-6)  # positions stored rounded
+    from landscape.reference.points import random_points as seeded_points
+
+    expected = seeded_points(host, 10, seed=0, min_distance=1.5)
+    np.testing.assert_allclose(
+        ds.positions[new][np.argsort(ds.point_ids[new])], expected, atol=1e-8
+    )
 
 
 @pytest.mark.service
@@ -144,6 +152,14 @@ def test_validated_hops_against_the_reference(first_run, study_dir):
         errors.append(hop["barrier_nnp"] - hop["barrier_reference"])
     assert row["barrier_mae_eV"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-12)
     assert row["barrier_max_abs_error_eV"] == pytest.approx(np.max(np.abs(errors)), rel=1e-12)
+    # every reference calculation was checkpointed as it finished (a crash resumes from there)
+    (ck,) = (study_dir / "res" / "cache").glob("validation-morse-host-*.jsonl")
+    lines = [json.loads(x) for x in ck.read_text().splitlines()]
+    images = {tuple(np.round(x, 6)) for hop in result["hops"] for x in hop["images"]}
+    assert {tuple(np.round(r["position"], 6)) for r in lines} == images
+    for r in lines:
+        e0 = morse_energy(host, np.asarray(r["position"]))
+        assert r["converged"] and abs(r["energy"] - e0) < 1e-9
     html = (study_dir / "res" / "index.html").read_text()
     assert "figures/validation-morse-host.png" in html
     assert (study_dir / "res" / "figures" / "validation-morse-host.png").stat().st_size > 1000
