@@ -5,10 +5,15 @@
 # Every point: Cu inserted at a random point of an annealed bundled a-Ta2O5 sample (a-Ta2O5-1a, -2a,
 # -3a; scripts/make_samples.sh), host atoms within 5 Å of it relaxed with Cu fixed (BFGS, fmax
 # 0.05 eV/Å, 300 steps at most), CHGNet (universal potential fit to PBE data, standing in for DFT).
-# Two point sets per sample share one database through --first-id:
+# Point sets share one database through --first-id:
 #   ids 0..       uniform points at least 1.6 Å from every host atom (where the sites are),
 #   ids 100000..  uniform points at least 1.2 Å from every host atom (the repulsive wall close to
-#                 host atoms, which the network must see to keep its sites away from them).
+#                 host atoms, which the network must see to keep its sites away from them),
+#   ids 200000..  a-Ta2O5-1a only, origin "network": the sites and saddle points of the hop network
+#                 that the demo's potential, trained on the uniform points alone, finds (step 2).
+#                 A network's minima sit where the potential's error is most negative, so its
+#                 barriers come out too high; reference energies exactly there correct that. They
+#                 train, they never enter the held-out test set.
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -31,4 +36,14 @@ for s in a-Ta2O5-2a a-Ta2O5-3a; do
   run "$s" "${TRANSFER_SITES:-160}" 0 1.6 0
   run "$s" "${TRANSFER_WALL:-40}" 1 1.2 100000
 done
+# step 2: the demo's potential on the uniform points of 1a (the study's nnp settings), its network
+# of 1a, reference energies at that network's sites and saddles. A re-run that finds another
+# network stops with an error instead of mixing points (ids are checked against positions).
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+"$L" nnp train "$DB" --samples a-Ta2O5-1a --origin random --out "$WORK/nnp" --n-models 5 \
+    --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
+"$L" explore a-Ta2O5-1a --model "$WORK/nnp" --out "$WORK/network.json" --quiet
+"$L" reference run a-Ta2O5-1a --network "$WORK/network.json" --first-id 200000 \
+    --db "$DB" "${COMMON[@]}"
 "$L" reference info "$DB"

@@ -173,6 +173,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(
                 f"{sid}: {d.get('points', 0)} points ({d.get('ok', 0)} ok, "
                 f"{d.get('failed', 0)} failed, {d.get('converged', 0)} converged)"
+                + (
+                    "; by origin: " + ", ".join(f"{k} {v}" for k, v in d["origins"].items())
+                    if d.get("origins")
+                    else ""
+                )
             )
             if "e_host" in d:
                 typer.echo(f"  e_host {d['e_host']:.4f} eV  calculator: {d.get('calculator')}")

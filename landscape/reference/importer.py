@@ -248,7 +248,8 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
     dict
         Per ``sample_id``: ``points`` (rows), ``ok``, ``failed``, ``converged``, ``e_host`` (eV),
         ``e_insert_min``/``_mean``/``_max`` (eV), ``seconds_per_point`` (mean), ``mean_steps``,
-        ``calculator``; plus ``"settings"`` (the distinct optimiser/fmax/max-steps/radius).
+        ``calculator``, ``origins`` (points per origin: random, grid, given, network); plus
+        ``"settings"`` (the distinct optimiser/fmax/max-steps/radius).
     """
     from ase.db import connect
 
@@ -265,8 +266,10 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
     settings = set()
     for row in db.select(kind=POINT):
         a = acc.setdefault(
-            row.sample_id, {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": []}
+            row.sample_id, {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": [], "orig": {}}
         )
+        o = str(row.get("origin", "random"))
+        a["orig"][o] = a["orig"].get(o, 0) + 1
         if row.status == "ok":
             a["ok"].append(float(row.e_insert))
             a["conv"] += int(bool(row.get("converged", False)))
@@ -298,6 +301,7 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
                 "e_insert_max": float(e.max()) if len(e) else None,
                 "seconds_per_point": float(np.mean(a["sec"])) if a["sec"] else None,
                 "mean_steps": float(np.mean(a["steps"])) if a["steps"] else None,
+                "origins": dict(sorted(a["orig"].items())),
             }
         )
     return {

@@ -389,6 +389,11 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     assert sorted(ds.origin[ds.point_ids >= 500]) == ["network"] * 3
     assert set(ds.origin[ds.point_ids < 500]) == {"random"}
     assert len(load_dataset(db, origins=["random"])) == 12
+    res = CliRunner().invoke(app, ["reference", "info", str(db)])
+    assert (
+        "lj-host: 15 points (15 ok, 0 failed, 15 converged); by origin: network 3, random 12"
+        in (res.output)
+    )
     assert sorted(load_dataset(db, origins=["network"]).point_ids) == [500, 501, 502]
     with pytest.raises(InputError, match="unknown point origins"):
         load_dataset(db, origins=["networks"])
