@@ -303,7 +303,8 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="bench-graph-"))
         embedded.start(tmp, owner_pid=os.getpid())
         store = open_store(data_dir=tmp)
-        backend = "embedded ArcadeDB"
+        state = json.loads((embedded.graphdb_dir(tmp) / "server.json").read_text(encoding="utf-8"))
+        backend = f"embedded ArcadeDB, JVM options {' '.join(state.get('jvm_args') or []) or '(defaults)'}"
     start_s = time.perf_counter() - t0
     if args.batch_size:
         store.batch_size = args.batch_size

@@ -67,12 +67,13 @@ that order, ``percentileCont``, ``floor``/``toInteger``, ``FOREACH ( | DETACH DE
 comprehensions, ``collect(DISTINCT ...)``, ``OPTIONAL MATCH ... WHERE`` from a null node,
 ``COUNT { }`` and ``LIMIT $param`` work alike.
 
-Speed (``benchmarks/bench_graph.py``): writing a network costs ArcadeDB's Bolt worker ~30 us of
-CPU per hop on a fresh JVM and ~12 us once its JIT has compiled the write path; on a fresh
-server the JIT compilers themselves take as much CPU again, which the server's JVM options
-(:data:`landscape.graph._server.JVM_ARGS`) reduce. The client's share is the validation of the
-network (:func:`~landscape.graph.network.network_to_rows`) and PackStream encoding, ~18 us per hop
-with ``neo4j-rust-ext``. Rows come back as plain dicts (``Record.data()``'s recursive walk cost
+Speed (``benchmarks/bench_graph.py``, 34,000 hops, 2 CPUs): writing a network costs ArcadeDB's
+Bolt worker ~33 us of CPU per hop on a fresh JVM and ~13 us once its JIT has compiled the write
+path; on a fresh server the JIT compilers themselves take ~50 us per hop, which the server's JVM
+options (:data:`landscape.graph._server.JVM_ARGS`) reduce. The client's share is the validation
+of the network (:func:`~landscape.graph.network.network_to_rows`) and PackStream encoding, ~13 us
+per hop with ``neo4j-rust-ext`` (the driver's text of each RUN for its debug log is kept short,
+see ``store._Rows``). Rows come back as plain dicts (``Record.data()``'s recursive walk cost
 more than the queries), and ``network_hops`` returns one record per source site.
 """
 

@@ -39,6 +39,12 @@ HOST = "127.0.0.1"
 #: smaller inlining limits a fresh server's first 34,000-hop ingest took ~40% less server CPU and
 #: the steady state was not slower (benchmarks/bench_graph.py, measured on 2 loaded CPUs). The
 #: serial collector spares a small machine the concurrent GC threads of G1.
+#: C1 only (``-XX:+UseSerialGC -XX:TieredStopAtLevel=1`` in ``$LANDSCAPE_DB_JVM_ARGS``) was
+#: measured too, on 2 CPUs: it cuts the JIT's CPU on a fresh server from ~1.7 s to ~0.3 s per
+#: 34,000 hops, and so made the first ingest 1.2-1.5x faster while another process kept one CPU
+#: busy, but not faster on an idle machine (14.1-18.2k against 15.4-18.9k hops/s with these
+#: options), and C1's code is slower for good: warm ingest ~10-20% slower, read queries ~2x
+#: (lowest_barrier_hops p50 ~32 ms instead of ~16 ms).
 JVM_ARGS = ("-XX:+UseSerialGC", "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=1000")
 
 

@@ -151,10 +151,10 @@ def test_fold_set_into_create():
     from landscape.graph.store import _fold_set
 
     hops = load_query("create_hops").statements[0]
-    folded = _fold_set(hops, "h", "r.p", {"uid", "barrier"})
-    assert "CREATE (a)-[h:HOP {`barrier`: r.p.`barrier`, `uid`: r.p.`uid`}]->(b)" in folded
+    folded = _fold_set(hops, "h", "p", {"uid", "barrier"})
+    assert "CREATE (a)-[h:HOP {`barrier`: p.`barrier`, `uid`: p.`uid`}]->(b)" in folded
     assert "SET h" not in folded
-    assert _fold_set(hops, "h", "r.p", {"uid", "a b"}) == hops  # odd names keep the SET
+    assert _fold_set(hops, "h", "p", {"uid", "a b"}) == hops  # odd names keep the SET
     sites = load_query("create_sites").statements[0]
     folded = _fold_set(sites, "x", "r", {"uid"})
     assert "CREATE (s)-[:HAS_SITE]->(x:Site {`uid`: r.`uid`})" in folded and "SET" not in folded
@@ -291,3 +291,27 @@ def test_closed_store_refuses_work(graph_store, graph_data_dir):
         assert st.counts()["samples"] >= 0
     with pytest.raises(StoreError, match="closed"):
         st.counts()
+
+
+def test_rows_repr_is_short_and_packs_as_a_list():
+    """The driver formats repr() of every RUN's parameters; _Rows keeps it short, same bytes sent."""
+    import io
+
+    from neo4j._codec.packstream.v1 import Packer
+
+    from landscape.graph.store import _Rows
+
+    rows = [{"a": k, "b": k + 1, "p": {"uid": f"s/{k}", "shift": [0, 0, 1]}} for k in range(1000)]
+    assert repr(_Rows(rows)) == "<1000 rows>"
+
+    def packed(value, python: bool) -> bytes:
+        buf = io.BytesIO()
+        packer = Packer(buf)
+        if python:
+            packer._py_pack(value, Packer._inject_hooks())
+        else:
+            packer.pack(value)
+        return buf.getvalue()
+
+    for python in (False, True):
+        assert packed({"rows": _Rows(rows)}, python) == packed({"rows": rows}, python)
