@@ -14,6 +14,8 @@
 #                 A network's minima sit where the potential's error is most negative, so its
 #                 barriers come out too high; reference energies exactly there correct that. They
 #                 train, they never enter the held-out test set.
+#   ids 300000..  the same for the network of the potential trained on all the above (step 3): a
+#                 second round, because the corrected potential has its own new minima and saddles.
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -45,5 +47,19 @@ trap 'rm -rf "$WORK"' EXIT
     --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
 "$L" explore a-Ta2O5-1a --model "$WORK/nnp" --out "$WORK/network.json" --quiet
 "$L" reference run a-Ta2O5-1a --network "$WORK/network.json" --first-id 200000 \
+    --db "$DB" "${COMMON[@]}"
+# step 3: the second round, trained on every point but those of this round (ids >= 300000, removed
+# from a copy of the database)
+cp "$DB" "$WORK/round1.db"
+${PYTHON:-.venv/bin/python} - "$WORK/round1.db" <<'PY'
+import sys
+from ase.db import connect
+db = connect(sys.argv[1])
+db.delete([r.id for r in db.select("point_id>=300000", kind="point")])
+PY
+"$L" nnp train "$WORK/round1.db" --samples a-Ta2O5-1a --out "$WORK/nnp2" --n-models 5 \
+    --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
+"$L" explore a-Ta2O5-1a --model "$WORK/nnp2" --out "$WORK/network2.json" --quiet
+"$L" reference run a-Ta2O5-1a --network "$WORK/network2.json" --first-id 300000 \
     --db "$DB" "${COMMON[@]}"
 "$L" reference info "$DB"

@@ -1,0 +1,73 @@
+"""The shipped CHGNet reference data: its provenance, and that its points are the documented ones.
+
+``scripts/make_reference.sh`` (``make reference-data``) made it; these checks tie each row to that
+protocol, so a regenerated or extended file that departs from it fails here.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+from ase.db import connect
+
+from landscape.reference import bundled_reference_db
+from landscape.reference.dataset import load_dataset
+from landscape.reference.points import distance_to_host, random_points
+from landscape.samples import load_sample
+
+#: point set -> (first id, seed, minimum distance in Å), as in scripts/make_reference.sh
+POINT_SETS = {"sites": (0, 0, 1.6), "wall": (100000, 1, 1.2)}
+NETWORK_FIRST_ID = 200000
+
+
+@pytest.fixture(scope="module")
+def rows():
+    db = connect(str(bundled_reference_db()))
+    return list(db.select(kind="point")), {r.sample_id: r for r in db.select(kind="host")}
+
+
+def test_every_row_records_the_protocol(rows):
+    points, hosts = rows
+    assert set(hosts) == {"a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"}
+    assert len(points) >= 2400
+    for r in points:
+        assert r.sample_id in hosts
+        assert r.calculator_label.startswith("CHGNet") and r.calculator_version
+        assert (r.optimizer, r.target_fmax, r.max_steps, r.relax_radius) == ("BFGS", 0.05, 300, 5.0)
+        assert r.status == "ok" and r.symbols == ["Cu"]
+        assert r.e_insert == pytest.approx(r.energy - hosts[r.sample_id].e_host, abs=1e-9)
+    by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
+    assert set(k[1] for k in by) <= {"random", "network"}
+    # targeted points only on the training sample, in their own id block
+    assert {sid for sid, o in by if o == "network"} == {"a-Ta2O5-1a"}
+    assert all(r.point_id >= NETWORK_FIRST_ID for r in points if r.get("origin") == "network")
+
+
+@pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
+def test_random_points_are_the_seeded_ones(rows, sample_id):
+    points, _ = rows
+    host = load_sample(sample_id)
+    for first, seed, dmin in POINT_SETS.values():
+        ids = sorted(
+            r.point_id
+            for r in points
+            if r.sample_id == sample_id and first <= r.point_id < first + 100000
+        )
+        assert ids == list(range(first, first + len(ids))) and ids  # no gaps
+        expected = random_points(host, len(ids), seed=seed, min_distance=dmin)
+        got = {r.point_id: r for r in points if r.sample_id == sample_id and r.point_id in ids}
+        for pid in ids:
+            r = got[pid]
+            assert r.get("origin", "random") == "random"
+            assert r.seed == seed and r.min_distance == dmin
+            np.testing.assert_allclose(r.positions[0], expected[pid - first], atol=1e-6)
+
+
+def test_network_points_are_sites_and_saddles_inside_the_host():
+    ds = load_dataset(bundled_reference_db(), ["a-Ta2O5-1a"])
+    net = ds.origin == "network"
+    assert net.sum() >= 100
+    d, _ = distance_to_host(ds.hosts["a-Ta2O5-1a"], ds.positions[net])
+    assert d.min() >= 1.0  # the --network default minimum distance
