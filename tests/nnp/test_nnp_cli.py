@@ -108,3 +108,18 @@ def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.Capt
         main(["nnp", "train", str(morse_db), "--out", str(tmp_path / "m"), "--hidden", "a,b"])
     assert exc.value.code == 2
     assert "--hidden" in capsys.readouterr().err
+
+
+def test_train_selects_points_by_origin(morse_db: Path, tmp_path: Path, capsys) -> None:
+    # rows written before origins were recorded count as "random"; there are no network points
+    base = ["nnp", "train", str(morse_db), "--out", str(tmp_path / "m")]
+    with pytest.raises(SystemExit) as exc:
+        main([*base, "--origin", "network"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds no successful points of origins ['network']" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exc:
+        main([*base, "--origin", "random,nope"])
+    assert exc.value.code == 2
+    assert "unknown point origins ['nope']" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
