@@ -144,7 +144,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "
             f"{summary.skipped} already present of {summary.requested}; e_host {summary.e_host:.4f} eV; "
-            f"{summary.seconds:.1f} s ({summary.seconds_per_point:.2f} s per point)"
+            f"{summary.seconds:.1f} s"
+            + (
+                f" ({summary.seconds_per_point:.2f} s per point)"
+                if summary.done + summary.failed
+                else ""
+            )
         )
 
     @ref_app.command("info")

@@ -371,6 +371,11 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     assert "3 done, 0 failed" in res.output
     rows = {r.point_id: r for r in connect(str(db)).select(kind="point")}
     assert sorted(rows) == [500, 501, 502] and {r.origin for r in rows.values()} == {"network"}
+    again = CliRunner().invoke(
+        app, ["reference", "run", host_file, "--network", str(net), "--first-id", "500", *common]
+    )  # resumed: the same positions under the same ids, nothing to compute
+    assert again.exit_code == 0 and "0 done, 0 failed, 3 already present of 3" in again.output
+    assert "per point" not in again.output
     for k in range(3):  # sites first, then the saddle
         np.testing.assert_allclose(rows[500 + k].positions[0], p[k], atol=1e-9)
     s = run_reference(
