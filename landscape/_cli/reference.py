@@ -98,25 +98,27 @@ def register(app: typer.Typer) -> None:
             shard_t = (i, n)
         if (points is None) == (network is None):
             raise InputError("give exactly one of --points N or --network FILE")
-        positions = None
+        host, positions = sample, None
         if network is not None:
+            from ..config import DEFAULTS
             from ..kinetics.network import load_network
             from ..neb import network_points
             from ..samples import load_sample
 
             G = load_network(network)
-            sid = str(load_sample(sample).info.get("sample_id", "sample"))
+            host = load_sample(sample)
+            sid = str(host.info.get("sample_id", "sample"))
             if G.graph.get("sample_id") not in (None, sid):
                 raise InputError(
                     f"network {str(network)!r} is of sample {G.graph['sample_id']!r}, not {sid!r}"
                 )
             positions, _ = network_points(G)
-            if min_distance is None:
-                min_distance = 1.0
+            if min_distance is None:  # where the site search looked (its sites are no closer)
+                min_distance = DEFAULTS.min_host_distance
         elif min_distance is None:
             min_distance = DEFAULT_MIN_DISTANCE
         summary = run_reference(
-            sample,
+            host,
             db,
             n_points=points,
             positions=positions,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from ase import Atoms
@@ -46,6 +47,12 @@ POINT = "point"
 #: How the points of a run were chosen (the ``origin`` of every row); "network": sites and saddle
 #: points of a hop network, targeted training points that the held-out test set never draws.
 ORIGINS = ("random", "grid", "given", "network")
+
+
+def row_origin(row: Any) -> str:
+    """How a point row's position was chosen (its ``origin``; rows written before it was recorded
+    were uniform random points)."""
+    return str(row.get("origin", "random"))
 
 
 @dataclass
@@ -170,7 +177,8 @@ def load_dataset(
             continue
         if only_converged and not row.get("converged", False):
             continue
-        if origins is not None and str(row.get("origin", "random")) not in origins:
+        o = row_origin(row)
+        if origins is not None and o not in origins:
             continue
         sids.append(row.sample_id)
         pids.append(int(row.point_id))
@@ -180,7 +188,7 @@ def load_dataset(
         forces.append(np.full(3, np.nan) if f is None or len(f) != 1 else np.asarray(f[0], float))
         d = row.get("max_displacement")
         disp.append(np.nan if d is None else float(d))
-        origin.append(str(row.get("origin", "random")))
+        origin.append(o)
         species.add(row.symbols[0])
         calcs.add(row.get("calculator", "unknown"))
     if not e:

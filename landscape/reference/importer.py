@@ -16,7 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import InputError
-from .dataset import HOST, POINT
+from .dataset import HOST, POINT, row_origin
 
 __all__ = ["import_results", "dataset_info", "bundled_reference_db", "read_frames"]
 
@@ -268,7 +268,7 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
         a = acc.setdefault(
             row.sample_id, {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": [], "orig": {}}
         )
-        o = str(row.get("origin", "random"))
+        o = row_origin(row)
         a["orig"][o] = a["orig"].get(o, 0) + 1
         if row.status == "ok":
             a["ok"].append(float(row.e_insert))

@@ -309,20 +309,25 @@ def _check_same_points(
     db: Any, sample_id: str, pts: np.ndarray, first_id: int, cell: np.ndarray
 ) -> None:
     """A resumed run must ask for the points already stored under its ids (InputError if not)."""
-    ids = range(first_id, first_id + len(pts))
-    inv = np.linalg.inv(cell)
-    for r in db.select(kind=POINT, sample_id=sample_id):
-        k = int(r.point_id) - first_id
-        if int(r.point_id) not in ids:
-            continue
-        d = (np.asarray(r.positions[0]) - pts[k]) @ inv
-        d = (d - np.round(d)) @ cell
-        if np.linalg.norm(d) > 1e-6:
-            raise InputError(
-                f"point_id {int(r.point_id)} of {sample_id!r} is stored at "
-                f"{np.round(r.positions[0], 4).tolist()} Å but this run puts it at "
-                f"{np.round(pts[k], 4).tolist()} Å; give another first_id for other points"
-            )
+    rows = list(
+        db.select(
+            f"point_id>={first_id},point_id<{first_id + len(pts)}",
+            kind=POINT,
+            sample_id=sample_id,
+        )
+    )
+    if not rows:
+        return
+    k = np.array([int(r.point_id) - first_id for r in rows])
+    stored = np.array([r.positions[0] for r in rows])
+    off = np.linalg.norm(_mic_vectors(cell, stored - pts[k]), axis=1)
+    if off.max() > 1e-6:
+        j = int(np.argmax(off))
+        raise InputError(
+            f"point_id {int(rows[j].point_id)} of {sample_id!r} is stored at "
+            f"{np.round(stored[j], 4).tolist()} Å but this run puts it at "
+            f"{np.round(pts[k[j]], 4).tolist()} Å; give another first_id for other points"
+        )
 
 
 def _labelled(atoms: Atoms, label: str, energy: float | None = None, forces=None) -> Atoms:
