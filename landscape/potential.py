@@ -145,6 +145,11 @@ class SimplifiedNNP:
         force-component error of that many eV/Å like an energy error of that many eV, per 1 Å.
         Points without forces contribute their energy only. Each point then carries four numbers
         instead of one.
+    network_weight : float
+        Weight, in the loss and in the validation RMSE that stops training, of the targeted points
+        (``dataset.origin == "network"``: sites and saddles of a hop network) relative to the other
+        points (weight 1). The targeted points sit where the barriers are read, so a weight > 1
+        fits them more closely; the held-out test set has none of them. Default 1 (all equal).
     max_host_displacement : float, optional
         Å. Train and validate only on points whose host relaxation moved no host atom farther than
         this (``ReferenceDataset.max_displacement``; points where it is unknown are kept). Farther
@@ -180,6 +185,7 @@ class SimplifiedNNP:
         learning_rate: float = 1e-2,
         alpha: float = 1e-4,
         force_weight: float = 0.0,
+        network_weight: float = 1.0,
         max_host_displacement: float | None = None,
         bootstrap: bool = False,
         random_state: int = 0,
@@ -199,6 +205,7 @@ class SimplifiedNNP:
         self.learning_rate = learning_rate
         self.alpha = alpha
         self.force_weight = force_weight
+        self.network_weight = network_weight
         self.max_host_displacement = max_host_displacement
         self.bootstrap = bootstrap
         self.random_state = random_state
@@ -218,6 +225,7 @@ class SimplifiedNNP:
         "learning_rate",
         "alpha",
         "force_weight",
+        "network_weight",
         "max_host_displacement",
         "bootstrap",
         "random_state",
@@ -251,6 +259,9 @@ class SimplifiedNNP:
             raise InputError("lbfgs_steps >= 0, learning_rate > 0 and alpha >= 0 are required")
         if not (math.isfinite(float(self.force_weight)) and float(self.force_weight) >= 0.0):
             raise InputError(f"force_weight must be a finite number >= 0, got {self.force_weight}")
+        nw = self.network_weight
+        if not (isinstance(nw, int | float) and math.isfinite(float(nw)) and float(nw) > 0.0):
+            raise InputError(f"network_weight must be a finite number > 0, got {nw!r}")
         mhd = self.max_host_displacement
         if mhd is not None and not (
             isinstance(mhd, int | float) and math.isfinite(float(mhd)) and float(mhd) > 0.0
@@ -399,6 +410,10 @@ class SimplifiedNNP:
             fs = torch.tensor(np.where(has[:, None], f_ref, 0.0) / y_scale, device=device)
             forces = (js, fs, torch.tensor(has, device=device))
 
+        # per-point loss weights (n,): targeted points count network_weight times
+        ws = torch.tensor(
+            np.where(targeted, float(self.network_weight), 1.0), dtype=torch.float64, device=device
+        )
         member_seeds = rng.integers(0, 2**31 - 1, size=int(self.n_models))
         total = int(self.n_models) * (int(self.max_epochs) + math.ceil(int(self.lbfgs_steps) / 20))
         done = [0]
@@ -434,7 +449,7 @@ class SimplifiedNNP:
                 torch.manual_seed(int(seed))
                 net = _mlp(xs.shape[1], hidden, self.activation).to(device)
                 hist = self._train_member(
-                    net, xs, ys, train, val, int(seed), y_scale, tick, forces=forces
+                    net, xs, ys, ws, train, val, int(seed), y_scale, tick, forces=forces
                 )
                 members.append(net)
                 history.append(hist)
@@ -507,6 +522,7 @@ class SimplifiedNNP:
         net: nn.Sequential,
         xs: Tensor,
         ys: Tensor,
+        ws: Tensor,
         train: np.ndarray,
         val: np.ndarray,
         seed: int,
@@ -519,7 +535,9 @@ class SimplifiedNNP:
 
         ``forces``, when given, is ``(d xs/d r (n, F, 3), reference force / y_scale (n, 3), has
         forces (n,))`` in standardised units; the loss then adds ``force_weight`` times the mean
-        squared force-component error. Early stopping watches the validation energy RMSE.
+        squared force-component error. ``ws`` (n,) weighs each point's squared errors (energy and
+        force) in the loss and in the RMSEs recorded; early stopping watches the validation energy
+        RMSE.
         """
         device = xs.device
         tr = torch.as_tensor(train, device=device)
@@ -530,20 +548,22 @@ class SimplifiedNNP:
 
         def loss_fn(idx: Tensor) -> Tensor:
             penalty = self.alpha * sum(w.square().sum() for w in weights)
+            w = ws[idx] / ws[idx].mean()  # (b,), mean 1
             if forces is None:
                 err = net(xs[idx])[:, 0] - ys[idx]  # (b,)
-                return err.square().mean() + penalty
+                return (w * err.square()).mean() + penalty
             xb = xs[idx].detach().requires_grad_(True)  # (b, F)
             e = net(xb)[:, 0]  # (b,)
             (de,) = torch.autograd.grad(e.sum(), xb, create_graph=True)  # (b, F)
             js, fs, has = forces
             f_pred = -torch.einsum("bf,bfk->bk", de, js[idx])  # (b, 3)
             f_err = (f_pred - fs[idx]).square().sum(1) * has[idx]  # (b,)
-            return (e - ys[idx]).square().mean() + wf * f_err.mean() / 3.0 + penalty
+            return (w * (e - ys[idx]).square()).mean() + wf * (w * f_err).mean() / 3.0 + penalty
 
         def rmse(idx: Tensor) -> float:
             with torch.no_grad():
-                return float((net(xs[idx])[:, 0] - ys[idx]).square().mean().sqrt()) * y_scale
+                err2 = (net(xs[idx])[:, 0] - ys[idx]).square()  # (b,)
+                return float((ws[idx] * err2).sum() / ws[idx].sum()) ** 0.5 * y_scale
 
         hist: dict[str, list] = {"phase": [], "step": [], "train_rmse": [], "val_rmse": []}
 

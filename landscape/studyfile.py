@@ -33,6 +33,7 @@ Example
     train_samples = ["a-Ta2O5-1a"]
     n_models = 5
     force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
+    network_weight = 1.0         # loss weight of targeted points (origin "network") vs the others
     max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)
 
     [sites]                      # landscape.sites.find_sites keywords
@@ -62,6 +63,7 @@ Example
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -112,6 +114,7 @@ class NNPSection:
     hidden: list[int] = field(default_factory=lambda: [24, 24])
     max_epochs: int = 800
     force_weight: float = 0.0
+    network_weight: float = 1.0
     max_host_displacement: float = 0.0
 
 
@@ -308,6 +311,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         raise InputError(
             "study file: kinetics.kmc_cells and kinetics.kmc_hop_budget must be > 0, got "
             f"{cfg.kinetics.kmc_cells} and {cfg.kinetics.kmc_hop_budget}"
+        )
+    if not (math.isfinite(cfg.nnp.network_weight) and cfg.nnp.network_weight > 0):
+        raise InputError(
+            f"study file: nnp.network_weight must be a finite number > 0, got {cfg.nnp.network_weight}"
         )
     if not cfg.nnp.max_host_displacement >= 0:
         raise InputError(

@@ -109,6 +109,10 @@ def test_validate_samples_must_be_samples_of_the_study(tmp_path):
             {"samples": [{"source": "x"}], "nnp": {"max_host_displacement": -0.5}},
             r"nnp.max_host_displacement must be >= 0 Å",
         ),
+        (
+            {"samples": [{"source": "x"}], "nnp": {"network_weight": 0.0}},
+            r"nnp.network_weight must be a finite number > 0",
+        ),
     ],
 )
 def test_bad_input_is_one_line(data, match):
@@ -143,6 +147,7 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points(tmp_
     cfg = demo_config(tmp_path / "out")
     assert [s.source for s in cfg.samples] == ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
     assert cfg.nnp.train_samples == ["a-Ta2O5-1a"] and cfg.nnp.max_host_displacement == 0.6
+    assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.reference.db == "bundled"
 
 

@@ -57,6 +57,11 @@ def train(
         "--force-weight",
         help="Weight of the forces on the mobile atom in the loss (0: energies only).",
     ),
+    network_weight: float = typer.Option(
+        1.0,
+        "--network-weight",
+        help="Loss weight of the targeted points (origin network: sites, saddles) vs the others.",
+    ),
     max_host_displacement: float = typer.Option(
         None,
         "--max-host-displacement",
@@ -80,6 +85,7 @@ def train(
         lbfgs_steps=lbfgs_steps,
         alpha=alpha,
         force_weight=force_weight,
+        network_weight=network_weight,
         max_host_displacement=max_host_displacement,
         random_state=seed,
     )

@@ -96,6 +96,17 @@ def test_train_with_max_host_displacement(tmp_path: Path, capsys: pytest.Capture
         main(["nnp", "train", str(db), "--out", str(out), "--max-host-displacement", "-1"])
     assert exc.value.code == 2
     assert "max_host_displacement must be" in capsys.readouterr().err
+    _run(
+        [
+            "nnp", "train", str(db), "--out", str(out), "--n-models", "1", "--hidden", "8,8",
+            "--max-epochs", "5", "--lbfgs-steps", "0", "--network-weight", "3",
+        ]
+    )  # fmt: skip
+    assert json.loads((tmp_path / "model.json").read_text())["params"]["network_weight"] == 3.0
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "train", str(db), "--out", str(out), "--network-weight", "0"])
+    assert exc.value.code == 2
+    assert "network_weight must be a finite number > 0" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -304,3 +304,40 @@ def test_max_host_displacement_bad_values_and_data(morse_db) -> None:
     ds.max_displacement = np.full(len(ds), 2.0)  # every point rearranged: nothing to train on
     with pytest.raises(InputError, match="too few"):
         SimplifiedNNP(max_host_displacement=0.6).fit(ds)
+
+
+def test_network_weight_pulls_the_fit_towards_the_targeted_points(morse_db, tmp_path) -> None:
+    """60 targeted points sit exactly on 60 uniform ones with labels 0.3 eV higher: the fit there
+    is the weighted mean of the two labels, y + 0.3 w / (1 + w), and only targeted points move."""
+    ds = load_dataset(morse_db, ["random-1"])
+    n = len(ds)
+    both = ds.subset(np.concatenate([np.arange(n), np.arange(60)]))
+    both.origin = np.array(["random"] * n + ["network"] * 60)
+    both.e_insert = both.e_insert + np.where(both.origin == "network", 0.3, 0.0)
+    kw = dict(hidden=(16, 16), n_models=3, max_epochs=300, patience=50, alpha=1e-4, random_state=0)
+    host, at = ds.hosts["random-1"], ds.positions[:60]
+
+    def offset(model) -> float:
+        return float(np.mean(model.predict(host, at)[0] - ds.e_insert[:60]))
+
+    equal = SimplifiedNNP(**kw).fit(both)
+    heavy = SimplifiedNNP(network_weight=9.0, **kw).fit(both)
+    # the test set is drawn from the uniform points only, the same for both weights
+    np.testing.assert_array_equal(equal.test_index_, heavy.test_index_)
+    assert equal.test_index_.max() < n
+    assert 0.09 < offset(equal) < 0.21, offset(equal)  # exact: 0.15
+    assert 0.22 < offset(heavy) < 0.32, offset(heavy)  # exact: 0.27
+    again = SimplifiedNNP.load(heavy.save(tmp_path / "heavy"))
+    assert again.network_weight == 9.0
+    np.testing.assert_array_equal(again.predict(host, at)[0], heavy.predict(host, at)[0])
+    # without targeted points the weight changes nothing
+    a = SimplifiedNNP(network_weight=9.0, **kw).fit(ds).predict(host, at)[0]
+    b = SimplifiedNNP(**kw).fit(ds).predict(host, at)[0]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_network_weight_bad_values(morse_db) -> None:
+    ds = load_dataset(morse_db, ["random-2"])
+    for bad in (0.0, -1.0, float("nan"), float("inf"), "2"):
+        with pytest.raises(InputError, match="network_weight must be a finite number > 0"):
+            SimplifiedNNP(network_weight=bad).fit(ds)
