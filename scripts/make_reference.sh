@@ -16,6 +16,8 @@
 #                 train, they never enter the held-out test set.
 #   ids 300000..  the same for the network of the potential trained on all the above (step 3): a
 #                 second round, because the corrected potential has its own new minima and saddles.
+#   ids 400000..  the same for the network of the demo's potential since 2026-11-25 (48x48
+#                 members, targeted points weighted 4x), trained on all the above (step 4).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -61,5 +63,19 @@ PY
     --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
 "$L" explore a-Ta2O5-1a --model "$WORK/nnp2" --out "$WORK/network2.json" --quiet
 "$L" reference run a-Ta2O5-1a --network "$WORK/network2.json" --first-id 300000 \
+    --db "$DB" "${COMMON[@]}"
+# step 4: the third round, for the demo's potential since 2026-11-25 (48x48 members, targeted
+# points weighted 4x in the loss), trained on every point but those of this round (ids >= 400000)
+cp "$DB" "$WORK/round2.db"
+${PYTHON:-.venv/bin/python} - "$WORK/round2.db" <<'PY'
+import sys
+from ase.db import connect
+db = connect(sys.argv[1])
+db.delete([r.id for r in db.select("point_id>=400000", kind="point")])
+PY
+"$L" nnp train "$WORK/round2.db" --samples a-Ta2O5-1a --out "$WORK/nnp3" --n-models 5 \
+    --hidden 48,48 --network-weight 4 --max-epochs 800 --max-host-displacement 0.6 --seed 0
+"$L" explore a-Ta2O5-1a --model "$WORK/nnp3" --out "$WORK/network3.json" --quiet
+"$L" reference run a-Ta2O5-1a --network "$WORK/network3.json" --first-id 400000 \
     --db "$DB" "${COMMON[@]}"
 "$L" reference info "$DB"
