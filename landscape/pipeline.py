@@ -577,10 +577,10 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
     store.
 
     The samples are :data:`DEMO_SAMPLES` (a-Ta2O5-1a, -2a, -3a: the melt-quenched samples annealed
-    on the CHGNet landscape). The NNP is trained on a-Ta2O5-1a (its uniform points and the
-    targeted points at the sites and saddles of earlier networks, ``origin = "network"``) without
-    the points whose host rearranged (a host atom moved by more than 0.6 Å;
-    ``nnp.max_host_displacement``).
+    on the CHGNet landscape). The NNP (five 48×48 members) is trained on a-Ta2O5-1a (its uniform
+    points and the targeted points at the sites and saddles of earlier networks, ``origin =
+    "network"``, weighted 4× in the loss: ``nnp.network_weight``) without the points whose host
+    rearranged (a host atom moved by more than 0.6 Å; ``nnp.max_host_displacement``).
     ``validate_hops > 0`` also checks that many hops of the training sample against CHGNet (host
     relaxed within 5 Å at every image; about 50 s per hop on one idle core; resumable).
     """
