@@ -4,6 +4,12 @@ Each stage is cached in ``<out>/cache`` under the content hash of its inputs, so
 only what changed, and a run that failed resumes from the last finished stage. Results go to the
 graph store (``Sample``, ``Site``, ``HOP``, ``Model`` and ``Kinetics`` nodes) and to the results folder
 (``summary.json``, ``networks/<sample>.json``, figures and ``index.html``).
+
+With ``reference.targeted_rounds = n``, the NNP step repeats n times after the first training:
+explore the training samples, compute reference energies at their networks' sites and saddles
+(``origin = "network"``), retrain on them too. The minima of a potential fitted to noisy data sit
+where its error is most negative; reference points exactly there correct the barriers (README,
+"How good is the simplified potential here").
 """
 
 from __future__ import annotations
@@ -213,6 +219,92 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
     return work
 
 
+#: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
+#: clear of the blocks of the random points of any ``reference.seed`` below 499.
+TARGETED_FIRST_ID = 500_000_000
+
+
+def _training_samples(cfg: StudyConfig, samples: dict) -> list[str]:
+    """The study's samples the NNP trains on (``nnp.train_samples``; empty: all of them)."""
+    wanted = set(cfg.nnp.train_samples)
+    return [sid for sid in samples if not wanted or sid in wanted]
+
+
+def _network(cfg: StudyConfig, cache: Path, model, model_key: str, sid: str, atoms):
+    """The hop network of one sample on ``model``, cached under the hash of its inputs."""
+    key = _sha("explore", model_key, _atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
+    data, cached = _cached_json(
+        cache / f"network-{sid}-{key}.json",
+        lambda: _network_to_json(_explore(cfg, model, atoms)),
+    )
+    G = _network_from_json(data)
+    G.graph["sample_id"] = sid
+    return G, key, cached
+
+
+def _targeted_round(
+    cfg: StudyConfig,
+    samples: dict,
+    db: Path,
+    db_key: str,
+    cache: Path,
+    model,
+    model_key: str,
+    r: int,
+) -> tuple[Path, str, int]:
+    """Round ``r`` of targeted points: reference energies at the sites and saddles of the
+    networks ``model`` gives the training samples (:func:`landscape.neb.network_points`;
+    ``origin = "network"``, ids from ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``).
+
+    They go into a copy of ``db`` in the cache named by the hash of its inputs (``db_key`` stands
+    for ``db``: its file hash, or the key of the round before); the given database is never
+    modified, and an interrupted round resumes point by point. Returns the copy, its key and how
+    many points this round has.
+    """
+    from .config import DEFAULTS
+    from .neb import network_points
+    from .reference import run_reference
+
+    ref = cfg.reference
+    key = _sha(
+        "targeted",
+        r,
+        db_key,
+        model_key,
+        cfg.study.species,
+        ref.calculator,
+        ref.calculator_kwargs,
+        _reference_settings(cfg),
+    )
+    work = cache / f"reference-round{r}-{key}.db"
+    if not work.exists():
+        tmp = work.with_suffix(".db.part")
+        tmp.write_bytes(db.read_bytes())
+        os.replace(tmp, work)
+    n = 0
+    for sid in _training_samples(cfg, samples):
+        atoms = samples[sid]
+        G, _, _ = _network(cfg, cache, model, model_key, sid, atoms)
+        positions, _ = network_points(G)
+        if not len(positions):
+            continue
+        run_reference(
+            atoms,
+            work,
+            positions=positions,
+            origin="network",
+            first_id=TARGETED_FIRST_ID + 1_000_000 * (r - 1),
+            species=cfg.study.species,
+            calculator=ref.calculator,
+            calculator_kwargs=dict(ref.calculator_kwargs),
+            min_distance=DEFAULTS.min_host_distance,  # where the site search looked
+            workers=ref.workers,
+            **_reference_settings(cfg),
+        )
+        n += len(positions)
+    return work, key, n
+
+
 def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bool]:
     from .potential import SimplifiedNNP
     from .reference.dataset import load_dataset
@@ -330,7 +422,8 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
     (out / "networks").mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
     n_samples = len(cfg.samples)
-    fixed = 4 + 2 * n_samples + (1 if store else 0)
+    rounds = int(cfg.reference.targeted_rounds)
+    fixed = 4 + 2 * n_samples + 2 * rounds + (1 if store else 0)
     stages = _Stages(total=fixed, enabled=progress)
     cached: dict[str, bool] = {}
     try:
@@ -348,18 +441,23 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
         model, model_key, cached["nnp"] = _train_or_load(cfg, db, cache)
         stages.done("NNP ready", cached["nnp"])
 
+        db_key = _file_sha(db) if rounds else ""
+        for r in range(1, rounds + 1):
+            stages.step(f"targeted reference points, round {r} of {rounds}")
+            db, db_key, n_targeted = _targeted_round(
+                cfg, samples, db, db_key, cache, model, model_key, r
+            )
+            stages.done(f"round {r}: {n_targeted} sites and saddles", False)
+            stages.step(f"retraining the NNP with round {r}")
+            model, model_key, cached[f"nnp:round{r}"] = _train_or_load(cfg, db, cache)
+            stages.done(f"NNP of round {r} ready", cached[f"nnp:round{r}"])
+
         networks: dict[str, nx.MultiDiGraph] = {}
         kinetics: dict[str, dict] = {}
         validation: dict[str, dict] = {}
         for sid, atoms in samples.items():
             stages.step(f"sites and hops of {sid}")
-            key = _sha("explore", model_key, _atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
-            data, cached[f"explore:{sid}"] = _cached_json(
-                cache / f"network-{sid}-{key}.json",
-                lambda atoms=atoms: _network_to_json(_explore(cfg, model, atoms)),
-            )
-            G = _network_from_json(data)
-            G.graph["sample_id"] = sid
+            G, key, cached[f"explore:{sid}"] = _network(cfg, cache, model, model_key, sid, atoms)
             networks[sid] = G
             _write_json_atomic(out / "networks" / f"{sid}.json", _network_to_json(G))
             stages.done(
@@ -455,6 +553,7 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
             "landscape_version": __import__("landscape").__version__,
         },
         "nnp": {
+            "targeted_rounds": int(cfg.reference.targeted_rounds),
             "rmse_test_eV": getattr(model, "rmse_test_", None),
             "mae_test_eV": getattr(model, "mae_test_", None),
             **_kept_metrics(model),

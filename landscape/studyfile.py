@@ -22,6 +22,8 @@ Example
     points = 0                   # compute missing points up to this count per sample (0: reuse only)
     workers = 1                  # local worker processes for missing points
     seed = 0                     # seed of the missing points (their ids: from 1e6 * (seed + 1))
+    targeted_rounds = 0          # rounds of points at the sites and saddles of the training
+                                 # samples' networks, each followed by retraining (0: none)
     min_distance = 1.6           # Å, closest a point may be to a host atom
     relax_radius = 5.0           # Å, host atoms this close to the mobile atom relax (0: all)
     fmax = 0.05                  # eV/Å, host relaxation criterion
@@ -99,6 +101,7 @@ class ReferenceSection:
     points: int = 0
     workers: int = 1
     seed: int = 0
+    targeted_rounds: int = 0
     min_distance: float = DEFAULT_MIN_DISTANCE
     relax_radius: float = 5.0
     fmax: float = 0.05
@@ -322,6 +325,12 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             f"{cfg.nnp.max_host_displacement}"
         )
     ref = cfg.reference
+    if ref.targeted_rounds < 0 or (ref.targeted_rounds and cfg.nnp.model):
+        raise InputError(
+            "study file: reference.targeted_rounds must be >= 0, and 0 when nnp.model loads a "
+            f"model (targeted points retrain it), got {ref.targeted_rounds} with nnp.model "
+            f"{cfg.nnp.model!r}"
+        )
     if ref.points < 0 or ref.seed < 0 or ref.workers < 1 or ref.max_steps < 1:
         raise InputError(
             "study file: reference.points and reference.seed must be >= 0, reference.workers and "

@@ -223,3 +223,103 @@ def test_missing_sample_file_exits_2(tmp_path):
     (tmp_path / "s.toml").write_text('[[samples]]\nsource = "nope.extxyz"\n')
     r = _cli("study", "s.toml", cwd=tmp_path)
     assert r.returncode == 2 and "nope.extxyz" in r.stderr and "Traceback" not in r.stderr
+
+
+ROUNDS_STUDY = """
+[study]
+name = "morse, targeted rounds"
+out = "res"
+[[samples]]
+source = "host.extxyz"
+[reference]
+db = "ref.db"
+calculator = "_morse:RigidHostMorse"
+targeted_rounds = 1
+[nnp]
+n_models = 2
+hidden = [12, 12]
+max_epochs = 150
+network_weight = 3.0
+[sites]
+grid_spacing = 0.5
+[hops]
+max_distance = 3.0
+n_images = 5
+fmax = 0.05
+[kinetics]
+methods = ["exact"]
+"""
+
+
+@pytest.mark.slow
+def test_targeted_rounds_add_the_networks_sites_and_saddles_and_retrain(tmp_path):
+    """reference.targeted_rounds = 1: the first model's network of the training sample gives
+    reference points at its sites and saddles (origin network, own id block, exact energies), in
+    a copy of the database; the NNP is retrained on them and the study goes on with it."""
+    from landscape.kinetics.network import load_network
+    from landscape.neb import network_points
+    from landscape.pipeline import TARGETED_FIRST_ID
+    from landscape.potential import SimplifiedNNP
+    from landscape.reference.dataset import load_dataset
+
+    host = random_host(5, n_ta=4, n_o=10, length=7.0)
+    host.info["sample_id"] = "morse-host"
+    ase.io.write(tmp_path / "host.extxyz", host)
+    write_morse_db(tmp_path / "ref.db", [host], [300], seed=2, calculator="_morse:RigidHostMorse")
+    (tmp_path / "s.toml").write_text(ROUNDS_STUDY)
+    cfg = load_study(tmp_path / "s.toml")
+    result = run_study(cfg, progress=False, store=False)
+    assert result.cached == {
+        "nnp": False,
+        "nnp:round1": False,
+        "explore:morse-host": False,
+        "kinetics:morse-host": False,
+    }
+    assert result.summary["nnp"]["targeted_rounds"] == 1
+    cache = tmp_path / "res" / "cache"
+    assert len(load_dataset(tmp_path / "ref.db")) == 300  # the given database is never changed
+    (work,) = cache.glob("reference-round1-*.db")
+    ds = load_dataset(work)
+    new = ds.origin == "network"
+    assert (~new).sum() == 300 and new.sum() > 0
+    ids = np.sort(ds.point_ids[new])
+    assert ids.tolist() == list(range(TARGETED_FIRST_ID, TARGETED_FIRST_ID + new.sum()))
+    exact = [morse_energy(host, p) for p in ds.positions[new]]
+    np.testing.assert_allclose(ds.e_insert[new], exact, atol=1e-6)
+    # the points are the sites and saddles of the first model's network, in their order
+    models = {
+        m.data_info_["n_points"]: m
+        for m in (SimplifiedNNP.load(p.with_suffix("")) for p in cache.glob("nnp-*.json"))
+    }
+    assert sorted(models) == [300, 300 + int(new.sum())]
+    assert models[300 + int(new.sum())].network_weight == 3.0
+    networks = [load_network(p) for p in cache.glob("network-morse-host-*.json")]
+    assert len(networks) == 2  # the first model's and the final model's
+    order = np.argsort(ds.point_ids[new])
+
+    def same(G) -> bool:
+        points = network_points(G)[0]
+        return points.shape == (new.sum(), 3) and np.allclose(
+            points, ds.positions[new][order], atol=1e-8
+        )
+
+    matches = [same(G) for G in networks]
+    assert sum(matches) == 1
+    final = load_network(tmp_path / "res" / "networks" / "morse-host.json")
+    assert final.number_of_nodes() > 0
+    # a re-run computes nothing
+    again = run_study(cfg, progress=False, store=False)
+    assert all(again.cached.values()), again.cached
+    assert len(load_dataset(work)) == len(ds)
+
+
+def test_targeted_rounds_bad_values():
+    from landscape.errors import InputError
+    from landscape.studyfile import parse_study
+
+    for extra in (
+        {"reference": {"targeted_rounds": -1}},
+        {"reference": {"targeted_rounds": 1}, "nnp": {"model": "m"}},
+    ):
+        with pytest.raises(InputError, match="reference.targeted_rounds must be >= 0"):
+            parse_study({"samples": [{"source": "x"}], **extra})
