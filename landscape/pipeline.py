@@ -170,6 +170,15 @@ def _reference_settings(cfg: StudyConfig) -> dict[str, Any]:
     }
 
 
+def _cache_copy(db: Path, work: Path) -> Path:
+    """``work``, a copy of ``db`` made once (atomically) and then resumed, never overwritten."""
+    if not work.exists():
+        tmp = work.with_suffix(".db.part")
+        tmp.write_bytes(db.read_bytes())
+        os.replace(tmp, work)
+    return work
+
+
 def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -> Path:
     """Compute missing reference points (only when ``reference.points`` asks for more).
 
@@ -184,11 +193,7 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
         return db
     from .reference import run_reference
 
-    work = cache / "reference.db"
-    if not work.exists():
-        tmp = work.with_suffix(".db.part")
-        tmp.write_bytes(db.read_bytes())
-        os.replace(tmp, work)
+    work = _cache_copy(db, cache / "reference.db")
     from ase.db import connect
 
     from .reference.run import existing_point_ids
@@ -261,9 +266,7 @@ def _targeted_round(
     modified, and an interrupted round resumes point by point. Returns the copy, its key and how
     many points this round has.
     """
-    from .config import DEFAULTS
-    from .neb import network_points
-    from .reference import run_reference
+    from .reference.run import run_network_reference
 
     ref = cfg.reference
     key = _sha(
@@ -276,32 +279,24 @@ def _targeted_round(
         ref.calculator_kwargs,
         _reference_settings(cfg),
     )
-    work = cache / f"reference-round{r}-{key}.db"
-    if not work.exists():
-        tmp = work.with_suffix(".db.part")
-        tmp.write_bytes(db.read_bytes())
-        os.replace(tmp, work)
+    work = _cache_copy(db, cache / f"reference-round{r}-{key}.db")
     n = 0
     for sid in _training_samples(cfg, samples):
         atoms = samples[sid]
         G, _, _ = _network(cfg, cache, model, model_key, sid, atoms)
-        positions, _ = network_points(G)
-        if not len(positions):
+        if G.number_of_nodes() == 0:
             continue
-        run_reference(
+        n += run_network_reference(
             atoms,
+            G,
             work,
-            positions=positions,
-            origin="network",
             first_id=TARGETED_FIRST_ID + 1_000_000 * (r - 1),
             species=cfg.study.species,
             calculator=ref.calculator,
             calculator_kwargs=dict(ref.calculator_kwargs),
-            min_distance=DEFAULTS.min_host_distance,  # where the site search looked
             workers=ref.workers,
             **_reference_settings(cfg),
-        )
-        n += len(positions)
+        ).requested
     return work, key, n
 
 

@@ -98,36 +98,11 @@ def register(app: typer.Typer) -> None:
             shard_t = (i, n)
         if (points is None) == (network is None):
             raise InputError("give exactly one of --points N or --network FILE")
-        host, positions = sample, None
-        if network is not None:
-            from ..config import DEFAULTS
-            from ..kinetics.network import load_network
-            from ..neb import network_points
-            from ..samples import load_sample
-
-            G = load_network(network)
-            host = load_sample(sample)
-            sid = str(host.info.get("sample_id", "sample"))
-            if G.graph.get("sample_id") not in (None, sid):
-                raise InputError(
-                    f"network {str(network)!r} is of sample {G.graph['sample_id']!r}, not {sid!r}"
-                )
-            positions, _ = network_points(G)
-            if min_distance is None:  # where the site search looked (its sites are no closer)
-                min_distance = DEFAULTS.min_host_distance
-        elif min_distance is None:
-            min_distance = DEFAULT_MIN_DISTANCE
-        summary = run_reference(
-            host,
-            db,
-            n_points=points,
-            positions=positions,
-            origin="network" if network is not None else None,
+        common = dict(
             species=species,
             calculator=calculator,
             calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
             seed=seed,
-            min_distance=min_distance,
             fmax=fmax,
             max_steps=max_steps,
             relax_radius=relax_radius,
@@ -143,6 +118,21 @@ def register(app: typer.Typer) -> None:
             progress=True,
             first_id=first_id,
         )
+        if network is not None:
+            from ..reference.run import run_network_reference
+            from ..samples import load_sample
+
+            summary = run_network_reference(
+                load_sample(sample), network, db, min_distance=min_distance, **common
+            )
+        else:
+            summary = run_reference(
+                sample,
+                db,
+                n_points=points,
+                min_distance=DEFAULT_MIN_DISTANCE if min_distance is None else min_distance,
+                **common,
+            )
         typer.echo(
             f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "
             f"{summary.skipped} already present of {summary.requested}; e_host {summary.e_host:.4f} eV; "

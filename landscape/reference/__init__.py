@@ -18,6 +18,7 @@ _LAZY = {
     "relax_insertion": ".run",
     "relax_host": ".run",
     "run_reference": ".run",
+    "run_network_reference": ".run",
     "merge_databases": ".run",
     "RunSummary": ".run",
     "random_points": ".points",

@@ -42,6 +42,7 @@ __all__ = [
     "relax_insertion",
     "relax_host",
     "run_reference",
+    "run_network_reference",
     "RunSummary",
     "OPTIMIZERS",
     "existing_point_ids",
@@ -688,6 +689,54 @@ def run_reference(
     if n:
         summary.seconds_per_point = summary.seconds / n
     return summary
+
+
+def run_network_reference(
+    host: Atoms,
+    network: Any,
+    db_path: str | Path,
+    *,
+    min_distance: float | None = None,
+    **kwargs: Any,
+) -> RunSummary:
+    """Reference energies at the sites and saddle points of a hop network (``origin =
+    "network"``): :func:`run_reference` at :func:`landscape.neb.network_points`.
+
+    Parameters
+    ----------
+    host : ase.Atoms
+        The network's sample (``info["sample_id"]`` must match the network's, when it has one).
+    network : networkx.MultiDiGraph, str or Path
+        Hop network of :func:`landscape.neb.find_hops` (positions in Å), or its node-link JSON
+        file (``landscape explore --out``).
+    db_path : str or Path
+        The ASE database to write (resumed if it exists).
+    min_distance : float, optional
+        Å, closest a point may be to a host atom; default ``DEFAULTS.min_host_distance``, where
+        the site search looked (its sites are no closer).
+    **kwargs
+        Passed to :func:`run_reference` (``first_id``, calculator, relaxation settings, ...).
+    """
+    from ..config import DEFAULTS
+    from ..neb import network_points
+
+    name = "the network"
+    if isinstance(network, str | Path):
+        from ..kinetics.network import load_network
+
+        name, network = f"network {str(network)!r}", load_network(network)
+    sid = str(host.info.get("sample_id", "sample"))
+    if network.graph.get("sample_id") not in (None, sid):
+        raise InputError(f"{name} is of sample {network.graph['sample_id']!r}, not {sid!r}")
+    positions, _ = network_points(network)
+    return run_reference(
+        host,
+        db_path,
+        positions=positions,
+        origin="network",
+        min_distance=DEFAULTS.min_host_distance if min_distance is None else min_distance,
+        **kwargs,
+    )
 
 
 def _execute(
