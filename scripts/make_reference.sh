@@ -50,32 +50,27 @@ trap 'rm -rf "$WORK"' EXIT
 "$L" explore a-Ta2O5-1a --model "$WORK/nnp" --out "$WORK/network.json" --quiet
 "$L" reference run a-Ta2O5-1a --network "$WORK/network.json" --first-id 200000 \
     --db "$DB" "${COMMON[@]}"
-# step 3: the second round, trained on every point but those of this round (ids >= 300000, removed
-# from a copy of the database)
-cp "$DB" "$WORK/round1.db"
-${PYTHON:-.venv/bin/python} - "$WORK/round1.db" <<'PY'
+# later rounds: a potential trained on every point but those of the round being made (ids >=
+# FIRST_ID, removed from a copy of the database), its network of 1a, the points there
+later_round() {  # FIRST_ID NAME NNP-TRAIN-OPTIONS...
+  local first="$1" name="$2"
+  shift 2
+  cp "$DB" "$WORK/$name.db"
+  ${PYTHON:-.venv/bin/python} - "$WORK/$name.db" "$first" <<'PY'
 import sys
 from ase.db import connect
 db = connect(sys.argv[1])
-db.delete([r.id for r in db.select("point_id>=300000", kind="point")])
+db.delete([r.id for r in db.select(f"point_id>={int(sys.argv[2])}", kind="point")])
 PY
-"$L" nnp train "$WORK/round1.db" --samples a-Ta2O5-1a --out "$WORK/nnp2" --n-models 5 \
-    --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
-"$L" explore a-Ta2O5-1a --model "$WORK/nnp2" --out "$WORK/network2.json" --quiet
-"$L" reference run a-Ta2O5-1a --network "$WORK/network2.json" --first-id 300000 \
-    --db "$DB" "${COMMON[@]}"
+  "$L" nnp train "$WORK/$name.db" --samples a-Ta2O5-1a --out "$WORK/$name" --n-models 5 \
+      --max-epochs 800 --max-host-displacement 0.6 --seed 0 "$@"
+  "$L" explore a-Ta2O5-1a --model "$WORK/$name" --out "$WORK/$name-network.json" --quiet
+  "$L" reference run a-Ta2O5-1a --network "$WORK/$name-network.json" --first-id "$first" \
+      --db "$DB" "${COMMON[@]}"
+}
+# step 3: the second round, with the demo's settings of the time (24x24 members)
+later_round 300000 round1 --hidden 24,24
 # step 4: the third round, for the demo's potential since 2026-11-25 (48x48 members, targeted
-# points weighted 4x in the loss), trained on every point but those of this round (ids >= 400000)
-cp "$DB" "$WORK/round2.db"
-${PYTHON:-.venv/bin/python} - "$WORK/round2.db" <<'PY'
-import sys
-from ase.db import connect
-db = connect(sys.argv[1])
-db.delete([r.id for r in db.select("point_id>=400000", kind="point")])
-PY
-"$L" nnp train "$WORK/round2.db" --samples a-Ta2O5-1a --out "$WORK/nnp3" --n-models 5 \
-    --hidden 48,48 --network-weight 4 --max-epochs 800 --max-host-displacement 0.6 --seed 0
-"$L" explore a-Ta2O5-1a --model "$WORK/nnp3" --out "$WORK/network3.json" --quiet
-"$L" reference run a-Ta2O5-1a --network "$WORK/network3.json" --first-id 400000 \
-    --db "$DB" "${COMMON[@]}"
+# points weighted 4x in the loss)
+later_round 400000 round2 --hidden 48,48 --network-weight 4
 "$L" reference info "$DB"
