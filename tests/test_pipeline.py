@@ -64,14 +64,21 @@ hops = 3
 """
 
 
-@pytest.fixture(scope="module")
-def study_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("study")
+def _morse_study(d: Path, study: str):
+    """The small Morse host as ``d/host.extxyz``, 300 reference points of it in ``d/ref.db`` and
+    ``study`` as ``d/study.toml``; returns the host."""
     host = random_host(5, n_ta=4, n_o=10, length=7.0)
     host.info["sample_id"] = "morse-host"
     ase.io.write(d / "host.extxyz", host)
     write_morse_db(d / "ref.db", [host], [300], seed=2, calculator="_morse:RigidHostMorse")
-    (d / "study.toml").write_text(STUDY)
+    (d / "study.toml").write_text(study)
+    return host
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("study")
+    _morse_study(d, STUDY)
     return d
 
 
@@ -262,12 +269,8 @@ def test_targeted_rounds_add_the_networks_sites_and_saddles_and_retrain(tmp_path
     from landscape.potential import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
 
-    host = random_host(5, n_ta=4, n_o=10, length=7.0)
-    host.info["sample_id"] = "morse-host"
-    ase.io.write(tmp_path / "host.extxyz", host)
-    write_morse_db(tmp_path / "ref.db", [host], [300], seed=2, calculator="_morse:RigidHostMorse")
-    (tmp_path / "s.toml").write_text(ROUNDS_STUDY)
-    cfg = load_study(tmp_path / "s.toml")
+    host = _morse_study(tmp_path, ROUNDS_STUDY)
+    cfg = load_study(tmp_path / "study.toml")
     result = run_study(cfg, progress=False, store=False)
     assert result.cached == {
         "nnp": False,
