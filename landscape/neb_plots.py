@@ -262,9 +262,13 @@ def plot_validation(result: dict, path: str | Path) -> Path:
 
     ``result`` is the output of :func:`landscape.neb.validate_hops` (energies in eV).
     """
+    from .neb import validation_errors
+
     plt = pyplot()
     hops = result["hops"]
     n = len(hops)
+    stats = validation_errors(hops)
+    ok = np.array([bool(h.get("converged", True)) for h in hops], dtype=bool)
     cols = min(5, n)
     rows = -(-n // cols)
     fig = plt.figure(figsize=(3.0 * cols + 3.6, 2.5 * rows + 0.6))
@@ -274,7 +278,10 @@ def plot_validation(result: dict, path: str | Path) -> Path:
         s = np.linspace(0, 1, len(h["profile_nnp"]))
         ax.plot(s, h["profile_reference"], "o-", color="k", ms=3, lw=1, label="reference")
         ax.plot(s, h["profile_nnp"], "s--", color="C1", ms=3, lw=1, label="NNP")
-        ax.set_title(f"{h['i']}→{h['j']} {h['shift']}", fontsize=8)
+        title = f"{h['i']}→{h['j']} {h['shift']}"
+        if not ok[k]:
+            title += " (reference unconverged)"
+        ax.set_title(title, fontsize=8, color="k" if ok[k] else "C3")
         ax.tick_params(labelsize=7)
         if k % cols == 0:
             ax.set_ylabel("E − E(start) (eV)", fontsize=8)
@@ -283,12 +290,24 @@ def plot_validation(result: dict, path: str | Path) -> Path:
     px = fig.add_subplot(grid[:, cols])
     ref = np.array([h["barrier_reference"] for h in hops])
     nnp = np.array([h["barrier_nnp"] for h in hops])
-    lo, hi = min(ref.min(), nnp.min()), max(ref.max(), nnp.max())
+    shown = ok if ok.any() else np.ones(n, bool)  # axes fit the converged hops
+    lo = min(ref[shown].min(), nnp[shown].min())
+    hi = max(ref[shown].max(), nnp[shown].max())
     px.plot([lo, hi], [lo, hi], color="0.6", lw=1)
-    px.plot(ref, nnp, "o", color="C0")
+    px.plot(ref[ok], nnp[ok], "o", color="C0")
+    if not ok.all():
+        px.plot(ref[~ok], nnp[~ok], "x", color="C3", label="reference unconverged (left out)")
+        px.legend(fontsize=7, frameon=False)
+        pad = 0.05 * (hi - lo or 1.0)
+        px.set_xlim(lo - pad, hi + pad)
+        px.set_ylim(lo - pad, hi + pad)
     px.set_xlabel("reference barrier (eV)")
     px.set_ylabel("NNP barrier (eV)")
-    px.set_title(f"MAE {1e3 * result['mae']:.1f} meV over {n} hops")
+    if stats["mae"] is None:
+        px.set_title(f"no hop of {n} with converged reference relaxations")
+    else:
+        left = f"; {n - stats['n_converged']} unconverged left out" if not ok.all() else ""
+        px.set_title(f"MAE {1e3 * stats['mae']:.1f} meV over {stats['n_converged']} hops{left}")
     fig.suptitle(f"hop validation of {result.get('sample_id', '')}: NNP vs reference")
     fig.tight_layout()
     path = Path(path)

@@ -484,10 +484,13 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
                         cfg, model, atoms, G, ck
                     ),
                 )
+                # figures over the hops whose reference relaxations converged (also for results
+                # cached before validate_hops reported them)
+                from .neb import describe_validation, validation_errors
+
+                validation[sid].update(validation_errors(validation[sid]["hops"]))
                 stages.done(
-                    f"{sid}: barrier MAE {validation[sid]['mae']:.3f} eV on "
-                    f"{len(validation[sid]['hops'])} hops",
-                    cached[f"validate:{sid}"],
+                    f"{sid}: {describe_validation(validation[sid])}", cached[f"validate:{sid}"]
                 )
 
         summary = _summary(cfg, model, samples, networks, kinetics, db, validation)
@@ -535,9 +538,11 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
         v = (validation or {}).get(sid)
         if v is not None:  # NNP vs reference barriers along validated hops
             rows[-1].update(
-                validated_hops=len(v["hops"]),
+                validated_hops=v["n_hops"],
+                validated_hops_converged=v["n_converged"],
                 barrier_mae_eV=v["mae"],
                 barrier_max_abs_error_eV=v["max_abs_error"],
+                barrier_mae_all_eV=v["mae_all"],
             )
     metrics = getattr(model, "metrics_", None) or {}
     return {
@@ -632,6 +637,7 @@ def _report(out: Path, summary: dict, model, networks, kinetics, validation=None
         )
         v = (validation or {}).get(sid)
         if v is not None:
+            from .neb import describe_validation
             from .neb_plots import plot_validation
 
             plot_validation(v, figs_dir / f"validation-{sid}.png")
@@ -639,7 +645,7 @@ def _report(out: Path, summary: dict, model, networks, kinetics, validation=None
                 Figure(
                     f"figures/validation-{sid}.png",
                     f"{sid}: NNP vs {v.get('calculator', 'reference')} along {len(v['hops'])} "
-                    f"hops (host relaxed at every image); barrier MAE {v['mae']:.3f} eV",
+                    f"hops (host relaxed at every image); {describe_validation(v)}",
                     "Hop networks",
                 )
             )

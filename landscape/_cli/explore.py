@@ -199,8 +199,16 @@ def register(app: typer.Typer) -> None:
             json.dumps(
                 {
                     k: result.get(k)
-                    for k in ("sample_id", "mae", "max_abs_error", "n_calculations", "figure")
-                }
+                    for k in (
+                        "sample_id",
+                        "mae",
+                        "max_abs_error",
+                        "n_converged",
+                        "mae_all",
+                        "n_calculations",
+                        "figure",
+                    )
+                }  # fmt: skip
                 | {"hops": len(result["hops"]), "seconds": round(result["seconds"], 2)}
             )
         )

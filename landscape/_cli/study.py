@@ -10,6 +10,7 @@ import typer
 def _print_table(result) -> None:
     from rich.table import Table
 
+    from ..neb import describe_validation
     from . import console as _console
 
     def f(v, spec=".3f"):
@@ -44,12 +45,15 @@ def _print_table(result) -> None:
     if rmse is not None:
         console.print(f"NNP test RMSE: {rmse:.4f} eV")
     for row in result.summary["samples"]:
-        if row.get("barrier_mae_eV") is not None:
-            console.print(
-                f"{row['sample_id']}: NNP vs reference barriers on {row['validated_hops']} hops: "
-                f"MAE {row['barrier_mae_eV']:.3f} eV, largest error "
-                f"{row['barrier_max_abs_error_eV']:.3f} eV"
-            )
+        if row.get("validated_hops"):
+            stats = {
+                "n_hops": row["validated_hops"],
+                "n_converged": row.get("validated_hops_converged", row["validated_hops"]),
+                "mae": row["barrier_mae_eV"],
+                "max_abs_error": row["barrier_max_abs_error_eV"],
+                "mae_all": row.get("barrier_mae_all_eV"),
+            }
+            console.print(f"{row['sample_id']}: NNP vs reference, {describe_validation(stats)}")
     console.print(f"summary: {result.out_dir / 'summary.json'}   report: {result.report}")
 
 

@@ -131,6 +131,52 @@ def test_validate_hops_with_the_nnp_as_reference_is_exact(model_and_sample, expl
 
 
 @pytest.mark.slow
+def test_validation_leaves_out_hops_with_an_unconverged_reference(
+    model_and_sample, explored, tmp_path
+):
+    # One image's reference relaxation marked unconverged, its energy 10 eV off, in the checkpoint
+    # that a re-run reuses: that hop is flagged and left out of mae / max_abs_error, counted in
+    # mae_all, and the one-line description names it.
+    from landscape.neb import describe_validation, validate_hops
+    from landscape.neb_plots import plot_validation
+    from landscape.potential import NNPCalculator, SimplifiedNNP
+    from landscape.samples import load_sample
+
+    model_path, sample, _ = model_and_sample
+    G = _read(explored[0])
+    host = load_sample(sample)
+    model = SimplifiedNNP.load(model_path)
+    ck = tmp_path / "validation.jsonl"
+
+    def run():
+        return validate_hops(
+            model.surface(host), G, host, NNPCalculator(model, host), n_hops=3, progress=False,
+            checkpoint=ck,
+        )  # fmt: skip
+
+    first = run()
+    assert first["n_converged"] == first["n_hops"] == 3 and first["mae"] == first["mae_all"]
+    lines = [json.loads(line) for line in ck.read_text().splitlines()]
+    middle = first["hops"][1]["images"][4]  # interior image of the second hop
+    hit = [k for k, r in enumerate(lines) if np.allclose(r["position"], middle, atol=1e-9)]
+    assert len(hit) == 1
+    lines[hit[0]].update(energy=lines[hit[0]]["energy"] + 10.0, converged=False)
+    ck.write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+    second = run()
+    assert [h["converged"] for h in second["hops"]] == [True, False, True]
+    err = np.abs([h["barrier_nnp"] - h["barrier_reference"] for h in second["hops"]])
+    assert err[1] > 9.0
+    assert second["n_converged"] == 2 and second["n_hops"] == 3
+    assert second["mae"] == pytest.approx(err[[0, 2]].mean(), abs=1e-12) and second["mae"] < 1e-6
+    assert second["max_abs_error"] == pytest.approx(err[[0, 2]].max(), abs=1e-12)
+    assert second["mae_all"] == pytest.approx(err.mean(), abs=1e-12)
+    text = describe_validation(second)
+    assert "on 2 hops" in text and "1 of 3 left out" in text
+    assert plot_validation(second, tmp_path / "v.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
 def test_validate_hops_cli(model_and_sample, explored, capsys):
     model, sample, tmp = model_and_sample
     out, _, _ = explored
