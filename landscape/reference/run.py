@@ -245,10 +245,31 @@ def _init_worker(threads: int) -> None:
 
     Without it every worker runs as many threads as the machine has cores; with 2 workers on 2
     cores that made each CHGNet relaxation 8x slower than alone (measured), instead of 2x.
+    The worker also ends itself when its parent is gone (:func:`_exit_with_parent`).
     """
     import torch
 
+    _exit_with_parent()
     torch.set_num_threads(int(threads))
+
+
+def _exit_with_parent(poll: float = 0.5) -> None:
+    """End this worker process as soon as the process that started it is gone.
+
+    A parent killed by a signal runs no clean-up: the workers of its process pool were re-parented
+    and went on relaxing their queued points (seen: two CHGNet workers of a study stopped with
+    SIGTERM still computing 9 min later). A daemon thread polls ``os.getppid()`` every ``poll``
+    seconds and calls ``os._exit`` when it changed. Points already finished were written by the
+    parent; the one a worker was computing is computed again on resume.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="landscape-parent-watch", daemon=True).start()
 
 
 def _cap_gpu_memory(fraction: float | None) -> None:
@@ -880,6 +901,8 @@ def _batched_worker(
 
     if threads is not None:
         _init_worker(threads)
+    else:
+        _exit_with_parent()
     _cap_gpu_memory(fraction)
     calc = _worker_calculator(name, kwargs)
     run_batched(task_q.get, result_q.put, calc, batch, _compute_point)

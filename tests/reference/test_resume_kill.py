@@ -1,12 +1,15 @@
-"""A generation killed with SIGKILL at three moments and resumed: no point lost, none duplicated."""
+"""A generation killed with SIGKILL at three moments and resumed: no point lost, none duplicated;
+the workers of a killed parent end with it."""
 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,3 +94,52 @@ def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
     assert sorted(ids) == list(range(N_POINTS))  # none lost, none duplicated
     assert len(list(connect(str(db)).select(kind="host"))) == 1
     assert all(r.status == "ok" for r in rows)
+
+
+POOL_SCRIPT = """
+import multiprocessing as mp, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from landscape.reference import run as run_mod
+
+def pid_then_sleep(seconds):
+    import os
+    print(os.getpid(), flush=True)
+    time.sleep(seconds)
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=run_mod._init_worker,
+                             initargs=(1,)) as pool:
+        futures = [pool.submit(pid_then_sleep, 120) for _ in range(4)]
+        time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    # The workers of a reference run's process pool stop within seconds when the parent is killed
+    # with SIGKILL (no clean-up runs), instead of relaxing their queued points for minutes.
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in parent.stdout], daemon=True).start()
+        pids = [int(lines.get(timeout=120)) for _ in range(2)]  # both workers busy
+        assert all(_running(p) for p in pids)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and any(_running(p) for p in pids):
+            time.sleep(0.1)
+        assert not any(_running(p) for p in pids), "pool workers outlived their parent"
+    finally:
+        parent.kill()
+        parent.stdout.close()
