@@ -57,6 +57,7 @@ __all__ = [
     "NEBResult",
     "validate_hops",
     "validation_errors",
+    "describe_validation",
     "network_points",
 ]
 
@@ -1185,15 +1186,21 @@ def describe_validation(stats: dict) -> str:
     return text
 
 
+def converged_mask(hops: list[dict]) -> np.ndarray:
+    """(n,) bool: which validated hops had every reference relaxation converged (records without
+    ``converged`` count as converged)."""
+    return np.array([bool(h.get("converged", True)) for h in hops], dtype=bool)
+
+
 def validation_errors(hops: list[dict]) -> dict:
     """Barrier errors of validated hops (records of :func:`validate_hops`), eV.
 
     ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose reference relaxations all
-    converged (``None`` if none did), ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``.
-    Records without ``converged`` count as converged.
+    converged (``None`` if none did; :func:`converged_mask`), ``mae_all`` and
+    ``max_abs_error_all`` over all ``n_hops``.
     """
     err = np.abs([h["barrier_nnp"] - h["barrier_reference"] for h in hops], dtype=float)
-    ok = np.array([bool(h.get("converged", True)) for h in hops], dtype=bool)
+    ok = converged_mask(hops)
     return {
         "mae": float(err[ok].mean()) if ok.any() else None,
         "max_abs_error": float(err[ok].max()) if ok.any() else None,

@@ -262,13 +262,13 @@ def plot_validation(result: dict, path: str | Path) -> Path:
 
     ``result`` is the output of :func:`landscape.neb.validate_hops` (energies in eV).
     """
-    from .neb import validation_errors
+    from .neb import converged_mask, validation_errors
 
     plt = pyplot()
     hops = result["hops"]
     n = len(hops)
     stats = validation_errors(hops)
-    ok = np.array([bool(h.get("converged", True)) for h in hops], dtype=bool)
+    ok = converged_mask(hops)
     cols = min(5, n)
     rows = -(-n // cols)
     fig = plt.figure(figsize=(3.0 * cols + 3.6, 2.5 * rows + 0.6))
