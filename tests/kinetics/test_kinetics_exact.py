@@ -165,3 +165,64 @@ def test_non_reversible_ring_drift_and_diffusion():
     outflow = np.bincount(net.src, weights=pi[net.src] * k, minlength=3)
     np.testing.assert_allclose(inflow, outflow, rtol=1e-12)
     assert np.ptp(pi) > 0.05  # genuinely not uniform (Boltzmann would be)
+
+
+def _ring_out_of_balance(T: float):
+    """A periodic chain whose two directions of a bond have unrelated barriers (no detailed
+    balance) and whose site 0 is left at once and entered rarely: rates spanning ~1e15."""
+    rng = np.random.default_rng(7)
+    n, length = 10, 10.0
+    G = empty_network(np.diag([length, 10.0, 10.0]), sample_id="ring")
+    for i in range(n):
+        G.add_node(i, position=[i * length / n, 5.0, 5.0], energy=float(rng.uniform(0.0, 0.3)))
+    fwd, bwd = rng.uniform(0.1, 0.6, n), rng.uniform(0.1, 0.6, n)
+    fwd[0], bwd[-1] = 0.0, 0.0  # out of site 0: immediate
+    fwd[-1], bwd[0] = 0.9, 0.9  # into site 0: rare
+    for i in range(n):
+        j, wrap = (i + 1) % n, [1 if i == n - 1 else 0, 0, 0]
+        G.add_edge(i, j, barrier=float(fwd[i]), shift=wrap, prefactor=NU)
+        G.add_edge(j, i, barrier=float(bwd[i]), shift=[-s for s in wrap], prefactor=NU)
+    return G
+
+
+def test_stationary_occupation_out_of_detailed_balance_matches_high_precision():
+    # the occupation of a network without detailed balance solves pi Q = 0; computed here in
+    # 60-digit arithmetic (mpmath) as the reference. Fixing pi at site 0 in double precision gave
+    # entries 8x off and a negative one on a similar network (the ensemble's member networks).
+    import mpmath
+
+    T = 300.0
+    G = _ring_out_of_balance(T)
+    net = hop_arrays(G)
+    rates = net.rates(T)
+    mpmath.mp.dps = 60
+    n = net.n_sites
+    Q = mpmath.zeros(n, n)
+    for a, b, k in zip(net.src, net.dst, rates, strict=True):
+        Q[int(a), int(b)] += mpmath.mpf(float(k))
+        Q[int(a), int(a)] -= mpmath.mpf(float(k))
+    A = Q.T
+    for c in range(n):
+        A[n - 1, c] = 1  # normalisation replaces one balance equation
+    ref = mpmath.lu_solve(A, mpmath.matrix([0] * (n - 1) + [1]))
+    ref = np.array([float(x) for x in ref])
+    assert ref.min() / ref.max() < 1e-12  # the case that needs care
+    pi = stationary_occupation(G, T)
+    assert pi.min() > 0
+    np.testing.assert_allclose(pi, ref, rtol=1e-6)
+    D = exact_diffusion(G, [300.0, 400.0, 500.0]).D
+    assert np.all(D > 0)
+
+
+def test_gth_matches_high_precision_on_random_generators():
+    from landscape.kinetics.exact import _gth
+
+    rng = np.random.default_rng(1)
+    for n in (2, 5, 12):
+        K = np.exp(-rng.uniform(0, 30, (n, n)))  # rates over 13 orders of magnitude
+        np.fill_diagonal(K, 0.0)
+        Q = K - np.diag(K.sum(1))
+        pi = _gth(Q)
+        assert pi.min() > 0 and pi.sum() == pytest.approx(1.0)
+        # every balance equation holds to the precision of its own terms
+        np.testing.assert_allclose(pi @ K, pi * K.sum(1), rtol=1e-10)
