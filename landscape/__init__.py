@@ -63,6 +63,10 @@ _LAZY: dict[str, str] = {
     "ArrheniusFit": "landscape.kinetics",
     "kinetics_summary": "landscape.kinetics",
     "plot_arrhenius": "landscape.kinetics",
+    # model uncertainty of the kinetics (NNP ensemble members)
+    "ensemble_activation_energy": "landscape.ensemble",
+    "member_networks": "landscape.ensemble",
+    "EnsembleActivation": "landscape.ensemble",
     # pipeline
 }
 

@@ -351,6 +351,23 @@ def _kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
     )
 
 
+def _ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph, k: dict) -> dict | None:
+    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.ensemble.ensemble_activation_energy`);
+    None for a single-member model or a network without saddles or that does not wrap the cell."""
+    if int(getattr(model, "n_models", 1)) < 2 or not callable(getattr(model, "surface", None)):
+        return None
+    if G.number_of_edges() == 0 or any("saddle" not in d for *_, d in G.edges(data=True)):
+        return None
+    from .ensemble import ensemble_activation_energy
+    from .kinetics import components
+
+    if not any(c.dimensionality > 0 for c in components(G)):  # D = 0: no Eₐ to spread
+        return None
+
+    surface = model.surface(atoms)
+    return ensemble_activation_energy(G, surface, cfg.kinetics.temperatures).as_dict()
+
+
 def _validation_samples(cfg: StudyConfig, samples: dict) -> list[str]:
     """Sample ids whose hops ``[validate]`` checks against the reference (in study order)."""
     if cfg.validate.hops <= 0:
@@ -465,6 +482,8 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
             kinetics[sid], cached[f"kinetics:{sid}"] = _cached_json(
                 cache / f"kinetics-{sid}-{kkey}.json", lambda G=G: _kinetics(cfg, G)
             )
+            # each NNP member's Eₐ on this network: the model uncertainty (cheap, not cached)
+            kinetics[sid]["ensemble"] = _ensemble_spread(cfg, model, atoms, G, kinetics[sid])
             stages.done(f"kinetics of {sid}", cached[f"kinetics:{sid}"])
 
             if sid in to_validate:
@@ -529,6 +548,9 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
                 "median_barrier_eV": float(np.median(barriers)) if len(barriers) else None,
                 "Ea_eV": k["Ea_eV"],
                 "Ea_stderr_eV": k["Ea_stderr_eV"],
+                # spread (std) of the ensemble members' Eₐ on this network: model uncertainty
+                "Ea_model_std_eV": (k.get("ensemble") or {}).get("Ea_model_std_eV"),
+                "Ea_members_eV": (k.get("ensemble") or {}).get("Ea_members_eV"),
                 "D0_cm2_s": k.get("D0_cm2_s"),
                 "percolation_barrier_eV": k["percolation_barrier_eV"]["any"],
                 "D_cm2_s_700K": d700,
@@ -605,6 +627,8 @@ def _store(cfg, model, model_key, samples, networks, kinetics) -> None:
                 Ea_kmc=k["Ea_eV"].get("kmc"),
                 D0_exact=(k.get("D0_cm2_s") or {}).get("exact"),
                 percolation_barrier=k["percolation_barrier_eV"]["any"],
+                Ea_model_std=(k.get("ensemble") or {}).get("Ea_model_std_eV"),
+                Ea_members=(k.get("ensemble") or {}).get("Ea_members_eV"),
             )
 
 
@@ -665,7 +689,8 @@ def _report(out: Path, summary: dict, model, networks, kinetics, validation=None
     figures.append(
         Figure(
             "figures/comparison.png",
-            "Activation energy and percolation barrier per sample",
+            "Activation energy (error bar: spread of the NNP ensemble members) and percolation "
+            "barrier per sample",
             "Comparison",
         )
     )

@@ -72,8 +72,9 @@ def sample_comparison(rows: Sequence[dict], path: str | Path) -> Path:
     Parameters
     ----------
     rows : sequence of dict
-        One per sample with ``sample_id``, ``Ea_eV`` ({"exact", "kmc"}, eV or None) and
-        ``percolation_barrier_eV`` (eV or None).
+        One per sample with ``sample_id``, ``Ea_eV`` ({"exact", "kmc"}, eV or None),
+        ``percolation_barrier_eV`` (eV or None) and optionally ``Ea_model_std_eV`` (eV: the
+        ensemble spread of Eₐ, drawn as an error bar on the exact one).
     path : str or Path
         Output PNG file.
     """
@@ -87,9 +88,16 @@ def sample_comparison(rows: Sequence[dict], path: str | Path) -> Path:
     ]
     fig, ax = plt.subplots(figsize=(max(4.5, 1.8 * len(ids) + 2), 3.4))
     width = 0.26
+    spread = np.array(
+        [np.nan if r.get("Ea_model_std_eV") is None else r["Ea_model_std_eV"] for r in rows],
+        dtype=float,
+    )
     for k, (label, values, color) in enumerate(series):
         v = np.array([np.nan if y is None else y for y in values], dtype=float)
-        ax.bar(x + (k - 1) * width, v, width, label=label, color=color)
+        err = spread if k == 0 and np.isfinite(spread).any() else None
+        if err is not None:
+            label = f"{label} ± ensemble"
+        ax.bar(x + (k - 1) * width, v, width, label=label, color=color, yerr=err, capsize=3)
     ax.set_xticks(x, ids)
     ax.set_ylabel("energy (eV)")
     ax.set_title("Sample comparison")
@@ -166,6 +174,7 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         ("median_barrier_eV", "median barrier (eV)"),
         ("percolation_barrier_eV", "percolation barrier (eV)"),
         ("Ea_exact", "Eₐ exact (eV)"),
+        ("Ea_model_std_eV", "± ensemble (eV)"),
         ("Ea_kmc", "Eₐ KMC (eV)"),
         ("D_cm2_s_700K", "D(700 K) (cm²/s)"),
     ]
@@ -177,6 +186,14 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         flat["Ea_kmc"] = row.get("Ea_eV", {}).get("kmc")
         parts.append("<tr>" + "".join(f"<td>{_fmt(flat.get(k))}</td>" for k, _ in cols) + "</tr>")
     parts.append("</table>")
+    if any(r.get("Ea_model_std_eV") is not None for r in summary.get("samples", [])):
+        parts.append(
+            "<p class='note'>± ensemble: standard deviation of the activation energies of the "
+            "NNP ensemble's members, each read at the same sites and saddles (exact diffusion "
+            "coefficient, Arrhenius fit): the model uncertainty of Eₐ. It is large where the "
+            "reference data do not pin the surface down, such as a sample the NNP was not trained "
+            "on; it does not include the reference method's own error.</p>"
+        )
     section = None
     for fig in figures:
         if fig.section != section:

@@ -185,6 +185,23 @@ def test_summary_network_and_report(first_run, study_dir):
     assert row["n_sites"] == len(net["nodes"]) > 0
     assert row["n_hops"] == len(net["edges"]) > 0
     assert set(row["Ea_eV"]) == {"exact", "kmc"}
+    # the model uncertainty of Eₐ: each of the 2 members' Eₐ on the same network, recomputed here
+    # from the cached model and the written network
+    if row["Ea_eV"]["exact"] is not None:
+        from landscape.ensemble import ensemble_activation_energy
+        from landscape.kinetics import load_network
+        from landscape.potential import SimplifiedNNP
+
+        (model_file,) = sorted((study_dir / "res" / "cache").glob("nnp-*.json"))
+        model = SimplifiedNNP.load(model_file)
+        host = ase.io.read(study_dir / "host.extxyz")
+        G = load_network(study_dir / "res" / "networks" / "morse-host.json")
+        again = ensemble_activation_energy(G, model.surface(host), [500.0, 600.0, 700.0, 800.0])
+        assert len(row["Ea_members_eV"]) == 2
+        np.testing.assert_allclose(row["Ea_members_eV"], again.Ea_members, rtol=1e-9)
+        assert row["Ea_model_std_eV"] == pytest.approx(again.Ea_std, rel=1e-9)
+    else:
+        assert row["Ea_model_std_eV"] is None
     assert (
         json.loads((study_dir / "res" / "summary.json").read_text())["samples"][0]["n_hops"]
         == row["n_hops"]
@@ -210,6 +227,8 @@ def test_graph_holds_the_study(first_run, graph_store):
     assert stored["temperatures"] == [500.0, 600.0, 700.0, 800.0]
     if row["Ea_eV"]["exact"] is not None:
         assert stored["Ea_exact"] == pytest.approx(row["Ea_eV"]["exact"], rel=1e-12)
+        assert stored["Ea_model_std"] == pytest.approx(row["Ea_model_std_eV"], rel=1e-12)
+        assert stored["Ea_members"] == pytest.approx(row["Ea_members_eV"], rel=1e-12)
 
 
 @pytest.mark.service

@@ -24,6 +24,18 @@ def register(app: typer.Typer) -> None:
         walkers: int = typer.Option(1000, "--walkers", help="KMC walkers."),
         steps: float = typer.Option(10_000, "--steps", help="KMC mean hops per walker."),
         seed: int = typer.Option(0, "--seed", help="Seed of the KMC."),
+        model: Path = typer.Option(
+            None,
+            "--model",
+            help="NNP ensemble (MODEL[.json]) the network was found on: also each member's Eₐ "
+            "at the same sites and saddles, and their spread (model uncertainty).",
+        ),
+        sample: str = typer.Option(
+            None,
+            "--sample",
+            help="Host of --model: a bundled sample name or a structure file (default: the "
+            "network's sample_id).",
+        ),
     ) -> None:
         """Diffusion coefficient, activation energy and percolation barrier of a hop network.
 
@@ -51,6 +63,18 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--method {method!r}; expected exact, kmc or both")
         temps = list(temperatures) if temperatures else list(DEFAULTS.temperatures)
         G = load_network(network)
+        if sample is not None and model is None:
+            raise InputError("--sample is the host of --model; give --model too")
+        surface = None
+        if model is not None:  # checked before the (long) KMC
+            from ..potential import SimplifiedNNP
+            from ..samples import load_sample
+
+            name = sample or G.graph.get("sample_id")
+            if not name:
+                raise InputError("--model needs its host: give --sample (the network names none)")
+            host = load_sample(str(name))
+            surface = SimplifiedNNP.load(model).surface(host)
         summary = kinetics_summary(
             G,
             temperatures=temps,
@@ -60,6 +84,10 @@ def register(app: typer.Typer) -> None:
             random_state=seed,
             progress=not json_out,
         )
+        if surface is not None:
+            from ..ensemble import ensemble_activation_energy
+
+            summary["ensemble"] = ensemble_activation_energy(G, surface, temps).as_dict()
         if plot is not None:
             plot_arrhenius(summary, plot, title=str(G.graph.get("sample_id", network.stem)))
         if json_out:
@@ -98,6 +126,13 @@ def _table(summary: dict, network: Path) -> None:
         console.print(
             f"Eₐ ({m}) = {_fmt(summary['Ea_eV'][m], '.4f')} ± {_fmt(summary['Ea_stderr_eV'][m], '.4f')} eV,"
             f" D₀ = {_fmt(summary['D0_cm2_s'][m])} cm²/s"
+        )
+    ens = summary.get("ensemble")
+    if ens is not None:
+        members = ", ".join(f"{e:.3f}" for e in ens["Ea_members_eV"])
+        console.print(
+            f"Eₐ of the {len(ens['Ea_members_eV'])} NNP members (same sites and saddles): "
+            f"{members} eV; spread (std) {ens['Ea_model_std_eV']:.4f} eV"
         )
     perc = summary["percolation_barrier_eV"]
     console.print(

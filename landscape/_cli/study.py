@@ -24,6 +24,7 @@ def _print_table(result) -> None:
         "median barrier (eV)",
         "percolation barrier (eV)",
         "Eₐ exact (eV)",
+        "± ensemble (eV)",
         "Eₐ KMC (eV)",
         "D(700 K) (cm²/s)",
     ):
@@ -36,6 +37,7 @@ def _print_table(result) -> None:
             f(row["median_barrier_eV"]),
             f(row["percolation_barrier_eV"]),
             f(row["Ea_eV"].get("exact")),
+            f(row.get("Ea_model_std_eV")),
             f(row["Ea_eV"].get("kmc")),
             f(row["D_cm2_s_700K"], ".3e"),
         )
@@ -44,6 +46,11 @@ def _print_table(result) -> None:
     rmse = result.summary["nnp"].get("rmse_test_eV")
     if rmse is not None:
         console.print(f"NNP test RMSE: {rmse:.4f} eV")
+    if any(row.get("Ea_model_std_eV") is not None for row in result.summary["samples"]):
+        console.print(
+            "± ensemble: standard deviation of the NNP members' Eₐ on the same sites and saddles "
+            "(model uncertainty; large where the reference data do not pin the surface down)"
+        )
     for row in result.summary["samples"]:
         if row.get("validated_hops"):
             stats = {
