@@ -103,7 +103,9 @@ from landscape.reference import run as run_mod
 
 def pid_then_sleep(seconds):
     import os
-    print(os.getpid(), flush=True)
+    # one write of the whole line (atomic on a pipe): print() writes the number and the newline
+    # separately, so the two workers' lines could interleave
+    os.write(1, f"{os.getpid()}\\n".encode())
     time.sleep(seconds)
 
 if __name__ == "__main__":
