@@ -117,19 +117,23 @@ def _server_threads(store) -> dict[str, float]:
     return out
 
 
-def ingest(store, nets) -> tuple[float, float, float, dict[str, float]]:
-    """Wall seconds, client CPU, server CPU (seconds) and server CPU by thread of ingesting ``nets``."""
+def ingest(store, nets) -> tuple[float, float, float, dict[str, float], list[float]]:
+    """Wall seconds, client CPU, server CPU (seconds), server CPU by thread and wall seconds per
+    network of ingesting ``nets``."""
     th0 = _server_threads(store)
     c0, s0, t0 = time.process_time(), _server_cpu(store), time.perf_counter()
+    per = []
     for G in nets:
+        t1 = time.perf_counter()
         store.upsert_network(G)
+        per.append(time.perf_counter() - t1)
     wall, client, server = (
         time.perf_counter() - t0,
         time.process_time() - c0,
         _server_cpu(store) - s0,
     )
     th1 = _server_threads(store)
-    return wall, client, server, {k: th1[k] - th0.get(k, 0.0) for k in th1}
+    return wall, client, server, {k: th1[k] - th0.get(k, 0.0) for k in th1}, per
 
 
 def _threads_line(threads: dict[str, float]) -> str:
@@ -315,9 +319,9 @@ def main() -> None:
             except Exception:  # noqa: BLE001
                 pass
         before = store.counts()
-        dt1, cpu_client, cpu_server, threads1 = ingest(store, nets)
+        dt1, cpu_client, cpu_server, threads1, per1 = ingest(store, nets)
         c1 = store.counts()
-        dt2, _, _, _ = ingest(store, nets)
+        dt2, *_ = ingest(store, nets)
         c2 = store.counts()
         reference = canonical_dump(store, [G.graph["sample_id"] for G in nets])
         rng = np.random.default_rng(0)
@@ -349,6 +353,12 @@ def main() -> None:
         )
     if threads1:
         print(f"{'  server CPU by thread (s)':44s} {_threads_line(threads1)}")
+    print(f"{'  wall per sample (s)':44s} {' '.join(f'{t:.3f}' for t in per1)}")
+    if len(nets) > 3:  # a fresh JVM compiles during the first networks: the rate after them
+        later = sum(G.number_of_edges() for G in nets[3:]) / sum(per1[3:])
+        print(
+            f"{'  samples 4-' + str(len(nets)) + ', after the warm-up (hops/s)':44s} {later:14,.0f}"
+        )
     print(
         f"{'ingest again, idempotent (hops/s)':44s} {n_hops / dt2:14,.0f}              ({dt2:.2f} s)"
     )
@@ -361,7 +371,7 @@ def main() -> None:
     for label, p50, p95 in lat:
         flag = "" if p95 < 50 else "  <-- over goal"
         print(f"{'p95 ' + label + ' (ms)':44s} {p95:14.1f}  < 50  (p50 {p50:.1f}){flag}")
-    for p, (dt, cc, cs, th) in enumerate(warm):
+    for p, (dt, cc, cs, th, _) in enumerate(warm):
         print(
             f"{f'warm server, pass {p + 1}, new samples (hops/s)':44s} {n_hops / dt:14,.0f}  "
             f"(not the goal's measure; {dt:.2f} s; CPU client {cc:.2f} + server {cs:.2f}"
