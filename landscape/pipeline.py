@@ -533,6 +533,7 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
     rows = []
     for sid, G in networks.items():
         k = kinetics[sid]
+        ens = k.get("ensemble") or {}  # the members' Eₐ, when the model is an ensemble
         barriers = np.array([d["barrier"] for *_, d in G.edges(data=True)])
         temps = list(k["temperatures_K"])
         d700 = None
@@ -549,8 +550,8 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
                 "Ea_eV": k["Ea_eV"],
                 "Ea_stderr_eV": k["Ea_stderr_eV"],
                 # spread (std) of the ensemble members' Eₐ on this network: model uncertainty
-                "Ea_model_std_eV": (k.get("ensemble") or {}).get("Ea_model_std_eV"),
-                "Ea_members_eV": (k.get("ensemble") or {}).get("Ea_members_eV"),
+                "Ea_model_std_eV": ens.get("Ea_model_std_eV"),
+                "Ea_members_eV": ens.get("Ea_members_eV"),
                 "D0_cm2_s": k.get("D0_cm2_s"),
                 "percolation_barrier_eV": k["percolation_barrier_eV"]["any"],
                 "D_cm2_s_700K": d700,
@@ -616,6 +617,7 @@ def _store(cfg, model, model_key, samples, networks, kinetics) -> None:
             )
             st.upsert_network(networks[sid])
             k = kinetics[sid]
+            ens = k.get("ensemble") or {}
             st.upsert_result(
                 sid,
                 "kinetics",
@@ -627,8 +629,8 @@ def _store(cfg, model, model_key, samples, networks, kinetics) -> None:
                 Ea_kmc=k["Ea_eV"].get("kmc"),
                 D0_exact=(k.get("D0_cm2_s") or {}).get("exact"),
                 percolation_barrier=k["percolation_barrier_eV"]["any"],
-                Ea_model_std=(k.get("ensemble") or {}).get("Ea_model_std_eV"),
-                Ea_members=(k.get("ensemble") or {}).get("Ea_members_eV"),
+                Ea_model_std=ens.get("Ea_model_std_eV"),
+                Ea_members=ens.get("Ea_members_eV"),
             )
 
 

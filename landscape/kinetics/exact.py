@@ -35,7 +35,8 @@ __all__ = [
     "exact_diffusion",
 ]
 
-#: Relative flux imbalance below which the Boltzmann occupation is taken as stationary.
+#: Relative flux imbalance below which an occupation (Boltzmann, or the sparse solve's) is taken
+#: as stationary.
 _BOLTZMANN_RTOL = 1e-10
 #: Largest component whose stationary occupation may fall back to the dense GTH algorithm.
 _GTH_MAX = 3000
@@ -229,22 +230,26 @@ def _gth(Q: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
+def _balanced(Q: sp.csc_matrix, pi: np.ndarray) -> bool:
+    """True if ``π Q = 0`` holds to :data:`_BOLTZMANN_RTOL` of the total flux ``Σ_i π_i |Q_ii|``."""
+    return bool(np.abs(Q.T @ pi).max() <= _BOLTZMANN_RTOL * (np.abs(Q.diagonal()) @ pi))
+
+
 def _stationary(Q: sp.csc_matrix, energies: np.ndarray, kT: float) -> np.ndarray:
     """Stationary distribution of an irreducible generator: Boltzmann if consistent, else π Q = 0.
 
     The sparse solve is written for ``ρ = π / Boltzmann`` (of order one where the rates are close
     to detailed balance) with ``ρ`` fixed at the most occupied Boltzmann site; if that gives a
-    negative entry or a residual above 1e-10 of the total flux (rates spanning many orders of
-    magnitude), the dense GTH algorithm (:func:`_gth`, up to :data:`_GTH_MAX` sites) is used.
+    negative entry or a residual above :data:`_BOLTZMANN_RTOL` of the total flux (rates spanning
+    many orders of magnitude), the dense GTH algorithm (:func:`_gth`, up to :data:`_GTH_MAX`
+    sites) is used.
     """
     nc = Q.shape[0]
     boltzmann = np.exp(-(energies - energies.min()) / kT)
     boltzmann /= boltzmann.sum()
     if nc == 1:
         return boltzmann
-    scale = np.abs(Q.diagonal()) @ boltzmann
-    residual = np.abs(Q.T @ boltzmann)
-    if residual.max() <= _BOLTZMANN_RTOL * scale:
+    if _balanced(Q, boltzmann):
         return boltzmann
     # Qᵀ diag(B) ρ = 0 with ρ_ref = 1
     A = (Q.T @ sp.diags(boltzmann)).tocsc()
@@ -254,8 +259,7 @@ def _stationary(Q: sp.csc_matrix, energies: np.ndarray, kT: float) -> np.ndarray
     rho[rest] = splu(A[rest][:, rest].tocsc()).solve(-A[rest][:, [ref]].toarray().ravel())
     pi = rho * boltzmann
     pi /= pi.sum()
-    flux = np.abs(Q.diagonal()) @ pi
-    if pi.min() >= 0 and np.abs(Q.T @ pi).max() <= 1e-10 * flux:
+    if pi.min() >= 0 and _balanced(Q, pi):
         return pi
     if nc > _GTH_MAX:
         raise ConvergenceError(
