@@ -56,8 +56,8 @@ def propose_grids(
     *,
     r_min: float = 1.2,
     n_radial: int = 12,
-    angular_radii: tuple[float, ...] = (2.0, 3.5),
-    zetas: tuple[float, ...] = (1.0, 4.0),
+    angular_radii: tuple[float, ...] = (1.5, 2.5, 4.0),
+    zetas: tuple[float, ...] = (1.0, 2.0, 4.0, 16.0),
     lambdas: tuple[float, ...] = (-1.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Propose G2 and G4 parameter grids for a cutoff.
@@ -93,7 +93,7 @@ def propose_grids(
     --------
     >>> g2, g4 = propose_grids(6.0)
     >>> g2.shape, g4.shape
-    ((8, 2), (8, 3))
+    ((12, 2), (24, 3))
     """
     if r_cut <= r_min or n_radial < 1:
         raise InputError(

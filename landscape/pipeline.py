@@ -308,8 +308,13 @@ def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, b
         path = cfg.resolve(cfg.nnp.model)
         model = SimplifiedNNP.load(path)
         return model, _sha(str(path), _file_sha(Path(str(path)).with_suffix(".safetensors"))), True
+    from .descriptors import propose_grids
+
     dataset = load_dataset(db, cfg.nnp.train_samples or None)
-    key = _sha("nnp", dataset.content_hash(), vars(cfg.nnp), cfg.study.seed)
+    # the default descriptor grids are part of the key: a model cached before they changed is
+    # trained again rather than reused
+    grids = [g.tolist() for g in propose_grids()]
+    key = _sha("nnp", dataset.content_hash(), vars(cfg.nnp), cfg.study.seed, grids)
     path = cache / f"nnp-{key}"
     if path.with_suffix(".json").exists():
         return SimplifiedNNP.load(path), key, True

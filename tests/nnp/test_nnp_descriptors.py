@@ -156,7 +156,8 @@ def test_module_buffers_and_names() -> None:
 
 def test_propose_grids_shapes_and_overlap() -> None:
     g2, g4 = propose_grids(6.0, n_radial=10, r_min=1.0)
-    assert g2.shape == (10, 2) and g4.shape == (8, 3)
+    assert g2.shape == (10, 2) and g4.shape == (3 * 4 * 2, 3)  # radii x zetas x lambdas
+    assert set(g4[:, 1]) == {1.0, 2.0, 4.0, 16.0}
     spacing = np.diff(g2[:, 1])
     np.testing.assert_allclose(spacing, 0.5)
     # neighbouring Gaussians cross at exp(-eta (spacing/2)^2) = exp(-1/8)

@@ -11,7 +11,7 @@ import torch
 from _morse import morse_energy, morse_force, random_host, random_points, write_morse_db
 from ase import Atoms
 
-from landscape.descriptors import SymmetryFunctions
+from landscape.descriptors import SymmetryFunctions, propose_grids
 from landscape.errors import InputError
 from landscape.potential import NNPCalculator, SimplifiedNNP
 from landscape.reference.dataset import load_dataset
@@ -193,6 +193,10 @@ def test_force_training_learns_more_from_few_points(tmp_path: Path) -> None:
     ds = load_dataset(write_morse_db(tmp_path / "f.db", [random_host(1)], [60], forces=True))
     kw = dict(hidden=(16, 16), n_models=3, max_epochs=300, patience=50, alpha=1e-3, random_state=0)
     kw["test_fraction"] = 0.25
+    # the compact grid of 48 features for 45 training points (the default's 96 measured 0.98 vs
+    # 1.27 eV here, a smaller gain): the comparison is about the forces, not the grid
+    g2, g4 = propose_grids(6.0, angular_radii=(2.0, 3.5), zetas=(1.0, 4.0))
+    kw["descriptor"] = SymmetryFunctions(g2_params=g2, g4_params=g4)
     plain = SimplifiedNNP(**kw).fit(ds)
     forced = SimplifiedNNP(force_weight=1.0, **kw).fit(ds)
     assert plain.rmse_force_test_ is None
