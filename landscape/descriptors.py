@@ -95,10 +95,17 @@ def propose_grids(
     >>> g2.shape, g4.shape
     ((12, 2), (24, 3))
     """
-    if r_cut <= r_min or n_radial < 1:
+    if r_cut <= r_min or r_min < 0 or n_radial < 1:
         raise InputError(
-            f"propose_grids needs r_cut > r_min and n_radial >= 1, got {r_cut}, {r_min}"
+            f"propose_grids needs r_cut > r_min >= 0 (Å) and n_radial >= 1, got r_cut {r_cut}, "
+            f"r_min {r_min}, n_radial {n_radial}"
         )
+    if not angular_radii or min(angular_radii) <= 0:
+        raise InputError(f"angular radii must be positive (Å), got {list(angular_radii)}")
+    if not zetas or min(zetas) < 1:
+        raise InputError(f"angular resolutions ζ must be >= 1, got {list(zetas)}")
+    if not lambdas or any(lam not in (-1.0, 1.0) for lam in lambdas):
+        raise InputError(f"λ must be -1 or +1, got {list(lambdas)}")
     spacing = (r_cut - r_min) / n_radial
     r_s = r_min + spacing * np.arange(n_radial)
     g2 = np.stack([np.full(n_radial, 1.0 / (2.0 * spacing**2)), r_s], axis=1)

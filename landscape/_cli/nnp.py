@@ -27,6 +27,40 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
     return hidden
 
 
+def _parse_floats(option: str, text: str | None) -> tuple[float, ...] | None:
+    from ..errors import InputError
+
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r} must be comma-separated numbers, e.g. 1,2,4"
+        ) from None
+    if not values:
+        raise InputError(f"{option} {text!r} names no value; expected e.g. 1,2,4")
+    return values
+
+
+def _descriptor(ds, r_cut, n_radial, r_min, angular_radii, zetas):
+    """The SymmetryFunctions of the grid options, or None (the model's default) when none is set."""
+    from ..config import DEFAULTS
+    from ..descriptors import SymmetryFunctions, propose_grids
+
+    radii = _parse_floats("--angular-radii", angular_radii)
+    zs = _parse_floats("--zetas", zetas)
+    if r_cut is None and n_radial is None and r_min is None and radii is None and zs is None:
+        return None
+    kw = {"n_radial": n_radial, "r_min": r_min, "angular_radii": radii, "zetas": zs}
+    rc = DEFAULTS.r_cut if r_cut is None else r_cut
+    g2, g4 = propose_grids(rc, **{k: v for k, v in kw.items() if v is not None})
+    host_species = sorted({s for h in ds.hosts.values() for s in h.get_chemical_symbols()})
+    return SymmetryFunctions(
+        species=host_species, mobile=ds.species, r_cut=rc, g2_params=g2, g4_params=g4
+    )
+
+
 def _split_samples(samples: list[str] | None) -> list[str] | None:
     if not samples:
         return None
@@ -68,6 +102,21 @@ def train(
         help="Å. Train only on points whose host moved no atom farther (host rearranged). "
         "Default: every point.",
     ),
+    r_cut: float = typer.Option(None, "--r-cut", help="Descriptor cutoff, Å (default 6)."),
+    n_radial: int = typer.Option(
+        None, "--n-radial", help="Radial G2 functions per host species (default 12)."
+    ),
+    r_min: float = typer.Option(
+        None, "--r-min", help="Centre of the first radial Gaussian, Å (default 1.2)."
+    ),
+    angular_radii: str = typer.Option(
+        None,
+        "--angular-radii",
+        help="Length scales of the angular G4 functions, Å, comma-separated (default 1.5,2.5,4).",
+    ),
+    zetas: str = typer.Option(
+        None, "--zetas", help="Angular resolutions ζ of G4, comma-separated (default 1,2,4,16)."
+    ),
 ) -> None:
     """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
     from rich.table import Table
@@ -79,6 +128,7 @@ def train(
 
     ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
     model = SimplifiedNNP(
+        descriptor=_descriptor(ds, r_cut, n_radial, r_min, angular_radii, zetas),
         hidden=_parse_hidden(hidden),
         n_models=n_models,
         max_epochs=max_epochs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from landscape.cli import main
@@ -134,3 +135,38 @@ def test_train_selects_points_by_origin(morse_db: Path, tmp_path: Path, capsys) 
     assert exc.value.code == 2
     assert "unknown point origins ['nope']" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
+
+
+def test_train_with_descriptor_grid_options(morse_db: Path, tmp_path: Path, capsys) -> None:
+    """--r-cut/--n-radial/--r-min/--angular-radii/--zetas set the model's symmetry functions (the
+    grids of :func:`propose_grids`); bad values are one-line errors and write no model."""
+    from landscape.descriptors import propose_grids
+
+    out = tmp_path / "model"
+    _run(
+        [
+            "nnp", "train", str(morse_db), "--samples", "random-1", "--out", str(out),
+            "--n-models", "1", "--hidden", "8,8", "--max-epochs", "5", "--lbfgs-steps", "0",
+            "--r-cut", "5", "--n-radial", "6", "--r-min", "1.4", "--angular-radii", "2,3.5",
+            "--zetas", "1,4",
+        ]
+    )  # fmt: skip
+    desc = json.loads((tmp_path / "model.json").read_text())["descriptor"]
+    g2, g4 = propose_grids(5.0, n_radial=6, r_min=1.4, angular_radii=(2.0, 3.5), zetas=(1.0, 4.0))
+    assert desc["r_cut"] == 5.0
+    np.testing.assert_allclose(desc["g2_params"], g2)
+    np.testing.assert_allclose(desc["g4_params"], g4)
+    capsys.readouterr()
+    for option, value, message in [
+        ("--zetas", "0.5,2", "ζ must be >= 1"),
+        ("--angular-radii", "2,-1", "angular radii must be positive"),
+        ("--angular-radii", "2;3", "--angular-radii '2;3' must be comma-separated numbers"),
+        ("--r-min", "7", "r_cut > r_min"),
+    ]:
+        bad = tmp_path / "bad"
+        with pytest.raises(SystemExit) as exc:
+            main(["nnp", "train", str(morse_db), "--out", str(bad), option, value])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+        assert not bad.with_suffix(".json").exists()
