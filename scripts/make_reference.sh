@@ -18,6 +18,11 @@
 #                 second round, because the corrected potential has its own new minima and saddles.
 #   ids 400000..  the same for the network of the demo's potential since 2026-11-25 (48x48
 #                 members, targeted points weighted 4x), trained on all the above (step 4).
+#   ids 500000..  a-Ta2O5-1a, more uniform points at least 1.6 Å from every host atom (seed 2),
+#   ids 600000..  and at least 1.2 Å (seed 3), in the proportion 4:1 of the first two sets
+#                 (step 5, since 2026-11-25: the learning curve says the error where the host
+#                 only relaxed falls with more uniform data). After the rounds, so that those
+#                 are made from the data they were made from.
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -27,6 +32,9 @@ WORKERS=${1:-2}
 DB=${LANDSCAPE_REFERENCE_DB:-landscape/data/reference/chgnet-cu-a-Ta2O5.db}
 L=${LANDSCAPE_CLI:-.venv/bin/landscape}
 COMMON=(--relax-radius 5.0 --fmax 0.05 --max-steps 300 --optimizer BFGS --workers "$WORKERS")
+# the descriptor the rounds of steps 2-4 were made with (the default until 2026-11-25, 48
+# features), so that a re-run finds the same networks and so the same points
+GRID48=(--angular-radii 2.0,3.5 --zetas 1,4)
 
 run() {  # SAMPLE POINTS SEED MIN_DISTANCE FIRST_ID
   "$L" reference run "$1" --points "$2" --seed "$3" --min-distance "$4" --first-id "$5" \
@@ -46,7 +54,7 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 "$L" nnp train "$DB" --samples a-Ta2O5-1a --origin random --out "$WORK/nnp" --n-models 5 \
-    --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0
+    --hidden 24,24 --max-epochs 800 --max-host-displacement 0.6 --seed 0 "${GRID48[@]}"
 "$L" explore a-Ta2O5-1a --model "$WORK/nnp" --out "$WORK/network.json" --quiet
 "$L" reference run a-Ta2O5-1a --network "$WORK/network.json" --first-id 200000 \
     --db "$DB" "${COMMON[@]}"
@@ -63,7 +71,7 @@ db = connect(sys.argv[1])
 db.delete([r.id for r in db.select(f"point_id>={int(sys.argv[2])}", kind="point")])
 PY
   "$L" nnp train "$WORK/$name.db" --samples a-Ta2O5-1a --out "$WORK/$name" --n-models 5 \
-      --max-epochs 800 --max-host-displacement 0.6 --seed 0 "$@"
+      --max-epochs 800 --max-host-displacement 0.6 --seed 0 "${GRID48[@]}" "$@"
   "$L" explore a-Ta2O5-1a --model "$WORK/$name" --out "$WORK/$name-network.json" --quiet
   "$L" reference run a-Ta2O5-1a --network "$WORK/$name-network.json" --first-id "$first" \
       --db "$DB" "${COMMON[@]}"
@@ -73,4 +81,7 @@ later_round 300000 round1 --hidden 24,24
 # step 4: the third round, for the demo's potential since 2026-11-25 (48x48 members, targeted
 # points weighted 4x in the loss)
 later_round 400000 round2 --hidden 48,48 --network-weight 4
+# step 5: more uniform points of 1a (trained on and drawn into the held-out test set like ids 0..)
+run a-Ta2O5-1a "${S1_MORE_SITES:-320}" 2 1.6 500000
+run a-Ta2O5-1a "${S1_MORE_WALL:-80}" 3 1.2 600000
 "$L" reference info "$DB"

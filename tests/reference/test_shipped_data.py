@@ -19,6 +19,8 @@ from landscape.samples import load_sample
 
 #: point set -> (first id, seed, minimum distance in Å), as in scripts/make_reference.sh
 POINT_SETS = {"sites": (0, 0, 1.6), "wall": (100000, 1, 1.2)}
+#: the same for the further uniform points of the training sample only (step 5)
+MORE_POINT_SETS = {"more sites": (500000, 2, 1.6), "more wall": (600000, 3, 1.2)}
 NETWORK_FIRST_ID = 200000
 
 
@@ -42,14 +44,20 @@ def test_every_row_records_the_protocol(rows):
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points only on the training sample, in their own id block
     assert {sid for sid, o in by if o == "network"} == {"a-Ta2O5-1a"}
-    assert all(r.point_id >= NETWORK_FIRST_ID for r in points if r.get("origin") == "network")
+    more = min(first for first, _, _ in MORE_POINT_SETS.values())
+    assert all(
+        NETWORK_FIRST_ID <= r.point_id < more for r in points if r.get("origin") == "network"
+    )
 
 
 @pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
 def test_random_points_are_the_seeded_ones(rows, sample_id):
     points, _ = rows
     host = load_sample(sample_id)
-    for first, seed, dmin in POINT_SETS.values():
+    sets = list(POINT_SETS.values())
+    if sample_id == "a-Ta2O5-1a":
+        sets += list(MORE_POINT_SETS.values())
+    for first, seed, dmin in sets:
         ids = sorted(
             r.point_id
             for r in points
