@@ -35,9 +35,7 @@ def _parse_floats(option: str, text: str | None) -> tuple[float, ...] | None:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise InputError(
-            f"{option} {text!r} must be comma-separated numbers, e.g. 1,2,4"
-        ) from None
+        raise InputError(f"{option} {text!r} must be comma-separated numbers, e.g. 1,2,4") from None
     if not values:
         raise InputError(f"{option} {text!r} names no value; expected e.g. 1,2,4")
     return values
