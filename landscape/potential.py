@@ -287,7 +287,7 @@ class SimplifiedNNP:
             )
         if not np.all(np.isfinite(np.asarray(dataset.positions, dtype=float))):
             raise InputError("data set has NaN/inf positions; expected finite Cartesian Å")
-        host_species = sorted({s for h in dataset.hosts.values() for s in h.get_chemical_symbols()})
+        host_species = dataset.host_species
         desc = self.descriptor
         if desc is None:
             if dataset.species in host_species:
@@ -777,8 +777,7 @@ class SimplifiedNNP:
                 f"data set's mobile species is {dataset.species!r}; the model was trained for "
                 f"{d.mobile!r}"
             )
-        host_species = {s for h in dataset.hosts.values() for s in h.get_chemical_symbols()}
-        unknown = sorted(host_species - set(d.species))
+        unknown = sorted(set(dataset.host_species) - set(d.species))
         if unknown:
             raise InputError(
                 f"data set hosts contain species {unknown}; the model knows {d.species}"

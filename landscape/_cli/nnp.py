@@ -13,50 +13,43 @@ nnp_app = typer.Typer(
 )
 
 
-def _parse_hidden(text: str) -> tuple[int, ...]:
+def _parse_list(option: str, text: str, convert, kind: str, item: str, example: str) -> tuple:
+    """Comma-separated values of a CLI option; a one-line InputError naming it when bad."""
     from ..errors import InputError
 
     try:
-        hidden = tuple(int(v) for v in text.split(",") if v.strip())
+        values = tuple(convert(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise InputError(
-            f"--hidden {text!r} must be comma-separated integers, e.g. 32,32"
+            f"{option} {text!r} must be comma-separated {kind}, e.g. {example}"
         ) from None
-    if not hidden:
-        raise InputError(f"--hidden {text!r} names no layer; expected e.g. 32,32")
-    return hidden
-
-
-def _parse_floats(option: str, text: str | None) -> tuple[float, ...] | None:
-    from ..errors import InputError
-
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError(f"{option} {text!r} must be comma-separated numbers, e.g. 1,2,4") from None
     if not values:
-        raise InputError(f"{option} {text!r} names no value; expected e.g. 1,2,4")
+        raise InputError(f"{option} {text!r} names no {item}; expected e.g. {example}")
     return values
 
 
-def _descriptor(ds, r_cut, n_radial, r_min, angular_radii, zetas):
-    """The SymmetryFunctions of the grid options, or None (the model's default) when none is set."""
-    from ..config import DEFAULTS
-    from ..descriptors import SymmetryFunctions, propose_grids
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    return _parse_list("--hidden", text, int, "integers", "layer", "32,32")
 
-    radii = _parse_floats("--angular-radii", angular_radii)
-    zs = _parse_floats("--zetas", zetas)
-    if r_cut is None and n_radial is None and r_min is None and radii is None and zs is None:
+
+def _grids(r_cut, n_radial, r_min, angular_radii, zetas):
+    """``(r_cut, g2, g4)`` of the descriptor grid options (:func:`propose_grids`), or None (the
+    model's default descriptor) when none is set. Checked before any data is read."""
+    from ..config import DEFAULTS
+    from ..descriptors import propose_grids
+
+    kw = {"n_radial": n_radial, "r_min": r_min}
+    if angular_radii is not None:
+        kw["angular_radii"] = _parse_list(
+            "--angular-radii", angular_radii, float, "numbers", "value", "1,2,4"
+        )
+    if zetas is not None:
+        kw["zetas"] = _parse_list("--zetas", zetas, float, "numbers", "value", "1,2,4")
+    kw = {k: v for k, v in kw.items() if v is not None}
+    if r_cut is None and not kw:
         return None
-    kw = {"n_radial": n_radial, "r_min": r_min, "angular_radii": radii, "zetas": zs}
     rc = DEFAULTS.r_cut if r_cut is None else r_cut
-    g2, g4 = propose_grids(rc, **{k: v for k, v in kw.items() if v is not None})
-    host_species = sorted({s for h in ds.hosts.values() for s in h.get_chemical_symbols()})
-    return SymmetryFunctions(
-        species=host_species, mobile=ds.species, r_cut=rc, g2_params=g2, g4_params=g4
-    )
+    return (rc, *propose_grids(rc, **kw))
 
 
 def _split_samples(samples: list[str] | None) -> list[str] | None:
@@ -120,14 +113,23 @@ def train(
     from rich.table import Table
     from tqdm import tqdm
 
+    from ..descriptors import SymmetryFunctions
     from ..potential import SimplifiedNNP
     from ..reference.dataset import load_dataset
     from . import console as _console
 
+    grids = _grids(r_cut, n_radial, r_min, angular_radii, zetas)
+    hidden_sizes = _parse_hidden(hidden)
     ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
+    descriptor = None
+    if grids is not None:
+        rc, g2, g4 = grids
+        descriptor = SymmetryFunctions(
+            species=ds.host_species, mobile=ds.species, r_cut=rc, g2_params=g2, g4_params=g4
+        )
     model = SimplifiedNNP(
-        descriptor=_descriptor(ds, r_cut, n_radial, r_min, angular_radii, zetas),
-        hidden=_parse_hidden(hidden),
+        descriptor=descriptor,
+        hidden=hidden_sizes,
         n_models=n_models,
         max_epochs=max_epochs,
         lbfgs_steps=lbfgs_steps,

@@ -100,6 +100,11 @@ class ReferenceDataset:
     def __len__(self) -> int:
         return len(self.e_insert)
 
+    @property
+    def host_species(self) -> list[str]:
+        """Chemical symbols of the host atoms over all hosts, sorted alphabetically."""
+        return sorted({s for h in self.hosts.values() for s in h.get_chemical_symbols()})
+
     def subset(self, mask: np.ndarray) -> ReferenceDataset:
         """The points selected by a boolean mask or an index array (hosts kept as they are)."""
         return ReferenceDataset(
