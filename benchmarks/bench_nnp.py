@@ -12,6 +12,10 @@ Run: ``.venv/bin/python benchmarks/bench_nnp.py [--model MODEL] [--n 100000] [--
   capped at ``--max-steps`` steps (the printout says whether it converged; a capped relaxation
   makes the ratio a lower bound). The whole relaxation is timed; nothing is extrapolated.
 * Printed: both times and their ratio (the seed reports 10^7 vs DFT; goal here >= 10^8 vs CHGNet).
+* Also printed (issue 5's "largest force error vs finite differences"): the autograd forces of the
+  surface against central differences of its energy (step ``--fd-step``, float64) at
+  ``--fd-points`` of the positions, the largest absolute error in eV/Å and relative to the
+  largest force.
 """
 
 from __future__ import annotations
@@ -82,6 +86,19 @@ def time_nnp(surface, pos: np.ndarray) -> tuple[float, float]:
     return t_e / len(pos), t_f / m
 
 
+def force_check(surface, pos: np.ndarray, h: float) -> tuple[float, float]:
+    """Largest |F_autograd - F_fd| over ``pos`` (eV/Å) and the largest |F| (eV/Å), with
+    ``F_fd = -(E(p + h e_k) - E(p - h e_k)) / 2h`` per Cartesian direction, ``h`` in Å."""
+    p = torch.as_tensor(pos, dtype=torch.float64)
+    _, f = surface.energy_and_forces(p)
+    fd = torch.empty_like(p)
+    for k in range(3):
+        d = torch.zeros_like(p)
+        d[:, k] = h
+        fd[:, k] = -(surface.energy(p + d) - surface.energy(p - d)) / (2 * h)
+    return float((f - fd).abs().max()), float(f.abs().max())
+
+
 def time_chgnet(host: Atoms, max_steps: int, relax_radius: float | None, optimizer: str) -> dict:
     """One relaxed insertion energy with CHGNet through the package's own
     :func:`landscape.reference.run.relax_insertion` (the code that made the shipped data)."""
@@ -123,6 +140,8 @@ def main() -> None:
     )
     ap.add_argument("--optimizer", default="FIRE", help="FIRE (default) or BFGS (shipped data)")
     ap.add_argument("--sample", default="a-Ta2O5-1a")
+    ap.add_argument("--fd-points", type=int, default=1000, help="positions of the force check")
+    ap.add_argument("--fd-step", type=float, default=1e-5, help="finite-difference step, Å")
     args = ap.parse_args()
 
     from landscape.potential import SimplifiedNNP
@@ -152,6 +171,13 @@ def main() -> None:
     print(
         f"NNP energy+forces:           {1e6 * per_f:.1f} µs/position ({threads} threads), "
         f"{1e6 * per_f1:.1f} µs/position (1 thread)"
+    )
+
+    err, fmax = force_check(surface, pos[: args.fd_points], args.fd_step)
+    print(
+        f"forces vs central differences (h {args.fd_step:g} Å) at {min(args.fd_points, args.n)} "
+        f"positions: largest error {err:.2e} eV/Å, {err / max(fmax, 1e-300):.1e} of the largest "
+        f"force ({fmax:.3g} eV/Å)"
     )
 
     # the tabulated NNP (the hop search's guide): one table, then spline look-ups
