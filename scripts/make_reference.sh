@@ -18,11 +18,12 @@
 #                 second round, because the corrected potential has its own new minima and saddles.
 #   ids 400000..  the same for the network of the demo's potential since 2026-11-25 (48x48
 #                 members, targeted points weighted 4x), trained on all the above (step 4).
-#   ids 500000..  a-Ta2O5-1a, more uniform points at least 1.6 Å from every host atom (seed 2),
-#   ids 600000..  and at least 1.2 Å (seed 3), in the proportion 4:1 of the first two sets
+#   ids 500000..  a-Ta2O5-1a, 720 more uniform points at least 1.6 Å from every host atom (seed 2),
+#   ids 600000..  and 180 at least 1.2 Å (seed 3), in the proportion 4:1 of the first two sets
 #                 (step 5, since 2026-11-25: the learning curve says the error where the host
-#                 only relaxed falls with more uniform data). After the rounds, so that those
-#                 are made from the data they were made from.
+#                 only relaxed falls with more uniform data; 320 + 80 first, 720 + 180 since
+#                 2026-11-25, late). After the rounds, so that those are made from the data
+#                 they were made from.
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -82,6 +83,6 @@ later_round 300000 round1 --hidden 24,24
 # points weighted 4x in the loss)
 later_round 400000 round2 --hidden 48,48 --network-weight 4
 # step 5: more uniform points of 1a (trained on and drawn into the held-out test set like ids 0..)
-run a-Ta2O5-1a "${S1_MORE_SITES:-320}" 2 1.6 500000
-run a-Ta2O5-1a "${S1_MORE_WALL:-80}" 3 1.2 600000
+run a-Ta2O5-1a "${S1_MORE_SITES:-720}" 2 1.6 500000
+run a-Ta2O5-1a "${S1_MORE_WALL:-180}" 3 1.2 600000
 "$L" reference info "$DB"
