@@ -22,8 +22,12 @@
 #   ids 600000..  and 180 at least 1.2 Å (seed 3), in the proportion 4:1 of the first two sets
 #                 (step 5, since 2026-11-25: the learning curve says the error where the host
 #                 only relaxed falls with more uniform data; 320 + 80 first, 720 + 180 since
-#                 2026-11-25, late). After the rounds, so that those are made from the data
-#                 they were made from.
+#                 2026-11-25, late). After the rounds of steps 2-4, so that those are made from
+#                 the data they were made from.
+#   ids 700000..  the sites and saddles of the network of the demo's potential since 2026-11-25,
+#                 late (96 features, forces in the loss), trained on all the above (step 6). It
+#                 trains on step 5's points: raise S1_MORE_SITES / S1_MORE_WALL and step 6 finds
+#                 another network and stops with an error (delete its ids first to remake it).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -72,17 +76,21 @@ db = connect(sys.argv[1])
 db.delete([r.id for r in db.select(f"point_id>={int(sys.argv[2])}", kind="point")])
 PY
   "$L" nnp train "$WORK/$name.db" --samples a-Ta2O5-1a --out "$WORK/$name" --n-models 5 \
-      --max-epochs 800 --max-host-displacement 0.6 --seed 0 "${GRID48[@]}" "$@"
+      --max-epochs 800 --max-host-displacement 0.6 --seed 0 "$@"
   "$L" explore a-Ta2O5-1a --model "$WORK/$name" --out "$WORK/$name-network.json" --quiet
   "$L" reference run a-Ta2O5-1a --network "$WORK/$name-network.json" --first-id "$first" \
       --db "$DB" "${COMMON[@]}"
 }
 # step 3: the second round, with the demo's settings of the time (24x24 members)
-later_round 300000 round1 --hidden 24,24
+later_round 300000 round1 --hidden 24,24 "${GRID48[@]}"
 # step 4: the third round, for the demo's potential since 2026-11-25 (48x48 members, targeted
 # points weighted 4x in the loss)
-later_round 400000 round2 --hidden 48,48 --network-weight 4
+later_round 400000 round2 --hidden 48,48 --network-weight 4 "${GRID48[@]}"
 # step 5: more uniform points of 1a (trained on and drawn into the held-out test set like ids 0..)
 run a-Ta2O5-1a "${S1_MORE_SITES:-720}" 2 1.6 500000
 run a-Ta2O5-1a "${S1_MORE_WALL:-180}" 3 1.2 600000
+# step 6: the fourth round, for the demo's potential since 2026-11-25, late: its settings (96
+# features, 48x48 members, targeted points weighted 4x, forces in the loss) on all the above. Its
+# network is the demo's own network of a-Ta2O5-1a, whose new saddles the earlier rounds missed.
+later_round 700000 round3 --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

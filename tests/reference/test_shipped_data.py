@@ -22,6 +22,8 @@ POINT_SETS = {"sites": (0, 0, 1.6), "wall": (100000, 1, 1.2)}
 #: the same for the further uniform points of the training sample only (step 5)
 MORE_POINT_SETS = {"more sites": (500000, 2, 1.6), "more wall": (600000, 3, 1.2)}
 NETWORK_FIRST_ID = 200000
+#: the fourth round of targeted points (step 6), after the further uniform points
+LATE_NETWORK_IDS = range(700000, 800000)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,13 @@ def test_every_row_records_the_protocol(rows):
     # targeted points only on the training sample, in their own id block
     assert {sid for sid, o in by if o == "network"} == {"a-Ta2O5-1a"}
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
+    net_ids = [r.point_id for r in points if r.get("origin") == "network"]
+    assert all(NETWORK_FIRST_ID <= i < more or i in LATE_NETWORK_IDS for i in net_ids)
+    # and every point of those id blocks is a targeted one
     assert all(
-        NETWORK_FIRST_ID <= r.point_id < more for r in points if r.get("origin") == "network"
+        r.get("origin") == "network"
+        for r in points
+        if NETWORK_FIRST_ID <= r.point_id < more or r.point_id in LATE_NETWORK_IDS
     )
 
 
