@@ -356,7 +356,7 @@ def _kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
     )
 
 
-def _ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph, k: dict) -> dict | None:
+def _ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict | None:
     """Each ensemble member's Eₐ on ``G`` (:func:`landscape.ensemble.ensemble_activation_energy`);
     None for a single-member model or a network without saddles or that does not wrap the cell."""
     if int(getattr(model, "n_models", 1)) < 2 or not callable(getattr(model, "surface", None)):
@@ -488,7 +488,7 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
                 cache / f"kinetics-{sid}-{kkey}.json", lambda G=G: _kinetics(cfg, G)
             )
             # each NNP member's Eₐ on this network: the model uncertainty (cheap, not cached)
-            kinetics[sid]["ensemble"] = _ensemble_spread(cfg, model, atoms, G, kinetics[sid])
+            kinetics[sid]["ensemble"] = _ensemble_spread(cfg, model, atoms, G)
             stages.done(f"kinetics of {sid}", cached[f"kinetics:{sid}"])
 
             if sid in to_validate:
