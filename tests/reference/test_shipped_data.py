@@ -24,6 +24,8 @@ MORE_POINT_SETS = {"more sites": (500000, 2, 1.6), "more wall": (600000, 3, 1.2)
 NETWORK_FIRST_ID = 200000
 #: the fourth round of targeted points (step 6), after the further uniform points
 LATE_NETWORK_IDS = range(700000, 800000)
+#: targeted points of the other two samples (step 7), made with step 6's potential
+OTHER_NETWORK_IDS = range(800000, 900000)
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +46,18 @@ def test_every_row_records_the_protocol(rows):
         assert r.e_insert == pytest.approx(r.energy - hosts[r.sample_id].e_host, abs=1e-9)
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
-    # targeted points only on the training sample, in their own id block
-    assert {sid for sid, o in by if o == "network"} == {"a-Ta2O5-1a"}
+    # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
+    # steps 2-4 and 6, the other samples' of step 7
+    assert {sid for sid, o in by if o == "network"} == set(hosts)
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
-    net_ids = [r.point_id for r in points if r.get("origin") == "network"]
-    assert all(NETWORK_FIRST_ID <= i < more or i in LATE_NETWORK_IDS for i in net_ids)
-    # and every point of those id blocks is a targeted one
-    assert all(
-        r.get("origin") == "network"
-        for r in points
-        if NETWORK_FIRST_ID <= r.point_id < more or r.point_id in LATE_NETWORK_IDS
-    )
+
+    def targeted_block(r) -> bool:
+        if r.sample_id == "a-Ta2O5-1a":
+            return NETWORK_FIRST_ID <= r.point_id < more or r.point_id in LATE_NETWORK_IDS
+        return r.point_id in OTHER_NETWORK_IDS
+
+    # exactly the points of those id blocks are targeted ones
+    assert all((r.get("origin") == "network") == targeted_block(r) for r in points)
 
 
 @pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
@@ -80,9 +83,10 @@ def test_random_points_are_the_seeded_ones(rows, sample_id):
             np.testing.assert_allclose(r.positions[0], expected[pid - first], atol=1e-6)
 
 
-def test_network_points_are_sites_and_saddles_inside_the_host():
-    ds = load_dataset(bundled_reference_db(), ["a-Ta2O5-1a"])
+@pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
+def test_network_points_are_sites_and_saddles_inside_the_host(sample_id):
+    ds = load_dataset(bundled_reference_db(), [sample_id])
     net = ds.origin == "network"
     assert net.sum() >= 100
-    d, _ = distance_to_host(ds.hosts["a-Ta2O5-1a"], ds.positions[net])
+    d, _ = distance_to_host(ds.hosts[sample_id], ds.positions[net])
     assert d.min() >= 1.0  # the --network default minimum distance
