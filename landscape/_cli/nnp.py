@@ -210,6 +210,12 @@ def evaluate(
     model_path: Path = typer.Argument(..., metavar="MODEL", help="Model (.json or stem)."),
     db: Path = typer.Argument(..., help="Reference ASE database."),
     samples: list[str] = typer.Option(None, "--samples", help="Only these sample ids."),
+    origins: list[str] = typer.Option(
+        None,
+        "--origin",
+        help="Only points of these origins (random, grid, given, network; repeatable): "
+        "--origin random scores the uniform points alone.",
+    ),
 ) -> None:
     """RMSE / MAE of MODEL on every sample of DB (transfer to samples not trained on)."""
     import numpy as np
@@ -220,7 +226,7 @@ def evaluate(
     from . import console as _console
 
     model = SimplifiedNNP.load(model_path)
-    ds = load_dataset(db, _split_samples(samples))
+    ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
     scores = model.score(ds)
     trained = set(model.data_info_["sample_ids"])
     table = Table(title=f"{Path(model_path).name} on {db.name}")

@@ -137,6 +137,39 @@ def test_train_selects_points_by_origin(morse_db: Path, tmp_path: Path, capsys) 
     assert not (tmp_path / "m.json").exists()
 
 
+def test_eval_selects_points_by_origin(tmp_path: Path, capsys) -> None:
+    """eval --origin random scores the uniform points alone (transfer without targeted points)."""
+    from _morse import random_host, write_morse_db
+    from ase.db import connect
+
+    db = write_morse_db(tmp_path / "o.db", [random_host(1), random_host(2)], [40, 30])
+    with connect(str(db)) as con:
+        for row in con.select(kind="point", sample_id="random-2"):
+            if row.point_id % 3 == 0:  # 10 of the 30 points of random-2 targeted
+                con.update(row.id, origin="network")
+    out = tmp_path / "model"
+    _run(
+        [
+            "nnp", "train", str(db), "--samples", "random-1", "--out", str(out),
+            "--n-models", "2", "--hidden", "8,8", "--max-epochs", "20", "--lbfgs-steps", "5",
+        ]
+    )  # fmt: skip
+    capsys.readouterr()
+
+    def points(*extra: str) -> int:
+        _run(["nnp", "eval", str(out), str(db), "--samples", "random-2", *extra])
+        row = next(line for line in capsys.readouterr().out.splitlines() if "random-2" in line)
+        return int(row.strip(" │|").split("│" if "│" in row else "|")[2])
+
+    assert points() == 30
+    assert points("--origin", "random") == 20
+    assert points("--origin", "network") == 10
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "eval", str(out), str(db), "--origin", "nope"])
+    assert exc.value.code == 2
+    assert "unknown point origins ['nope']" in capsys.readouterr().err
+
+
 def test_train_with_descriptor_grid_options(morse_db: Path, tmp_path: Path, capsys) -> None:
     """--r-cut/--n-radial/--r-min/--angular-radii/--zetas set the model's symmetry functions (the
     grids of :func:`propose_grids`); bad values are one-line errors and write no model."""
