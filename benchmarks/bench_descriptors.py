@@ -1,6 +1,6 @@
 """P6: symmetry-function time of landscape vs dscribe's ACSF for the same 10^4 positions.
 
-Run: ``.venv/bin/python benchmarks/bench_descriptors.py [--n 10000] [--sample a-Ta2O5-1]``
+Run: ``.venv/bin/python benchmarks/bench_descriptors.py [--n 10000] [--sample a-Ta2O5-1a]``
 
 The host is the bundled a-Ta2O5 sample when one is installed, otherwise a random Ta2O5 cell of the
 same size (98 atoms, 28 Ta + 70 O, 11.1 Å cubic, 7.5 g/cm³, atoms ≥ 1.8 Å apart).
@@ -30,7 +30,7 @@ import torch
 from ase import Atoms
 
 
-def ta2o5_host(sample: str | None = "a-Ta2O5-1", seed: int = 0) -> Atoms:
+def ta2o5_host(sample: str | None = "a-Ta2O5-1a", seed: int = 0) -> Atoms:
     """The bundled sample if available, else a random 98-atom Ta2O5 cell (Å)."""
     if sample:
         try:
@@ -74,7 +74,7 @@ def free_positions(host: Atoms, n: int, seed: int = 1, min_distance: float = 1.5
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000, help="positions")
-    ap.add_argument("--sample", default="a-Ta2O5-1")
+    ap.add_argument("--sample", default="a-Ta2O5-1a")
     args = ap.parse_args()
 
     from landscape.descriptors import SymmetryFunctions
