@@ -30,6 +30,8 @@
 #                 another network and stops with an error (delete its ids first to remake it).
 #   ids 800000..  a-Ta2O5-2a and -3a, origin "network": the sites and saddles of their networks
 #                 with the same potential (step 7; the demo's own networks of those samples).
+#   ids 900000..  all three samples, origin "network": the sites and saddles of the networks of
+#                 the demo's settings trained on all three samples and all the above (step 8).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -103,5 +105,10 @@ later_round 700000 round3 a-Ta2O5-1a a-Ta2O5-1a --hidden 48,48 --network-weight 
 # 0.165 eV off CHGNet's on 30 hops). For studies that train on those samples; the demo trains on
 # 1a alone and does not use them (README, "How good is the simplified potential here").
 later_round 800000 round4 a-Ta2O5-1a a-Ta2O5-2a,a-Ta2O5-3a \
+    --hidden 48,48 --network-weight 4 --force-weight 1
+# step 8: a round for a potential trained on all three samples (the demo's settings otherwise),
+# at its sites and saddles in each of them: step 7's points alone left it worse than the demo's
+# on a-Ta2O5-1a, where its network found paths the earlier rounds had never looked at
+later_round 900000 round5 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

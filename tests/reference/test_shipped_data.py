@@ -26,6 +26,8 @@ NETWORK_FIRST_ID = 200000
 LATE_NETWORK_IDS = range(700000, 800000)
 #: targeted points of the other two samples (step 7), made with step 6's potential
 OTHER_NETWORK_IDS = range(800000, 900000)
+#: targeted points of all three samples (step 8), made with a potential trained on all of them
+ALL_NETWORK_IDS = range(900000, 1000000)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +49,20 @@ def test_every_row_records_the_protocol(rows):
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
-    # steps 2-4 and 6, the other samples' of step 7
+    # steps 2-4 and 6, the other samples' of step 7, every sample's of step 8
     assert {sid for sid, o in by if o == "network"} == set(hosts)
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
 
     def targeted_block(r) -> bool:
+        if r.point_id in ALL_NETWORK_IDS:
+            return True
         if r.sample_id == "a-Ta2O5-1a":
             return NETWORK_FIRST_ID <= r.point_id < more or r.point_id in LATE_NETWORK_IDS
         return r.point_id in OTHER_NETWORK_IDS
 
     # exactly the points of those id blocks are targeted ones
     assert all((r.get("origin") == "network") == targeted_block(r) for r in points)
+    assert {r.sample_id for r in points if r.point_id in ALL_NETWORK_IDS} == set(hosts)
 
 
 @pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
