@@ -146,7 +146,8 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
 
     cfg = demo_config(tmp_path / "out")
     assert [s.source for s in cfg.samples] == ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
-    assert cfg.nnp.train_samples == ["a-Ta2O5-1a"] and cfg.nnp.max_host_displacement == 0.6
+    assert cfg.nnp.train_samples == ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
+    assert cfg.nnp.max_host_displacement == 0.6
     assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.nnp.force_weight == 1.0  # the forces on Cu are trained on too
     assert cfg.reference.db == "bundled"
