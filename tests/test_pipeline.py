@@ -245,6 +245,17 @@ def test_rerun_is_cached_and_recomputes_only_what_changed(first_run, study_dir):
     assert changed.summary["samples"][0]["kinetics"]["temperatures_K"] == [550.0, 650.0, 750.0]
 
 
+def test_cli_prints_the_table_and_both_test_rmses(first_run, study_dir):
+    r = _cli("study", "study.toml", "--quiet", "--no-store", cwd=study_dir)
+    assert r.returncode == 0, r.stderr
+    nnp = first_run[1].summary["nnp"]
+    assert "morse-host" in r.stdout
+    assert f"NNP test RMSE: {nnp['rmse_test_eV']:.4f} eV" in r.stdout
+    kept = f"({nnp['rmse_test_kept_eV']:.4f} eV on the {nnp['n_test_kept']} test points whose host"
+    assert kept in " ".join(r.stdout.split())
+    assert "moved ≤ 0.5 Å" in " ".join(r.stdout.split())
+
+
 def test_missing_sample_file_exits_2(tmp_path):
     (tmp_path / "s.toml").write_text('[[samples]]\nsource = "nope.extxyz"\n')
     r = _cli("study", "s.toml", cwd=tmp_path)

@@ -43,9 +43,17 @@ def _print_table(result) -> None:
         )
     console = _console()
     console.print(table)
-    rmse = result.summary["nnp"].get("rmse_test_eV")
+    nnp = result.summary["nnp"]
+    rmse = nnp.get("rmse_test_eV")
     if rmse is not None:
-        console.print(f"NNP test RMSE: {rmse:.4f} eV")
+        line = f"NNP test RMSE: {rmse:.4f} eV"
+        kept, dmax = nnp.get("rmse_test_kept_eV"), nnp.get("max_host_displacement_A")
+        if kept is not None and dmax:
+            line += (
+                f" ({kept:.4f} eV on the {nnp['n_test_kept']} test points whose host moved "
+                f"≤ {dmax:g} Å; the others rearranged and are not trained on)"
+            )
+        console.print(line)
     if any(row.get("Ea_model_std_eV") is not None for row in result.summary["samples"]):
         console.print(
             "± ensemble: standard deviation of the NNP members' Eₐ on the same sites and saddles "
