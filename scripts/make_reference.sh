@@ -29,7 +29,8 @@
 #                 trains on step 5's points: raise S1_MORE_SITES / S1_MORE_WALL and step 6 finds
 #                 another network and stops with an error (delete its ids first to remake it).
 #   ids 800000..  a-Ta2O5-2a and -3a, origin "network": the sites and saddles of their networks
-#                 with the same potential (step 7; the demo's own networks of those samples).
+#                 with the same potential (step 7; the demo's networks of those samples until
+#                 2026-11-25, when it trained on a-Ta2O5-1a alone).
 #   ids 900000..  all three samples, origin "network": the sites and saddles of the networks of
 #                 the demo's settings trained on all three samples and all the above (step 8).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
@@ -100,10 +101,10 @@ run a-Ta2O5-1a "${S1_MORE_WALL:-180}" 3 1.2 600000
 # features, 48x48 members, targeted points weighted 4x, forces in the loss) on all the above. Its
 # network is the demo's own network of a-Ta2O5-1a, whose new saddles the earlier rounds missed.
 later_round 700000 round3 a-Ta2O5-1a a-Ta2O5-1a --hidden 48,48 --network-weight 4 --force-weight 1
-# step 7: the sites and saddles of the demo's networks of a-Ta2O5-2a and -3a (the potential the
-# demo trains, on all the above points of 1a; its barriers on 2a, a host it never saw, were
-# 0.165 eV off CHGNet's on 30 hops). For studies that train on those samples; the demo trains on
-# 1a alone and does not use them (README, "How good is the simplified potential here").
+# step 7: the sites and saddles of the networks of a-Ta2O5-2a and -3a of the potential the demo
+# trained until 2026-11-25 (on all the above points of 1a; its barriers on 2a, a host it never
+# saw, were 0.165 eV off CHGNet's on 30 hops). The demo trains on all three samples since step 8
+# (README, "How good is the simplified potential here").
 later_round 800000 round4 a-Ta2O5-1a a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
 # step 8: a round for a potential trained on all three samples (the demo's settings otherwise),
