@@ -714,7 +714,7 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
     "network"``, weighted 4× in the loss: ``nnp.network_weight``) and on the reference forces on Cu
     (``nnp.force_weight = 1``), without the points whose host rearranged (a host atom moved by
     more than 0.6 Å; ``nnp.max_host_displacement``).
-    ``validate_hops > 0`` also checks that many hops of the training sample against CHGNet (host
+    ``validate_hops > 0`` also checks that many hops of a-Ta2O5-1a against CHGNet (host
     relaxed within 5 Å at every image; about 50 s per hop on one idle core; resumable).
     """
     from .samples import bundled_samples
