@@ -33,6 +33,8 @@
 #                 2026-11-25, when it trained on a-Ta2O5-1a alone).
 #   ids 900000..  all three samples, origin "network": the sites and saddles of the networks of
 #                 the demo's settings trained on all three samples and all the above (step 8).
+#   ids 950000..  all three samples, origin "network": the same for that potential trained on all
+#                 the above, step 8 included (step 9; the demo's networks since 2026-11-26).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -111,5 +113,10 @@ later_round 800000 round4 a-Ta2O5-1a a-Ta2O5-2a,a-Ta2O5-3a \
 # at its sites and saddles in each of them: step 7's points alone left it worse than the demo's
 # on a-Ta2O5-1a, where its network found paths the earlier rounds had never looked at
 later_round 900000 round5 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
+    --hidden 48,48 --network-weight 4 --force-weight 1
+# step 9: the next round of the same (step 8's points moved the potential's saddles again: on
+# a-Ta2O5-1a its network had two hops of 4.1 and 4.6 eV on CHGNet that it put 1.07 and 0.54 eV
+# too low)
+later_round 950000 round6 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

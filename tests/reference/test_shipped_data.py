@@ -26,7 +26,9 @@ NETWORK_FIRST_ID = 200000
 LATE_NETWORK_IDS = range(700000, 800000)
 #: targeted points of the other two samples (step 7), made with step 6's potential
 OTHER_NETWORK_IDS = range(800000, 900000)
-#: targeted points of all three samples (step 8), made with a potential trained on all of them
+#: targeted points of all three samples, made with a potential trained on all of them: step 8,
+#: then step 9 with that potential retrained on step 8's points too
+ALL_NETWORK_ROUNDS = (range(900000, 950000), range(950000, 1000000))
 ALL_NETWORK_IDS = range(900000, 1000000)
 
 
@@ -49,7 +51,7 @@ def test_every_row_records_the_protocol(rows):
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
-    # steps 2-4 and 6, the other samples' of step 7, every sample's of step 8
+    # steps 2-4 and 6, the other samples' of step 7, every sample's of steps 8 and 9
     assert {sid for sid, o in by if o == "network"} == set(hosts)
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
 
@@ -62,7 +64,8 @@ def test_every_row_records_the_protocol(rows):
 
     # exactly the points of those id blocks are targeted ones
     assert all((r.get("origin") == "network") == targeted_block(r) for r in points)
-    assert {r.sample_id for r in points if r.point_id in ALL_NETWORK_IDS} == set(hosts)
+    for block in ALL_NETWORK_ROUNDS:
+        assert {r.sample_id for r in points if r.point_id in block} == set(hosts)
 
 
 @pytest.mark.parametrize("sample_id", ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"])
