@@ -1024,7 +1024,8 @@ def validate_hops(
     """Reference energies along NNP hops: the barrier error of the network (issue 6 item 4c).
 
     ``n_hops`` hops of ``G`` (one direction each, starting from the lower site, spread evenly over
-    the sorted barriers) are relaxed again on ``surface`` with the band settings of ``G``, and at
+    the sorted barriers) are relaxed again on ``surface`` with the band settings of ``G``, each
+    band starting through the hop's stored ``saddle`` (straight when a hop of ``G`` has none), and at
     every image the reference calculator gives the total energy with the host relaxed around the
     fixed mobile atom (:func:`landscape.reference.relax_insertion`). Barriers are energy
     differences along one band, so absolute energies of the two methods are never mixed.
@@ -1104,6 +1105,16 @@ def validate_hops(
         ]
     )
     n_images = len(chosen[0][2].get("profile", [])) or search.get("n_images", DEFAULTS.neb_images)
+    via = None
+    if all(d.get("saddle") is not None for _, _, d in chosen):
+        # each band starts through the hop's own saddle (the image nearest the hop's midpoint),
+        # so that it relaxes to the network's path: a straight start through a host atom's wall
+        # or over a hill the path goes around relaxes to another band, or does not converge
+        mid = 0.5 * (start + end)
+        frac = (np.array([d["saddle"] for _, _, d in chosen], dtype=float) - mid) @ np.linalg.inv(
+            cell_np
+        )
+        via = torch.as_tensor(mid + (frac - np.round(frac)) @ cell_np, **t)
     t0 = time.perf_counter()
     res = batched_neb(
         surface,
@@ -1113,6 +1124,7 @@ def validate_hops(
         fmax=neb_fmax or search.get("fmax", DEFAULTS.neb_fmax),
         spring=spring or search.get("spring", 0.5),
         early_composite=None,
+        via=via,
     )
     images = res.images.cpu().numpy()
     e_nnp = res.energies.cpu().numpy()

@@ -9,6 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from ase.calculators.calculator import Calculator, all_changes
 
 from landscape.errors import InputError
 from landscape.neb import candidate_pairs, find_hops, interior_minimum_depth
@@ -247,3 +248,75 @@ def test_network_points_are_the_sites_and_one_saddle_per_hop(cosine):
     del H.graph["cell"]
     with pytest.raises(InputError, match="cell"):
         network_points(H)
+
+
+class _OnSurface(Calculator):
+    """A reference calculator for validate_hops: the energy of the last atom (the mobile one) on
+    an analytic surface, zero forces on the host (so nothing relaxes)."""
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, surface):
+        super().__init__()
+        self.surface = surface
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        e, f = self.surface.energy_and_forces(torch.as_tensor(self.atoms.positions[-1:]))
+        forces = np.zeros((len(self.atoms), 3))
+        forces[-1] = f[0].numpy()
+        self.results = {"energy": float(e[0]), "free_energy": float(e[0]), "forces": forces}
+
+
+@pytest.mark.parametrize("saddle_image", [None, (0, 0, 0), (1, -1, 0)])
+def test_validate_hops_follows_the_networks_path_around_a_hill(saddle_image):
+    # Two wells on the x axis with a hill between them, all centred on the axis: the path goes
+    # around the hill, through a ring of saddles in the plane x = 6 Å whose radius minimises the
+    # energy there (a 1-D minimisation gives it exactly). A band started on the straight line stays on
+    # the axis by symmetry and climbs over the hill. validate_hops must re-make the network's own
+    # band, started through the hop's stored saddle (in any periodic image of it); a network
+    # without saddles falls back to the straight line.
+    from ase import Atoms
+    from scipy.optimize import minimize_scalar
+
+    from landscape.neb import validate_hops
+
+    L = 12.0
+    s = GaussianSumSurface(
+        np.eye(3) * L, [[4, 6, 6], [8, 6, 6], [6, 6, 6]], [1.0, 1.0, -3.0], [1.2, 1.2, 0.7]
+    )
+
+    def e(p):
+        return float(
+            s.energy_and_forces(torch.as_tensor(np.atleast_2d(p), dtype=torch.float64))[0][0]
+        )
+
+    xa = minimize_scalar(
+        lambda x: e([x, 6, 6]), bounds=(3, 5.5), method="bounded", options={"xatol": 1e-9}
+    ).x
+    r = minimize_scalar(
+        lambda y: e([6, 6 + y, 6]), bounds=(0.5, 4), method="bounded", options={"xatol": 1e-9}
+    ).x
+    ea = e([xa, 6, 6])
+    ring, hill = e([6, 6 + r, 6]) - ea, e([6, 6, 6]) - ea
+    assert 0.5 < ring < 1.0 and hill > 3.0  # the path around is far lower than over the hill
+    G = nx.MultiDiGraph(sample_id="hill", cell=(np.eye(3) * L).tolist(), species="Cu")
+    G.add_node(0, position=[xa, 6.0, 6.0], energy=ea)
+    G.add_node(1, position=[L - xa, 6.0, 6.0], energy=ea)
+    hop = dict(barrier=ring, shift=[0, 0, 0], profile=[0.0] * 9)
+    if saddle_image is not None:
+        hop["saddle"] = (np.array([6, 6 + r, 6]) + L * np.array(saddle_image)).tolist()
+    G.add_edge(0, 1, **hop)
+    G.add_edge(1, 0, **hop)
+    host = Atoms("O", positions=[[0.0, 0.0, 0.0]], cell=np.eye(3) * L, pbc=True)
+    res = validate_hops(s, G, host, _OnSurface(s), n_hops=1, progress=False)
+    (h,) = res["hops"]
+    assert h["band_converged"] and h["converged"]
+    assert h["barrier_reference"] == pytest.approx(h["barrier_nnp"], abs=1e-9)
+    if saddle_image is None:
+        assert h["barrier_nnp"] == pytest.approx(hill, abs=1e-3)
+        np.testing.assert_allclose(np.array(h["images"])[:, 1:], 6.0, atol=1e-9)
+    else:
+        assert h["barrier_nnp"] == pytest.approx(ring, abs=2e-3)
+        top = np.array(h["images"])[int(np.argmax(h["profile_nnp"]))]
+        assert np.hypot(top[1] - 6, top[2] - 6) == pytest.approx(r, abs=0.05)
