@@ -39,6 +39,7 @@ from .sites import (
     _close_pairs,
     _evaluate,
     _make_sites,
+    _min_image,
     _newton_polish,
     _wrap,
     hessians,
@@ -1110,11 +1111,9 @@ def validate_hops(
         # each band starts through the hop's own saddle (the image nearest the hop's midpoint),
         # so that it relaxes to the network's path: a straight start through a host atom's wall
         # or over a hill the path goes around relaxes to another band, or does not converge
-        mid = 0.5 * (start + end)
-        frac = (np.array([d["saddle"] for _, _, d in chosen], dtype=float) - mid) @ np.linalg.inv(
-            cell_np
-        )
-        via = torch.as_tensor(mid + (frac - np.round(frac)) @ cell_np, **t)
+        mid = torch.as_tensor(0.5 * (start + end), **t)
+        saddle = torch.as_tensor(np.array([d["saddle"] for _, _, d in chosen]), **t)
+        via = mid + _min_image(saddle - mid, cell, torch.linalg.inv(cell))
     t0 = time.perf_counter()
     res = batched_neb(
         surface,

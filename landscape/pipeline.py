@@ -741,8 +741,9 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
             # the forces on Cu in the loss too (force_weight 1): held-out RMSE within 0.6 Å 0.19 ->
             # 0.11-0.13 eV, barriers along the 30 validated paths of the previous demo model 0.042
             # -> 0.023-0.027 eV (seeds 0-2); training takes ~3x longer
-            # all three samples (since 2026-11-26, with step 8's targeted points on each): barriers
-            # on 30 validated hops of a-Ta2O5-2a 0.063 eV off CHGNet, 0.165 eV trained on -1a alone
+            # all three samples (since 2026-11-26, with the targeted points of steps 8 and 9 on
+            # each): barriers on 30 validated hops of a-Ta2O5-2a 0.065 eV off CHGNet, 0.165 eV
+            # trained on -1a alone
             "nnp": {
                 "train_samples": names,
                 "max_host_displacement": 0.6,

@@ -115,8 +115,7 @@ later_round 800000 round4 a-Ta2O5-1a a-Ta2O5-2a,a-Ta2O5-3a \
 later_round 900000 round5 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
 # step 9: the next round of the same (step 8's points moved the potential's saddles again: on
-# a-Ta2O5-1a its network had two hops of 4.1 and 4.6 eV on CHGNet that it put 1.07 and 0.54 eV
-# too low)
+# a-Ta2O5-1a its network had a hop of 4.6 eV on CHGNet that it put 0.54 eV too low)
 later_round 950000 round6 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

@@ -272,10 +272,10 @@ class _OnSurface(Calculator):
 def test_validate_hops_follows_the_networks_path_around_a_hill(saddle_image):
     # Two wells on the x axis with a hill between them, all centred on the axis: the path goes
     # around the hill, through a ring of saddles in the plane x = 6 Å whose radius minimises the
-    # energy there (a 1-D minimisation gives it exactly). A band started on the straight line stays on
-    # the axis by symmetry and climbs over the hill. validate_hops must re-make the network's own
-    # band, started through the hop's stored saddle (in any periodic image of it); a network
-    # without saddles falls back to the straight line.
+    # energy there (a 1-D minimisation gives it exactly). A band started on the straight line
+    # stays on the axis by symmetry and climbs over the hill. validate_hops must re-make the
+    # network's own band, started through the hop's stored saddle (in any periodic image of it);
+    # a network without saddles falls back to the straight line.
     from ase import Atoms
     from scipy.optimize import minimize_scalar
 
