@@ -20,6 +20,7 @@ from .network import (
     decode_properties,
     encode_properties,
     flat_cell,
+    gc_paused,
     network_from_rows,
     network_to_rows,
 )
@@ -377,7 +378,12 @@ class GraphStore:
         def work(tx):
             return [self._run(tx, q, {"sample_id": sample_id}) for q in qs]
 
-        with self._errors(f"reading the network of sample {sample_id!r}"), self._session() as s:
+        # the records and the graph are many small containers and no cycles (see gc_paused)
+        with (
+            gc_paused(),
+            self._errors(f"reading the network of sample {sample_id!r}"),
+            self._session() as s,
+        ):
             sample, sites, hops = s.execute_read(work)
         if not sample:
             raise InputError(f"unknown sample id {sample_id!r}")
@@ -385,7 +391,8 @@ class GraphStore:
         if not props.get("graph_attrs"):
             raise InputError(f"sample {sample_id!r} has no hop network stored")
         edges = ({"i": r["i"], "j": h["j"], "p": h["p"]} for r in hops for h in r["hops"])
-        return network_from_rows(props, (r["props"] for r in sites), edges)
+        with gc_paused():
+            return network_from_rows(props, (r["props"] for r in sites), edges)
 
     def upsert_result(
         self, sample_id: str, kind: str, *, name: str = "default", **props: Any

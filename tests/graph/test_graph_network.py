@@ -109,6 +109,11 @@ def _net():
         (lambda G: next(iter(G.edges(data=True)))[2].update(shift=[0.5, 0, 0]), "integers"),
         (lambda G: next(iter(G.edges(data=True)))[2].update(prefactor=-1.0), "prefactor"),
         (lambda G: next(iter(G.edges(data=True)))[2].update(uid="x"), "reserved"),
+        (lambda G: next(iter(G.edges(data=True)))[2].update(barrier=None), "barrier must be"),
+        (lambda G: next(iter(G.edges(data=True)))[2].update(saddle=[0.0, np.nan, 0.0]), "finite"),
+        (lambda G: next(iter(G.edges(data=True)))[2].update(saddle=[1.0, 2.0]), "3 numbers"),
+        (lambda G: next(iter(G.edges(data=True)))[2].update(profile=[0.0, np.inf]), "finite"),
+        (lambda G: next(iter(G.edges(data=True)))[2].update(length="far"), "length must be"),
     ],
 )
 def test_bad_networks_are_refused_with_one_line(mutate, message):
@@ -117,6 +122,26 @@ def test_bad_networks_are_refused_with_one_line(mutate, message):
     with pytest.raises(InputError, match=message) as err:
         network_to_rows(G)
     assert "\n" not in str(err.value)
+
+
+def test_conversion_leaves_the_garbage_collector_as_it_found_it():
+    """network_to_rows pauses Python's cyclic collector (speed); it must restore it, also on errors."""
+    import gc
+
+    G = _net()
+    assert gc.isenabled()
+    network_to_rows(G)
+    assert gc.isenabled()
+    next(iter(G.edges(data=True)))[2].pop("barrier")
+    with pytest.raises(InputError):
+        network_to_rows(G)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        network_to_rows(_net())
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
 
 
 def test_duplicate_hop_and_wrong_graph_type():
@@ -137,7 +162,14 @@ def test_numpy_inputs_are_accepted_and_come_back_as_lists():
         d["energy"] = np.float64(d["energy"])
     for _, _, d in G.edges(data=True):
         d["shift"] = np.asarray(d["shift"], dtype=np.int64)
+        d["saddle"] = np.asarray([0.5, 1, 2])  # an array with an integer: the general path
+        d["profile"] = [np.float64(0.0), 0.25, np.float32(0.5)]
+        d["length"] = np.float64(2.5)
     H = rows_round_trip(G)
+    for _, _, d in H.edges(data=True):
+        assert d["saddle"] == [0.5, 1.0, 2.0] and type(d["saddle"][1]) is float
+        assert d["profile"] == [0.0, 0.25, 0.5] and all(type(x) is float for x in d["profile"])
+        assert d["length"] == 2.5 and type(d["length"]) is float
     assert H.graph["cell"] == (np.eye(3) * 4.0).tolist()
     assert all(isinstance(d["position"], list) for _, d in H.nodes(data=True))
     assert all(type(d["shift"][0]) is int for _, _, d in H.edges(data=True))
