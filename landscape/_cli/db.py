@@ -1,18 +1,30 @@
-"""``landscape db start | stop | status``: the embedded graph database (or the Neo4j server in use).
+"""``landscape db ...``: the embedded graph database (or the Neo4j server in use) and what it holds.
+
+``start | stop | status`` run the server; ``queries`` lists the named Cypher queries, ``query`` runs a
+read query, ``ingest`` writes hop networks (node-link JSON), ``export`` reads one back, ``delete``
+removes a sample. With ``LANDSCAPE_NEO4J_URI`` set they use that Neo4j server instead.
 
 Exit status: 0 on success (``status``: a database answers); 1 from ``status`` when no embedded
-server runs; 2 with a one-line message on any error (cannot start, cannot reach Neo4j, ...).
+server runs; 2 with a one-line message on any error (cannot start, cannot reach Neo4j, an unknown
+query or sample, a malformed parameter or network, ...).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from ..errors import InputError
+
 db_app = typer.Typer(
     name="db",
-    help="Start, stop or inspect the embedded graph database (ArcadeDB, Bolt on 127.0.0.1).",
+    help="The graph database (embedded ArcadeDB on 127.0.0.1, or LANDSCAPE_NEO4J_URI): run it, "
+    "query it, write and read hop networks.",
     no_args_is_help=True,
 )
 
@@ -95,6 +107,209 @@ def status(data_dir: Path | None = _DATA) -> None:
         typer.echo(f"not running (data folder {embedded.graphdb_dir(data_dir).parent})")
         raise typer.Exit(1)
     typer.echo("running: " + _describe(info))
+
+
+def _store(data_dir: Path | None):
+    from ..graph import open_store
+
+    return open_store(data_dir=data_dir)
+
+
+def _parse_value(query: str, param, text: str) -> Any:
+    """A command-line value as the type the query's header declares for ``param``."""
+    from ..graph.queries import _a
+
+    t = param.type
+    bad = InputError(
+        f"query {query!r}: parameter ${param.name} must be {_a(t)}, got {text!r}"
+        + (" (JSON)" if t in ("list", "map") else "")
+    )
+    if t == "string":
+        return text
+    if t == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise bad from None
+    if t in ("float", "number"):
+        try:
+            return float(text)
+        except ValueError:
+            raise bad from None
+    if t == "boolean":
+        low = text.strip().lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+        raise bad
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if t == "string list":  # a,b,c
+            return [x.strip() for x in text.split(",") if x.strip()]
+        if t == "any":
+            return text
+        raise bad from None
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@db_app.command("queries")
+def queries() -> None:
+    """List the named Cypher queries (cypher/*.cypher): name, mode, parameters and purpose."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..graph.queries import load_query, query_names
+
+    table = Table("query", "mode", "parameters", "purpose")
+    for name in query_names():
+        q = load_query(name)
+        params = ", ".join(
+            f"{p.name} ({p.type}{', optional' if p.optional else ''})" for p in q.params
+        )
+        table.add_row(name, q.mode, params or "-", q.purpose)
+    Console().print(table)
+
+
+@db_app.command("query")
+def query(
+    name: str = typer.Argument(..., help="Named query (see `landscape db queries`)."),
+    params: list[str] = typer.Argument(
+        None,
+        help="Parameters as NAME=VALUE, typed as the query's header says "
+        "(lists and maps as JSON; a string list also as a,b,c).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as a JSON list."),
+    data_dir: Path | None = _DATA,
+) -> None:
+    """Run a read-only named query and print its rows (a table, or JSON with --json)."""
+    from ..graph.queries import load_query
+
+    q = load_query(name)
+    if q.mode != "read":
+        raise InputError(
+            f"query {name!r} is a {q.mode} query; the command line runs read queries only "
+            "(writes go through `landscape db ingest` or the Python API)"
+        )
+    declared = {p.name: p for p in q.params}
+    bound: dict[str, Any] = {}
+    for item in params or []:
+        key, sep, text = item.partition("=")
+        key = key.strip().lstrip("$")
+        if not sep or not key:
+            raise InputError(f"query {name!r}: parameters are NAME=VALUE, got {item!r}")
+        if key not in declared:
+            raise InputError(
+                f"query {name!r}: unknown parameter {key!r}; it takes {sorted(declared) or 'none'}"
+            )
+        bound[key] = _parse_value(name, declared[key], text)
+    q.bind(bound)  # missing or out-of-range parameters: one line, before connecting
+    with _store(data_dir) as st:
+        rows = st.query(name, **bound)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    if not rows:
+        typer.echo(f"{name}: no rows")
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row.values()))
+    Console().print(table)
+
+
+@db_app.command("ingest")
+def ingest(
+    networks: list[Path] = typer.Argument(
+        ..., help="Hop networks as node-link JSON (`landscape explore --out`, `db export`)."
+    ),
+    data_dir: Path | None = _DATA,
+) -> None:
+    """Write hop networks into the graph, each sample's network replacing what it had stored.
+
+    Every file is read and validated first; if one is malformed, none is written. Each network is
+    then written in one transaction (all of it or nothing), idempotently.
+    """
+    from ..graph.network import network_to_rows
+    from ..kinetics.network import load_network
+
+    graphs = []
+    seen: dict[str, Path] = {}
+    for path in networks:
+        G = load_network(path)
+        try:
+            sid = network_to_rows(G).sample_id
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        if sid in seen:
+            raise InputError(f"{path} and {seen[sid]} both hold sample {sid!r}; give one of them")
+        seen[sid] = path
+        graphs.append((path, G))
+    with _store(data_dir) as st:
+        for path, G in graphs:
+            out = st.upsert_network(G)
+            typer.echo(
+                f"{G.graph['sample_id']}: {out['sites']} sites, {out['hops']} hops written from "
+                f"{path} ({out['stale_sites']} stale sites and {out['stale_hops']} stale hops removed)"
+            )
+
+
+@db_app.command("export")
+def export(
+    sample: str = typer.Argument(..., help="Sample id (see `landscape db query list_samples`)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="JSON file to write (default: standard output)."
+    ),
+    data_dir: Path | None = _DATA,
+) -> None:
+    """Read a stored hop network back as node-link JSON (the input of `landscape kinetics`)."""
+    import networkx as nx
+
+    if out is not None and Path(out).is_dir():
+        raise InputError(f"--out {out} is a folder; expected a file name")
+    with _store(data_dir) as st:
+        G = st.hop_network(sample)
+    text = json.dumps(nx.node_link_data(G, edges="edges"))
+    if out is None:
+        typer.echo(text)
+        return
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)  # a reader never sees half a file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(
+        f"{sample}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops written to {out}"
+    )
+
+
+@db_app.command("delete")
+def delete(
+    sample: str = typer.Argument(..., help="Sample id to delete with its sites, hops and results."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    data_dir: Path | None = _DATA,
+) -> None:
+    """Delete a sample with its sites, hops and results."""
+    if not yes:
+        typer.confirm(f"delete sample {sample!r} with its sites, hops and results?", abort=True)
+    with _store(data_dir) as st:
+        n = st.delete_sample(sample)
+    typer.echo(f"deleted {sample}: " + ", ".join(f"{v} {k}" for k, v in n.items()))
 
 
 def register(app: typer.Typer) -> None:

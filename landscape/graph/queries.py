@@ -66,12 +66,17 @@ class Param:
             ok = isinstance(value, dict)
         if not ok:
             raise InputError(
-                f"query {query!r}: parameter ${self.name} must be a {t}, got {type(value).__name__} {value!r}"
+                f"query {query!r}: parameter ${self.name} must be {_a(t)}, got {type(value).__name__} {value!r}"
             )
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             raise InputError(
                 f"query {query!r}: parameter ${self.name} must lie in {_fmt(self.low)}..{_fmt(self.high)}, got {value!r}"
             )
+
+
+def _a(type_name: str) -> str:
+    """``"a float"``, ``"an integer"``."""
+    return ("an " if type_name[0] in "aeiou" else "a ") + type_name
 
 
 def _fmt(x: float | None) -> str:
@@ -89,6 +94,19 @@ class NamedQuery:
     params: tuple[Param, ...]
     statements: tuple[str, ...]
     text: str
+
+    @property
+    def purpose(self) -> str:
+        """The header's first paragraph without the leading ``name —``: what the query is for."""
+        lines = []
+        for line in self.text.lstrip().splitlines():
+            line = line.strip()
+            if not line.startswith("//") or not line.lstrip("/").strip():
+                break
+            lines.append(line.lstrip("/").strip())
+        first = " ".join(lines)
+        head, sep, rest = first.partition(" — ")
+        return rest.strip() if sep and head.strip() == self.name else first
 
     def bind(self, params: dict[str, Any]) -> dict[str, Any]:
         """Check ``params`` against the header and fill optional ones left out with ``None``."""
