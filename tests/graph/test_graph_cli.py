@@ -151,3 +151,19 @@ def test_delete_asks_first(
     code, out, err = _run(capsys, graph_data_dir, "delete", sid)
     assert code == 0, err
     assert f"deleted {sid}: 8 sites" in out and sid not in graph_store.samples()
+
+
+def test_wrong_credentials_and_unreachable_server_exit_2(capsys, monkeypatch, graph_store):
+    import socket
+
+    monkeypatch.setenv("LANDSCAPE_NEO4J_URI", graph_store.uri)
+    monkeypatch.setenv("LANDSCAPE_NEO4J_USER", graph_store.user)
+    monkeypatch.setenv("LANDSCAPE_NEO4J_PASSWORD", "wrong-password")
+    code, out, err = _run(capsys, None, "query", "list_samples")
+    assert code == 2 and "authentication failed" in err and len(err.strip().splitlines()) == 1
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("LANDSCAPE_NEO4J_URI", f"bolt://127.0.0.1:{port}")
+    code, out, err = _run(capsys, None, "export", "any-sample")
+    assert code == 2 and "cannot reach the graph database" in err and "Traceback" not in err
