@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, LandscapeError
 
 db_app = typer.Typer(
     name="db",
@@ -106,7 +106,16 @@ def status(data_dir: Path | None = _DATA) -> None:
     if info is None:
         typer.echo(f"not running (data folder {embedded.graphdb_dir(data_dir).parent})")
         raise typer.Exit(1)
-    typer.echo("running: " + _describe(info))
+    line = "running: " + _describe(info)
+    try:
+        from ..graph import open_store
+
+        with open_store(data_dir=info.data_dir, schema=False) as st:
+            c = st.counts()
+        line += f"; {c['samples']} samples, {c['sites']} sites, {c['hops']} hops"
+    except LandscapeError:  # the server runs; its contents are a bonus
+        pass
+    typer.echo(line)
 
 
 def _store(data_dir: Path | None):

@@ -49,6 +49,10 @@ HOST = "127.0.0.1"
 #: ``-XX:AOTCache``) cut the server's start from ~2.0 s to ~1.2 s but not its first ingest (17.4-19.3k
 #: against 17.7-19.4k hops/s, 3 alternating runs each on an idle machine; JIT CPU 1.36-1.49 s against
 #: 1.50-1.52 s), so it is not used: a 52 MB file per machine for 0.8 s per start.
+#: Also measured on 2 idle CPUs (2026-11-26, 3-4 alternating fresh-server runs each), none better:
+#: ``-XX:MaxInlineLevel=6`` (JIT CPU 1.38-1.54 s against 1.32-1.44 s), ``-XX:FreqInlineSize=50
+#: -XX:InlineSmallCode=500`` (JIT CPU 1.19-1.47 s, but 20.6-29.5k hops/s after the warm-up against
+#: 27.7-33.4k), ``-XX:-TieredCompilation`` (JIT CPU 1.61-1.67 s, 25.8-28.5k after the warm-up).
 JVM_ARGS = ("-XX:+UseSerialGC", "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=1000")
 
 

@@ -242,6 +242,7 @@ def test_cli_db_start_status_stop(tmp_path):
         )
         r = _landscape("db", "status", "--data-dir", d)
         assert r.returncode == 0 and r.stdout.startswith("running: ") and info.uri in r.stdout
+        assert "; 0 samples, 0 sites, 0 hops" in r.stdout  # what it holds
         # LANDSCAPE_DATA is the default data folder
         r = _landscape("db", "status", env={"LANDSCAPE_DATA": d})
         assert r.returncode == 0 and info.uri in r.stdout
