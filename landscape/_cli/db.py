@@ -12,8 +12,6 @@ query or sample, a malformed parameter or network, ...).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -252,23 +250,25 @@ def ingest(
     from ..graph.network import network_to_rows
     from ..kinetics.network import load_network
 
-    graphs = []
+    checked = []  # (path, validated rows), written only once every file passed
     seen: dict[str, Path] = {}
     for path in networks:
-        G = load_network(path)
         try:
-            sid = network_to_rows(G).sample_id
+            rows = network_to_rows(load_network(path))
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
-        if sid in seen:
-            raise InputError(f"{path} and {seen[sid]} both hold sample {sid!r}; give one of them")
-        seen[sid] = path
-        graphs.append((path, G))
+        if rows.sample_id in seen:
+            raise InputError(
+                f"{path} and {seen[rows.sample_id]} both hold sample {rows.sample_id!r}; "
+                "give one of them"
+            )
+        seen[rows.sample_id] = path
+        checked.append((path, rows))
     with _store(data_dir) as st:
-        for path, G in graphs:
-            out = st.upsert_network(G)
+        for path, rows in checked:
+            out = st.upsert_network(rows)
             typer.echo(
-                f"{G.graph['sample_id']}: {out['sites']} sites, {out['hops']} hops written from "
+                f"{rows.sample_id}: {out['sites']} sites, {out['hops']} hops written from "
                 f"{path} ({out['stale_sites']} stale sites and {out['stale_hops']} stale hops removed)"
             )
 
@@ -282,26 +282,18 @@ def export(
     data_dir: Path | None = _DATA,
 ) -> None:
     """Read a stored hop network back as node-link JSON (the input of `landscape kinetics`)."""
-    import networkx as nx
+    from ..pipeline import _network_to_json, _write_json_atomic
 
     if out is not None and Path(out).is_dir():
         raise InputError(f"--out {out} is a folder; expected a file name")
     with _store(data_dir) as st:
         G = st.hop_network(sample)
-    text = json.dumps(nx.node_link_data(G, edges="edges"))
     if out is None:
-        typer.echo(text)
+        typer.echo(json.dumps(_network_to_json(G)))
         return
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)  # a reader never sees half a file
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_json_atomic(out, _network_to_json(G))  # a reader never sees half a file
     typer.echo(
         f"{sample}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops written to {out}"
     )

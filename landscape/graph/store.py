@@ -17,6 +17,7 @@ from . import embedded
 from .network import (
     JSON_SUFFIX,
     SAMPLE_RESERVED,
+    NetworkRows,
     decode_properties,
     encode_properties,
     flat_cell,
@@ -286,10 +287,13 @@ class GraphStore:
         self._write("upsert_model", model_id=model_id, props=body)
 
     def upsert_network(
-        self, G: nx.MultiDiGraph, *, batch_size: int | None = None
+        self, G: nx.MultiDiGraph | NetworkRows, *, batch_size: int | None = None
     ) -> dict[str, int]:
         """Write a hop network: its ``Sample``, ``Site`` nodes and ``HOP`` relationships.
 
+        ``G`` may also be the network already validated by
+        :func:`~landscape.graph.network.network_to_rows` (a caller that checks several networks
+        before writing any need not convert each twice).
         The network is validated completely first (:class:`InputError`, nothing written), then
         written in ONE transaction, so that the stored network equals ``G`` afterwards however
         often and however interrupted earlier writes were:
@@ -310,7 +314,7 @@ class GraphStore:
             ``sites``, ``hops`` written; ``stale_sites``, ``stale_hops`` removed (stored before,
             not in ``G``).
         """
-        rows = network_to_rows(G)
+        rows = G if isinstance(G, NetworkRows) else network_to_rows(G)
         bs = int(batch_size or self.batch_size)
         if bs < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")

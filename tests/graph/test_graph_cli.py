@@ -96,7 +96,7 @@ def test_ingest_query_export_round_trip(capsys, tmp_path, graph_data_dir, new_sa
     assert H.graph == Gb.graph
     assert dict(H.nodes(data=True)) == dict(Gb.nodes(data=True))
     assert _edges(H) == _edges(Gb)
-    assert not list((tmp_path / "out").glob(".*tmp"))  # no temporary file left behind
+    assert [f.name for f in (tmp_path / "out").iterdir()] == ["b.json"]  # no temporary file left
 
     # the exported file ingests again to the same network: nothing stale
     code, out, err = _run(capsys, graph_data_dir, "ingest", tmp_path / "out" / "b.json")
