@@ -61,8 +61,6 @@ def pair_consistency(
     InputError
         No forces in the data set, or non-positive ``max_distance`` / ``threshold``.
     """
-    from ase.geometry import get_distances
-
     if not (np.isfinite(max_distance) and max_distance > 0):
         raise InputError(f"max_distance must be > 0 Å, got {max_distance}")
     if not (np.isfinite(threshold) and threshold > 0):
@@ -76,13 +74,9 @@ def pair_consistency(
     for sid in sorted(set(sids.tolist())):
         idx = np.flatnonzero((sids == sid) & np.isfinite(forces).all(axis=1))
         pos, e, f = dataset.positions[idx], dataset.e_insert[idx], forces[idx]
-        host = dataset.hosts[sid]
-        vec, dist = get_distances(pos, pos, cell=host.cell, pbc=host.pbc)  # (n, n, 3), (n, n)
-        a, b = np.triu_indices(len(idx), 1)
-        close = dist[a, b] < max_distance
-        a, b = a[close], b[close]
+        a, b, vec = _close_pairs(dataset.hosts[sid], pos, max_distance)
         de = e[b] - e[a]
-        predicted = -0.5 * np.einsum("pk,pk->p", f[a] + f[b], vec[a, b])
+        predicted = -0.5 * np.einsum("pk,pk->p", f[a] + f[b], vec)
         residuals[sid] = (de - predicted, de)
     out = {sid: _stats(r, de, threshold) for sid, (r, de) in residuals.items()}
     if residuals:
@@ -92,6 +86,71 @@ def pair_consistency(
             threshold,
         )
     return out
+
+
+def _close_pairs(
+    host: Any, pos: np.ndarray, max_distance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``a < b`` of points closer than ``max_distance`` (minimum image), Å.
+
+    Returns the indices ``a``, ``b`` and the vectors ``pos[b] − pos[a]`` (minimum image) of each
+    pair, ``(P, 3)``. A k-d tree over the points and the periodic images of those within
+    ``max_distance`` of a face of the cell: memory and time grow with the number of points and
+    pairs, not with its square (an all-pairs distance matrix of 4000 points took > 20 GiB).
+    """
+    from itertools import product
+
+    from scipy.spatial import cKDTree
+
+    n = len(pos)
+    if n < 2:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, 3))
+    cell = np.asarray(host.cell.array, dtype=float)
+    pbc = np.asarray(host.pbc, dtype=bool)
+    pos = np.asarray(pos, dtype=float)
+    if pbc.any():
+        # distance of the faces apart along each periodic direction, Å
+        heights = abs(np.linalg.det(cell)) / np.linalg.norm(
+            np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1
+        )
+        if max_distance >= 0.5 * heights[pbc].min():
+            raise InputError(
+                f"max_distance {max_distance} Å is not below half the cell's smallest height "
+                f"({0.5 * heights[pbc].min():.3f} Å); expected a shorter pair distance"
+            )
+        frac = np.linalg.solve(cell.T, pos.T).T
+        frac[:, pbc] %= 1.0
+        pos = frac @ cell
+        margin = np.where(pbc, max_distance / heights, 0.0)
+    images, owner = [pos], [np.arange(n)]
+    for shift in product((-1, 0, 1), repeat=3):
+        s = np.array(shift)
+        if not s.any() or (s[~pbc] != 0).any():
+            continue
+        near = np.ones(n, bool)
+        for k in range(3):
+            if s[k] == 1:
+                near &= frac[:, k] < margin[k]
+            elif s[k] == -1:
+                near &= frac[:, k] > 1.0 - margin[k]
+        if near.any():
+            images.append(pos[near] + s @ cell)
+            owner.append(np.flatnonzero(near))
+    x, owner = np.concatenate(images), np.concatenate(owner)
+    pairs = cKDTree(x).query_pairs(max_distance, output_type="ndarray")  # p < q
+    pairs = pairs[pairs[:, 0] < n]  # an original point with any point or image
+    p, q = pairs[:, 0], pairs[:, 1]
+    a, b, vec = owner[p], owner[q], x[q] - x[p]
+    keep = a != b
+    a, b, vec = a[keep], b[keep], vec[keep]
+    flip = a > b
+    a[flip], b[flip], vec[flip] = b[flip], a[flip], -vec[flip]
+    # a pair close through an image turns up twice (a with b's image, b with a's): keep one
+    order = np.lexsort((np.einsum("pk,pk->p", vec, vec), b, a))
+    a, b, vec = a[order], b[order], vec[order]
+    first = np.ones(len(a), bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], vec[first]
 
 
 def _stats(res: np.ndarray, de: np.ndarray, threshold: float) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from landscape.errors import InputError
 from landscape.reference.dataset import load_dataset
-from landscape.reference.quality import pair_consistency
+from landscape.reference.quality import _close_pairs, pair_consistency
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "nnp"))
 from _morse import random_host, write_morse_db  # noqa: E402
@@ -50,6 +50,37 @@ def test_pairs_are_counted_per_sample_through_the_periodic_boundary(smooth) -> N
     assert c["all"]["rms_residual_eV"] == pytest.approx(0.3)
     far = pair_consistency(one, max_distance=0.05)["random-1"]
     assert far["pairs"] == 0 and far["rms_residual_eV"] is None
+
+
+@pytest.mark.parametrize(
+    "cell, pbc",
+    [
+        ([[6.0, 0, 0], [0, 7.0, 0], [0, 0, 8.0]], True),
+        ([[6.0, 0, 0], [2.5, 6.0, 0], [1.0, -1.5, 7.0]], True),  # triclinic
+        ([[6.0, 0, 0], [2.5, 6.0, 0], [1.0, -1.5, 7.0]], [True, False, True]),
+    ],
+)
+def test_close_pairs_are_the_minimum_image_pairs_of_ase(cell, pbc) -> None:
+    from ase import Atoms
+    from ase.geometry import get_distances
+
+    host = Atoms("O", positions=[[0, 0, 0]], cell=cell, pbc=pbc)
+    rng = np.random.default_rng(3)
+    # points crowded near faces, edges and corners, some outside the cell (unwrapped)
+    frac = np.concatenate([rng.random((300, 3)), rng.choice([0.01, 0.99, 1.02, -0.03], (60, 3))])
+    pos = frac @ host.cell.array + rng.normal(0, 0.05, (360, 3))
+    for r in (0.3, 1.0, 2.5):
+        vec, dist = get_distances(pos, pos, cell=host.cell, pbc=host.pbc)
+        a, b = np.triu_indices(len(pos), 1)
+        close = dist[a, b] < r
+        got_a, got_b, got_vec = _close_pairs(host, pos, r)
+        order = np.lexsort((got_b, got_a))
+        assert close.sum() > 20
+        np.testing.assert_array_equal(got_a[order], a[close])
+        np.testing.assert_array_equal(got_b[order], b[close])
+        np.testing.assert_allclose(got_vec[order], vec[a[close], b[close]], atol=1e-9)
+    with pytest.raises(InputError, match="half the cell's smallest height"):
+        _close_pairs(host, pos, 3.0)
 
 
 def test_bad_input(smooth, tmp_path) -> None:
