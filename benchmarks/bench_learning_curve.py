@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_learning_curve.py                       # ~6 min on 2 cores
     .venv/bin/python benchmarks/bench_learning_curve.py --sizes 225,450 --force-weight 0
+    .venv/bin/python benchmarks/bench_learning_curve.py --sizes 2698,all --force-weight 1 \
+        --test-ids-below 1000000       # the 200 test points of the data before step 10
 
 A measurement of the shipped data (``landscape/data/reference/chgnet-cu-a-Ta2O5.db``), not of
 speed. On the uniform points of ``--sample`` (a-Ta2O5-1a; the targeted points at network sites and
@@ -12,8 +14,9 @@ saddles are left out, so every size draws from one distribution):
    displacement <= 0.3 Å, <= 0.6 Å, any). The RMS trapezoid residual of a pair is about sqrt(2)
    times the labels' own non-smooth part, so it bounds from below what any smooth model can reach
    on such points.
-2. **Learning curve.** A fixed test set of ``--n-test`` points (seed 0) and training subsets of
-   ``--sizes`` drawn from the rest (seed 100); the demo's members (5 x 48-48 tanh, without the
+2. **Learning curve.** A fixed test set of ``--n-test`` points (seed 0; with ``--test-ids-below
+   ID`` only from points with smaller ids, so that adding points under higher ids keeps the test
+   set) and training subsets of ``--sizes`` drawn from the rest (seed 100); the demo's members (5 x 48-48 tanh, without the
    points whose host moved by more than 0.6 Å) trained with each ``--force-weight``. Test RMSE on
    all test points and on those whose host moved by <= 0.6 / <= 0.3 Å, and the power law
    ``RMSE ~ N^-b`` through the two largest sizes, extrapolated to 0.03 eV.
@@ -50,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--force-weight", default="0,1", help="comma-separated force weights")
     ap.add_argument("--n-test", type=int, default=200)
+    ap.add_argument(
+        "--test-ids-below",
+        type=int,
+        default=None,
+        help="draw the test points only from point ids below this (keeps the test set of an "
+        "earlier, smaller data set when uniform points are added under higher ids)",
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -82,8 +92,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:>12} " + " ".join(f"{c:>16}" for c in cells))
 
     rng = np.random.default_rng(0)
-    perm = uniform[rng.permutation(len(uniform))]
-    test, pool = np.sort(perm[: args.n_test]), perm[args.n_test :]
+    candidates = uniform
+    if args.test_ids_below is not None:
+        candidates = uniform[ds.point_ids[uniform] < args.test_ids_below]
+        if len(candidates) < args.n_test:
+            raise SystemExit(
+                f"only {len(candidates)} uniform points have ids below {args.test_ids_below}; "
+                f"expected at least --n-test {args.n_test}"
+            )
+    perm = candidates[rng.permutation(len(candidates))]
+    test = np.sort(perm[: args.n_test])
+    pool = np.concatenate([perm[args.n_test :], np.setdiff1d(uniform, candidates)])
     test_set = ds.subset(test)
     masks = {"all": np.ones(len(test), bool), "<=0.6": md[test] <= 0.6, "<=0.3": md[test] <= 0.3}
     sizes = [len(pool) if s == "all" else int(s) for s in args.sizes.split(",")]

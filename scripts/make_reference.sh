@@ -35,6 +35,10 @@
 #                 the demo's settings trained on all three samples and all the above (step 8).
 #   ids 950000..  all three samples, origin "network": the same for that potential trained on all
 #                 the above, step 8 included (step 9; the demo's networks since 2026-11-26).
+#   ids 1000000.. a-Ta2O5-1a, more uniform points at least 1.6 Å from every host atom (seed 4),
+#   ids 1100000.. and at least 1.2 Å (seed 5), 4:1 as in step 5 (step 10, since 2026-11-26: the
+#                 learning curve puts the 0.03 eV goal where the host only relaxed near 13,000
+#                 uniform points; benchmarks/bench_learning_curve.py).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -118,4 +122,8 @@ later_round 900000 round5 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a
 # a-Ta2O5-1a its network had a hop of 4.6 eV on CHGNet that it put 0.54 eV too low)
 later_round 950000 round6 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
+# step 10: more uniform points of 1a (after the rounds, so that those are made from the data they
+# were made from; later_round drops ids >= its own first id from its copy, these included)
+run a-Ta2O5-1a "${S1_EXTRA_SITES:-800}" 4 1.6 1000000
+run a-Ta2O5-1a "${S1_EXTRA_WALL:-200}" 5 1.2 1100000
 "$L" reference info "$DB"

@@ -19,8 +19,13 @@ from landscape.samples import load_sample
 
 #: point set -> (first id, seed, minimum distance in Å), as in scripts/make_reference.sh
 POINT_SETS = {"sites": (0, 0, 1.6), "wall": (100000, 1, 1.2)}
-#: the same for the further uniform points of the training sample only (step 5)
-MORE_POINT_SETS = {"more sites": (500000, 2, 1.6), "more wall": (600000, 3, 1.2)}
+#: the same for the further uniform points of the training sample only (steps 5 and 10)
+MORE_POINT_SETS = {
+    "more sites": (500000, 2, 1.6),
+    "more wall": (600000, 3, 1.2),
+    "extra sites": (1000000, 4, 1.6),
+    "extra wall": (1100000, 5, 1.2),
+}
 NETWORK_FIRST_ID = 200000
 #: the fourth round of targeted points (step 6), after the further uniform points
 LATE_NETWORK_IDS = range(700000, 800000)
