@@ -94,63 +94,25 @@ def _close_pairs(
     """Pairs ``a < b`` of points closer than ``max_distance`` (minimum image), Å.
 
     Returns the indices ``a``, ``b`` and the vectors ``pos[b] − pos[a]`` (minimum image) of each
-    pair, ``(P, 3)``. A k-d tree over the points and the periodic images of those within
-    ``max_distance`` of a face of the cell: memory and time grow with the number of points and
-    pairs, not with its square (an all-pairs distance matrix of 4000 points took > 20 GiB).
+    pair, ``(P, 3)``. The periodic distances come in chunks from the site search's
+    :func:`landscape.sites._close_pairs` (an all-pairs ``(n, n, 3)`` array of 4000 points took
+    > 20 GiB). Hosts are periodic in 3D (:func:`landscape.samples.load_sample` refuses others).
     """
-    from itertools import product
+    import torch
 
-    from scipy.spatial import cKDTree
+    from ..sites import _close_pairs as close_matrix
+    from ..sites import _min_image
 
-    n = len(pos)
-    if n < 2:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, 3))
-    cell = np.asarray(host.cell.array, dtype=float)
-    pbc = np.asarray(host.pbc, dtype=bool)
-    pos = np.asarray(pos, dtype=float)
-    if pbc.any():
-        # distance of the faces apart along each periodic direction, Å
-        heights = abs(np.linalg.det(cell)) / np.linalg.norm(
-            np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1
+    if not all(host.pbc):
+        raise InputError(
+            f"host must be periodic in 3D for pair distances, got pbc={list(host.pbc)}"
         )
-        if max_distance >= 0.5 * heights[pbc].min():
-            raise InputError(
-                f"max_distance {max_distance} Å is not below half the cell's smallest height "
-                f"({0.5 * heights[pbc].min():.3f} Å); expected a shorter pair distance"
-            )
-        frac = np.linalg.solve(cell.T, pos.T).T
-        frac[:, pbc] %= 1.0
-        pos = frac @ cell
-        margin = np.where(pbc, max_distance / heights, 0.0)
-    images, owner = [pos], [np.arange(n)]
-    for shift in product((-1, 0, 1), repeat=3):
-        s = np.array(shift)
-        if not s.any() or (s[~pbc] != 0).any():
-            continue
-        near = np.ones(n, bool)
-        for k in range(3):
-            if s[k] == 1:
-                near &= frac[:, k] < margin[k]
-            elif s[k] == -1:
-                near &= frac[:, k] > 1.0 - margin[k]
-        if near.any():
-            images.append(pos[near] + s @ cell)
-            owner.append(np.flatnonzero(near))
-    x, owner = np.concatenate(images), np.concatenate(owner)
-    pairs = cKDTree(x).query_pairs(max_distance, output_type="ndarray")  # p < q
-    pairs = pairs[pairs[:, 0] < n]  # an original point with any point or image
-    p, q = pairs[:, 0], pairs[:, 1]
-    a, b, vec = owner[p], owner[q], x[q] - x[p]
-    keep = a != b
-    a, b, vec = a[keep], b[keep], vec[keep]
-    flip = a > b
-    a[flip], b[flip], vec[flip] = b[flip], a[flip], -vec[flip]
-    # a pair close through an image turns up twice (a with b's image, b with a's): keep one
-    order = np.lexsort((np.einsum("pk,pk->p", vec, vec), b, a))
-    a, b, vec = a[order], b[order], vec[order]
-    first = np.ones(len(a), bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], vec[first]
+    cell = torch.as_tensor(np.asarray(host.cell.array), dtype=torch.float64)
+    inv = torch.linalg.inv(cell)
+    x = torch.as_tensor(np.asarray(pos), dtype=torch.float64)
+    a, b = np.nonzero(np.triu(close_matrix(x, cell, inv, max_distance), 1))
+    vec = _min_image(x[b] - x[a], cell, inv).numpy()
+    return a, b, vec
 
 
 def _stats(res: np.ndarray, de: np.ndarray, threshold: float) -> dict[str, Any]:
