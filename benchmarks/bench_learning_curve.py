@@ -16,8 +16,9 @@ saddles are left out, so every size draws from one distribution):
    on such points.
 2. **Learning curve.** A fixed test set of ``--n-test`` points (seed 0; with ``--test-ids-below
    ID`` only from points with smaller ids, so that adding points under higher ids keeps the test
-   set) and training subsets of ``--sizes`` drawn from the rest (seed 100); the demo's members (5 x 48-48 tanh, without the
-   points whose host moved by more than 0.6 Å) trained with each ``--force-weight``. Test RMSE on
+   set) and training subsets of ``--sizes`` drawn from the rest (seed 100); the demo's members
+   (5 x 48-48 tanh, without the points whose host moved by more than 0.6 Å) trained with each
+   ``--force-weight``. Test RMSE on
    all test points and on those whose host moved by <= 0.6 / <= 0.3 Å, and the power law
    ``RMSE ~ N^-b`` through the two largest sizes, extrapolated to 0.03 eV.
 
