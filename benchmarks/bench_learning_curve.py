@@ -17,8 +17,8 @@ saddles are left out, so every size draws from one distribution):
 2. **Learning curve.** A fixed test set of ``--n-test`` points (seed 0; with ``--test-ids-below
    ID`` only from points with smaller ids, so that adding points under higher ids keeps the test
    set) and training subsets of ``--sizes`` drawn from the rest (seed 100); the demo's members
-   (5 x 48-48 tanh, without the points whose host moved by more than 0.6 Å) trained with each
-   ``--force-weight``. Test RMSE on
+   (5 x 48-48 tanh, or ``--hidden``; without the points whose host moved by more than 0.6 Å)
+   trained with each ``--force-weight`` (initialised with ``--random-state``). Test RMSE on
    all test points and on those whose host moved by <= 0.6 / <= 0.3 Å, and the power law
    ``RMSE ~ N^-b`` through the two largest sizes, extrapolated to 0.03 eV.
 
@@ -61,8 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         help="draw the test points only from point ids below this (keeps the test set of an "
         "earlier, smaller data set when uniform points are added under higher ids)",
     )
+    ap.add_argument(
+        "--hidden", default="48,48", help="hidden layer widths of each member (the demo's: 48,48)"
+    )
+    ap.add_argument(
+        "--random-state", type=int, default=0, help="seed of the members' initialisation"
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    try:
+        hidden = tuple(int(h) for h in args.hidden.split(","))
+    except ValueError:
+        msg = f"--hidden {args.hidden!r}: expected comma-separated widths such as 48,48"
+        raise SystemExit(msg) from None
 
     ds = load_dataset(args.db, [args.sample])
     if ds.max_displacement is None:
@@ -75,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {
         "sample": args.sample,
         "n_uniform": int(len(uniform)),
+        "hidden": list(hidden),
+        "random_state": args.random_state,
         "consistency": [],
         "curve": [],
     }
@@ -124,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     for w in weights:
         for n in sizes:
             t0 = time.perf_counter()
-            model = SimplifiedNNP(hidden=(48, 48), n_models=5, max_host_displacement=0.6,
-                                  test_fraction=0.02, force_weight=w, random_state=0)  # fmt: skip
+            model = SimplifiedNNP(hidden=hidden, n_models=5, max_host_displacement=0.6,
+                                  test_fraction=0.02, force_weight=w,
+                                  random_state=args.random_state)  # fmt: skip
             model.fit(ds.subset(np.sort(draw[:n])))
             dt = time.perf_counter() - t0
             rmse = {k: model.score(test_set.subset(m))["all"]["rmse"] for k, m in masks.items()}
