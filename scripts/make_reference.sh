@@ -38,7 +38,8 @@
 #   ids 1000000.. a-Ta2O5-1a, more uniform points at least 1.6 Å from every host atom (seed 4),
 #   ids 1100000.. and at least 1.2 Å (seed 5), 4:1 as in step 5 (step 10, since 2026-11-26: the
 #                 learning curve puts the 0.03 eV goal where the host only relaxed near 13,000
-#                 uniform points; benchmarks/bench_learning_curve.py).
+#                 uniform points; benchmarks/bench_learning_curve.py). 800 + 200 first, then 1600 +
+#                 400 when the curve with the first 1000 put it near 4,200.
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -124,6 +125,6 @@ later_round 950000 round6 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a
     --hidden 48,48 --network-weight 4 --force-weight 1
 # step 10: more uniform points of 1a (after the rounds, so that those are made from the data they
 # were made from; later_round drops ids >= its own first id from its copy, these included)
-run a-Ta2O5-1a "${S1_EXTRA_SITES:-800}" 4 1.6 1000000
-run a-Ta2O5-1a "${S1_EXTRA_WALL:-200}" 5 1.2 1100000
+run a-Ta2O5-1a "${S1_EXTRA_SITES:-1600}" 4 1.6 1000000
+run a-Ta2O5-1a "${S1_EXTRA_WALL:-400}" 5 1.2 1100000
 "$L" reference info "$DB"
