@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'force_weight':>12} {'N':>6} {'fit (s)':>8} "
         + " ".join(f"{'RMSE ' + k:>12}" for k in masks)
+        + " "
+        + " ".join(f"{'MAE ' + k:>12}" for k in masks)
     )
     draw = np.random.default_rng(100).permutation(pool)
     for w in weights:
@@ -142,10 +144,13 @@ def main(argv: list[str] | None = None) -> int:
                                   random_state=args.random_state)  # fmt: skip
             model.fit(ds.subset(np.sort(draw[:n])))
             dt = time.perf_counter() - t0
-            rmse = {k: model.score(test_set.subset(m))["all"]["rmse"] for k, m in masks.items()}
-            out["curve"].append({"force_weight": w, "n": n, "fit_s": dt, **rmse})
+            scores = {k: model.score(test_set.subset(m))["all"] for k, m in masks.items()}
+            rmse = {k: sc["rmse"] for k, sc in scores.items()}
+            mae = {f"mae {k}": sc["mae"] for k, sc in scores.items()}
+            out["curve"].append({"force_weight": w, "n": n, "fit_s": dt, **rmse, **mae})
             print(
-                f"{w:>12g} {n:>6} {dt:>8.1f} " + " ".join(f"{rmse[k]:>12.4f}" for k in masks),
+                f"{w:>12g} {n:>6} {dt:>8.1f} "
+                + " ".join(f"{v:>12.4f}" for v in [*rmse.values(), *mae.values()]),
                 flush=True,
             )
         rows = sorted((r for r in out["curve"] if r["force_weight"] == w), key=lambda r: r["n"])
