@@ -43,6 +43,8 @@ GOAL = 0.03  # eV, issue 5
 
 
 def main(argv: list[str] | None = None) -> int:
+    from landscape._cli.nnp import _parse_hidden
+    from landscape.errors import InputError
     from landscape.potential import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
     from landscape.reference.quality import pair_consistency
@@ -74,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     try:
-        hidden = tuple(int(h) for h in args.hidden.split(","))
-    except ValueError:
-        msg = f"--hidden {args.hidden!r}: expected comma-separated widths such as 48,48"
-        raise SystemExit(msg) from None
+        hidden = _parse_hidden(args.hidden)
+    except InputError as exc:
+        raise SystemExit(str(exc)) from None
 
     ds = load_dataset(args.db, [args.sample])
     if ds.max_displacement is None:
