@@ -183,8 +183,9 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
     """Compute missing reference points (only when ``reference.points`` asks for more).
 
     A sample with fewer than ``points`` points in the database gets the missing ones: uniform
-    random points of ``reference.seed``, under ids from ``1_000_000 * (seed + 1)`` on (their own
-    block, so they never collide with the points already there), computed into a copy of the
+    random points of ``reference.seed``, under ids from ``STUDY_RANDOM_FIRST_ID + 1_000_000 * seed``
+    on (their own block, clear of every id the shipped data uses, so they never collide with the
+    points already there), computed into a copy of the
     database in the cache (the given database is never modified). Finished points are written
     one by one, so an interrupted run resumes.
     """
@@ -198,7 +199,7 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
 
     from .reference.run import existing_point_ids
 
-    first_id = 1_000_000 * (int(ref.seed) + 1)
+    first_id = STUDY_RANDOM_FIRST_ID + 1_000_000 * int(ref.seed)
     with connect(str(work)) as wdb:
         present = {
             sid: existing_point_ids(wdb, str(atoms.info.get("sample_id", sid)))
@@ -224,8 +225,14 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
     return work
 
 
+#: First point id of a study's own random points of ``reference.seed`` 0; seed ``s`` starts at
+#: ``STUDY_RANDOM_FIRST_ID + 1_000_000 * s``. Above every id of the shipped data set (its blocks
+#: end below 10**7; tests/reference/test_shipped_data.py), so that a study adding points to the
+#: bundled data never meets one of its ids.
+STUDY_RANDOM_FIRST_ID = 100_000_000
+
 #: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
-#: clear of the blocks of the random points of any ``reference.seed`` below 499.
+#: clear of the blocks of the random points of any ``reference.seed`` below 400.
 TARGETED_FIRST_ID = 500_000_000
 
 

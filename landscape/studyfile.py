@@ -21,7 +21,7 @@ Example
     calculator_kwargs = {}       # table of the calculator's keyword arguments
     points = 0                   # compute missing points up to this count per sample (0: reuse only)
     workers = 1                  # local worker processes for missing points
-    seed = 0                     # seed of the missing points (their ids: from 1e6 * (seed + 1))
+    seed = 0                     # seed of the missing points (their ids: from 1e8 + 1e6 * seed)
     targeted_rounds = 0          # rounds of points at the sites and saddles of the training
                                  # samples' networks, each followed by retraining (0: none)
     min_distance = 1.6           # Å, closest a point may be to a host atom
@@ -336,6 +336,8 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             "study file: reference.points and reference.seed must be >= 0, reference.workers and "
             f"reference.max_steps >= 1, got {ref.points}, {ref.seed}, {ref.workers}, {ref.max_steps}"
         )
+    if ref.seed >= 400:  # its id block would reach the targeted rounds' (pipeline.py)
+        raise InputError(f"study file: reference.seed must be below 400, got {ref.seed}")
     if not (ref.fmax > 0 and ref.relax_radius >= 0 and ref.min_distance > 0):
         raise InputError(
             "study file: reference.fmax (eV/Å) and reference.min_distance (Å) must be > 0 and "

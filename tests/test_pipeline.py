@@ -128,8 +128,10 @@ def test_missing_reference_points_are_computed_into_a_copy(first_run, study_dir)
 
     assert len(load_dataset(study_dir / "ref.db")) == 300  # the given database is never changed
     ds = load_dataset(study_dir / "res" / "cache" / "reference.db")
+    from landscape.pipeline import STUDY_RANDOM_FIRST_ID
+
     # the ten missing ones: points 0..9 of reference.seed (0) in their own id block
-    block = list(range(1_000_000, 1_000_010))
+    block = list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 10))
     assert len(ds) == 310 and sorted(ds.point_ids.tolist()) == list(range(300)) + block
     host = ase.io.read(study_dir / "host.extxyz")
     new = np.flatnonzero(ds.point_ids >= 300)
@@ -356,3 +358,25 @@ def test_targeted_rounds_bad_values():
     ):
         with pytest.raises(InputError, match="reference.targeted_rounds must be >= 0"):
             parse_study({"samples": [{"source": "x"}], **extra})
+
+
+def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
+    """A study adding points to a database that already has points in the blocks the shipped data
+    use (ids 1_000_000.. of another seed, as a-Ta2O5-1a's step 10) computes them in its own block
+    instead of stopping at a resumed-run mismatch."""
+    from landscape.pipeline import STUDY_RANDOM_FIRST_ID, _complete_reference, _reference_settings
+    from landscape.reference import run_reference
+    from landscape.reference.dataset import load_dataset
+
+    host = _morse_study(tmp_path, STUDY.replace("points = 310", "points = 26"))
+    db = tmp_path / "ref.db"
+    write_morse_db(db, [host], [20], seed=2, calculator="_morse:RigidHostMorse")
+    cfg = load_study(tmp_path / "study.toml")
+    kw = dict(calculator="_morse:RigidHostMorse", min_distance=1.5, **_reference_settings(cfg))
+    run_reference(host, db, n_points=4, first_id=1_000_000, seed=4, **kw)  # another seed's block
+    (tmp_path / "cache").mkdir()
+    work = _complete_reference(cfg, {"morse-host": host}, db, tmp_path / "cache")
+    ds = load_dataset(work)
+    new = sorted(i for i in ds.point_ids.tolist() if i >= STUDY_RANDOM_FIRST_ID)
+    assert new == list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 2))  # 26 - 20 - 4
+    assert len(ds) == 26 and len(load_dataset(db)) == 24  # the given database is unchanged

@@ -98,6 +98,7 @@ def test_validate_samples_must_be_samples_of_the_study(tmp_path):
         ({"samples": [{"source": "x"}], "reference": {"fmax": 0}}, r"reference.fmax"),
         ({"samples": [{"source": "x"}], "reference": {"relax_radius": -1}}, r"relax_radius >= 0"),
         ({"samples": [{"source": "x"}], "reference": {"points": -5}}, r"reference.points"),
+        ({"samples": [{"source": "x"}], "reference": {"seed": 400}}, r"reference.seed.*below 400"),
         ({"samples": [{"source": "x"}], "validate": {"hops": -1}}, r"validate.hops must be >= 0"),
         (
             {"samples": [{"source": "x"}], "validate": {"samples": "a"}},

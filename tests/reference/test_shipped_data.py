@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from ase.db import connect
 
+from landscape.pipeline import STUDY_RANDOM_FIRST_ID
 from landscape.reference import bundled_reference_db
 from landscape.reference.dataset import load_dataset
 from landscape.reference.points import distance_to_host, random_points
@@ -52,6 +53,8 @@ def test_every_row_records_the_protocol(rows):
         assert (r.optimizer, r.target_fmax, r.max_steps, r.relax_radius) == ("BFGS", 0.05, 300, 5.0)
         assert r.status == "ok" and r.symbols == ["Cu"]
         assert r.e_insert == pytest.approx(r.energy - hosts[r.sample_id].e_host, abs=1e-9)
+    # below the ids a study gives the points it adds to the bundled data (pipeline.py)
+    assert max(r.point_id for r in points) < STUDY_RANDOM_FIRST_ID
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
