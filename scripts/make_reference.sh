@@ -40,6 +40,9 @@
 #                 learning curve puts the 0.03 eV goal where the host only relaxed near 13,000
 #                 uniform points; benchmarks/bench_learning_curve.py). 800 + 200 first, then 1600 +
 #                 400 when the curve with the first 1000 put it near 4,200.
+#   ids 1200000.. all three samples, origin "network": the sites and saddles of the networks of the
+#                 demo's potential trained on all the above (step 11; the demo's networks since
+#                 2026-11-26, late).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -127,4 +130,9 @@ later_round 950000 round6 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a
 # were made from; later_round drops ids >= its own first id from its copy, these included)
 run a-Ta2O5-1a "${S1_EXTRA_SITES:-1600}" 4 1.6 1000000
 run a-Ta2O5-1a "${S1_EXTRA_WALL:-400}" 5 1.2 1100000
+# step 11: a round for the demo's potential trained on all the above (step 10's 2000 uniform points
+# of 1a included; they moved its network of 2a: Ea 1.013 -> 1.067 eV), at its sites and saddles in
+# each sample
+later_round 1200000 round7 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
+    --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"
