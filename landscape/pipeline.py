@@ -185,9 +185,8 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
     A sample with fewer than ``points`` points in the database gets the missing ones: uniform
     random points of ``reference.seed``, under ids from ``STUDY_RANDOM_FIRST_ID + 1_000_000 * seed``
     on (their own block, clear of every id the shipped data uses, so they never collide with the
-    points already there), computed into a copy of the
-    database in the cache (the given database is never modified). Finished points are written
-    one by one, so an interrupted run resumes.
+    points already there), computed into a copy of the database in the cache (the given database
+    is never modified). Finished points are written one by one, so an interrupted run resumes.
     """
     ref = cfg.reference
     if ref.points <= 0:
