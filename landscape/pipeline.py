@@ -231,8 +231,10 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
 STUDY_RANDOM_FIRST_ID = 100_000_000
 
 #: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
-#: clear of the blocks of the random points of any ``reference.seed`` below 400.
+#: clear of the blocks of the random points of any ``reference.seed`` below ``SEED_LIMIT``.
 TARGETED_FIRST_ID = 500_000_000
+#: ``reference.seed`` must be below this (400), so that its id block stays below the targeted ones
+SEED_LIMIT = (TARGETED_FIRST_ID - STUDY_RANDOM_FIRST_ID) // 1_000_000
 
 
 def _training_samples(cfg: StudyConfig, samples: dict) -> list[str]:

@@ -336,8 +336,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             "study file: reference.points and reference.seed must be >= 0, reference.workers and "
             f"reference.max_steps >= 1, got {ref.points}, {ref.seed}, {ref.workers}, {ref.max_steps}"
         )
-    if ref.seed >= 400:  # its id block would reach the targeted rounds' (pipeline.py)
-        raise InputError(f"study file: reference.seed must be below 400, got {ref.seed}")
+    from .pipeline import SEED_LIMIT  # here: pipeline imports this module
+
+    if ref.seed >= SEED_LIMIT:  # its id block would reach the targeted rounds'
+        raise InputError(f"study file: reference.seed must be below {SEED_LIMIT}, got {ref.seed}")
     if not (ref.fmax > 0 and ref.relax_radius >= 0 and ref.min_distance > 0):
         raise InputError(
             "study file: reference.fmax (eV/Å) and reference.min_distance (Å) must be > 0 and "

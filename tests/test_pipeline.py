@@ -368,9 +368,8 @@ def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
     from landscape.reference import run_reference
     from landscape.reference.dataset import load_dataset
 
-    host = _morse_study(tmp_path, STUDY.replace("points = 310", "points = 26"))
+    host = _morse_study(tmp_path, STUDY.replace("points = 310", "points = 306"))
     db = tmp_path / "ref.db"
-    write_morse_db(db, [host], [20], seed=2, calculator="_morse:RigidHostMorse")
     cfg = load_study(tmp_path / "study.toml")
     kw = dict(calculator="_morse:RigidHostMorse", min_distance=1.5, **_reference_settings(cfg))
     run_reference(host, db, n_points=4, first_id=1_000_000, seed=4, **kw)  # another seed's block
@@ -378,5 +377,5 @@ def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
     work = _complete_reference(cfg, {"morse-host": host}, db, tmp_path / "cache")
     ds = load_dataset(work)
     new = sorted(i for i in ds.point_ids.tolist() if i >= STUDY_RANDOM_FIRST_ID)
-    assert new == list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 2))  # 26 - 20 - 4
-    assert len(ds) == 26 and len(load_dataset(db)) == 24  # the given database is unchanged
+    assert new == list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 2))  # 306 - 300 - 4
+    assert len(ds) == 306 and len(load_dataset(db)) == 304  # the given database is unchanged
