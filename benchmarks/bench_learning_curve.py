@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         "--max-epochs",
         type=int,
         default=400,
-        help="Adam epochs at most per member (the figures quoted before 2026-11-26: 400; the "
-        "demo's: 800)",
+        help="Adam epochs at most per member (400: README's figures unless they name another; "
+        "the demo's: 800)",
     )
     ap.add_argument(
         "--random-state", type=int, default=0, help="seed of the members' initialisation"
