@@ -86,8 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         hidden = _parse_hidden(args.hidden)
     except InputError as exc:
         raise SystemExit(str(exc)) from None
-    if args.max_epochs < 1:
-        raise SystemExit(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    try:
+        weights = [float(w) for w in args.force_weight.split(",")]
+    except ValueError:
+        raise SystemExit(
+            f"--force-weight: expected comma-separated numbers, got {args.force_weight!r}"
+        ) from None
+
+    def members(force_weight: float) -> SimplifiedNNP:
+        return SimplifiedNNP(hidden=hidden, n_models=5, max_host_displacement=0.6,
+                             test_fraction=0.02, force_weight=force_weight,
+                             max_epochs=args.max_epochs, random_state=args.random_state)  # fmt: skip
+
+    try:  # the model's own checks of its settings, before any work
+        for w in weights:
+            members(w)._validate_params()
+    except InputError as exc:
+        raise SystemExit(str(exc)) from None
 
     ds = load_dataset(args.db, [args.sample])
     if ds.max_displacement is None:
@@ -140,7 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"largest size {max(sizes)} exceeds the {len(pool)} points left for training"
         )
-    weights = [float(w) for w in args.force_weight.split(",")]
     print(
         f"\ntest set: {len(test)} points ({int(masks['<=0.6'].sum())} with the host moved <= 0.6 Å, "
         f"{int(masks['<=0.3'].sum())} <= 0.3 Å); training subsets from the other {len(pool)}"
@@ -155,10 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in weights:
         for n in sizes:
             t0 = time.perf_counter()
-            model = SimplifiedNNP(hidden=hidden, n_models=5, max_host_displacement=0.6,
-                                  test_fraction=0.02, force_weight=w, max_epochs=args.max_epochs,
-                                  random_state=args.random_state)  # fmt: skip
-            model.fit(ds.subset(np.sort(draw[:n])))
+            model = members(w).fit(ds.subset(np.sort(draw[:n])))
             dt = time.perf_counter() - t0
             scores = {k: model.score(test_set.subset(m))["all"] for k, m in masks.items()}
             rmse = {k: sc["rmse"] for k, sc in scores.items()}
