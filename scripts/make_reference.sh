@@ -43,6 +43,10 @@
 #   ids 1200000.. all three samples, origin "network": the sites and saddles of the networks of the
 #                 demo's potential trained on all the above (step 11; the demo's networks since
 #                 2026-11-26, late).
+#   ids 1300000.. all three samples, origin "network": the same for the demo's settings with wider
+#                 members (96x96), trained on all the above (step 12, 2026-11-26: wider members
+#                 fit the uniform points better and the 90 CHGNet hops of step 11's validation,
+#                 but their own networks had high hops where the data were thin).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -135,4 +139,8 @@ run a-Ta2O5-1a "${S1_EXTRA_WALL:-400}" 5 1.2 1100000
 # each sample
 later_round 1200000 round7 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 48,48 --network-weight 4 --force-weight 1
+# step 12: the same round for the demo's settings with 96x96 members (README, "Wider members for
+# the demo"), trained on all the above, at its sites and saddles in each sample
+later_round 1300000 round8 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
+    --hidden 96,96 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

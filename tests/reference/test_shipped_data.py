@@ -34,8 +34,13 @@ LATE_NETWORK_IDS = range(700000, 800000)
 OTHER_NETWORK_IDS = range(800000, 900000)
 #: targeted points of all three samples, made with a potential trained on all of them: step 8,
 #: then step 9 with that potential retrained on step 8's points too, then step 11 on all the
-#: above (step 10's uniform points included)
-ALL_NETWORK_ROUNDS = (range(900000, 950000), range(950000, 1000000), range(1200000, 1300000))
+#: above (step 10's uniform points included), then step 12 with 96x96 members
+ALL_NETWORK_ROUNDS = (
+    range(900000, 950000),
+    range(950000, 1000000),
+    range(1200000, 1300000),
+    range(1300000, 1400000),
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,7 @@ def test_every_row_records_the_protocol(rows):
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
-    # steps 2-4 and 6, the other samples' of step 7, every sample's of steps 8, 9 and 11
+    # steps 2-4 and 6, the other samples' of step 7, every sample's of steps 8, 9, 11 and 12
     assert {sid for sid, o in by if o == "network"} == set(hosts)
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
 
