@@ -752,6 +752,9 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
             # all three samples (since 2026-11-26, with the targeted points of steps 8 and 9 on
             # each): barriers on 30 validated hops of a-Ta2O5-2a 0.065 eV off CHGNet, 0.165 eV
             # trained on -1a alone
+            # 96x96 members were tried (2026-11-26): after a targeted round at their own networks
+            # (step 12) their barriers on 30 validated hops of each sample were 0.053 / 0.069 /
+            # 0.073 eV off CHGNet; the 48x48 model after its round (step 11): 0.033 / 0.053 / 0.048
             "nnp": {
                 "train_samples": names,
                 "max_host_displacement": 0.6,
