@@ -42,6 +42,18 @@ SHIPPED = ROOT / "landscape" / "data" / "reference" / "chgnet-cu-a-Ta2O5.db"
 GOAL = 0.03  # eV, issue 5
 
 
+def masked_scores(model, test_set, masks: dict) -> tuple[dict, dict]:
+    """RMSE and MAE (eV) of ``model`` on the points of ``test_set`` each boolean mask selects."""
+    scores = {k: model.score(test_set.subset(m))["all"] for k, m in masks.items()}
+    return {k: sc["rmse"] for k, sc in scores.items()}, {k: sc["mae"] for k, sc in scores.items()}
+
+
+def score_header(lead: str, masks: dict, width: int) -> str:
+    """A table header: ``lead``, then one RMSE and one MAE column per mask, ``width`` wide."""
+    rmse = " ".join(f"{'RMSE ' + k:>{width}}" for k in masks)
+    return f"{lead}{rmse} " + " ".join(f"{'MAE ' + k:>{width}}" for k in masks)
+
+
 def main(argv: list[str] | None = None) -> int:
     from landscape._cli.nnp import _parse_hidden
     from landscape.errors import InputError
@@ -159,21 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         f"\ntest set: {len(test)} points ({int(masks['<=0.6'].sum())} with the host moved <= 0.6 Å, "
         f"{int(masks['<=0.3'].sum())} <= 0.3 Å); training subsets from the other {len(pool)}"
     )
-    print(
-        f"{'force_weight':>12} {'N':>6} {'fit (s)':>8} "
-        + " ".join(f"{'RMSE ' + k:>12}" for k in masks)
-        + " "
-        + " ".join(f"{'MAE ' + k:>12}" for k in masks)
-    )
+    print(score_header(f"{'force_weight':>12} {'N':>6} {'fit (s)':>8} ", masks, 12))
     draw = np.random.default_rng(100).permutation(pool)
     for w in weights:
         for n in sizes:
             t0 = time.perf_counter()
             model = members(w).fit(ds.subset(np.sort(draw[:n])))
             dt = time.perf_counter() - t0
-            scores = {k: model.score(test_set.subset(m))["all"] for k, m in masks.items()}
-            rmse = {k: sc["rmse"] for k, sc in scores.items()}
-            mae = {f"mae {k}": sc["mae"] for k, sc in scores.items()}
+            rmse, mae = masked_scores(model, test_set, masks)
+            mae = {f"mae {k}": v for k, v in mae.items()}
             out["curve"].append({"force_weight": w, "n": n, "fit_s": dt, **rmse, **mae})
             print(
                 f"{w:>12g} {n:>6} {dt:>8.1f} "

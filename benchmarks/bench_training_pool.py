@@ -1,7 +1,7 @@
 """What does each part of a model's training data do to its held-out points of one sample?
 
-    .venv/bin/python benchmarks/bench_training_pool.py results/cache/nnp-<hash>.json  # ~40 min
-    .venv/bin/python benchmarks/bench_training_pool.py MODEL --pools sample,all-w4 --max-epochs 20
+    .venv/bin/python benchmarks/bench_training_pool.py results/cache/nnp-<hash>.json
+    .venv/bin/python benchmarks/bench_training_pool.py MODEL --pools sample,all-w1 --max-epochs 2
 
 A measurement of the shipped data, not of speed. MODEL is a saved ``SimplifiedNNP`` (the demo's is
 ``results/cache/nnp-<hash>.json`` after ``make demo``); its held-out test points of ``--sample``
@@ -20,7 +20,8 @@ Each fit still holds out 2 % of its uniform points (``SimplifiedNNP`` always dra
 Test RMSE / MAE on MODEL's test points: all, and where the host moved by <= 0.6 / <= 0.3 Å. The
 reference database must be the one MODEL was trained on (its content hash is checked), so that
 MODEL's test indices address the same points; ``--ids-below ID`` drops points added after MODEL
-was trained (1300000: the data before step 12 of ``make reference-data``). Prints a table; ``--json PATH`` writes every figure.
+was trained (1300000: the data before step 12 of ``make reference-data``). Prints a table;
+``--json PATH`` writes every figure.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_learning_curve import masked_scores, score_header
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = ROOT / "landscape" / "data" / "reference" / "chgnet-cu-a-Ta2O5.db"
@@ -76,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         # own (SimplifiedNNP always does): 2 %, so that little of the pool is lost to it
         params.update(verbose=False, test_fraction=0.02)
         SimplifiedNNP(**params)._validate_params()
-        doc = json.loads(Path(args.model).with_suffix(".json").read_text())
-        trained_on = list(doc["dataset"]["sample_ids"])
+        trained_on = list(model.data_info_["sample_ids"])
         ds = load_dataset(args.db, trained_on)
         if args.ids_below is not None:
             ds = ds.subset(ds.point_ids < args.ids_below)
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     uniform = ds.origin != "network"
     test = test[own[test]]
     md = ds.max_displacement
-    masks = {"all": md[test] >= 0, "<=0.6": md[test] <= 0.6, "<=0.3": md[test] <= 0.3}
+    masks = {"all": np.ones(len(test), bool), "<=0.6": md[test] <= 0.6, "<=0.3": md[test] <= 0.3}
     test_set = ds.subset(test)
     weight = float(params.get("network_weight", 1.0))
     plans = {
@@ -117,12 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"; members {list(params['hidden'])}, {params['max_epochs']} epochs, "
         f"force_weight {params.get('force_weight', 0)}"
     )
-    print(
-        f"{'pool':>11} {'N':>6} {'fit (s)':>8} "
-        + " ".join(f"{'RMSE ' + k:>11}" for k in masks)
-        + " "
-        + " ".join(f"{'MAE ' + k:>11}" for k in masks)
-    )
+    print(score_header(f"{'pool':>11} {'N':>6} {'fit (s)':>8} ", masks, 11))
     out: dict = {
         "model": str(args.model),
         "sample": args.sample,
@@ -139,12 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         except InputError as exc:
             raise SystemExit(f"pool {name!r}: {exc}") from None
         dt = time.perf_counter() - t0
-        scores = {k: members.score(test_set.subset(m))["all"] for k, m in masks.items()}
+        rmse, mae = masked_scores(members, test_set, masks)
         row = {"pool": name, "n": int(sel.sum()), "network_weight": w, "fit_s": dt}
-        row.update({f"rmse {k}": s["rmse"] for k, s in scores.items()})
-        row.update({f"mae {k}": s["mae"] for k, s in scores.items()})
+        row.update({f"rmse {k}": v for k, v in rmse.items()})
+        row.update({f"mae {k}": v for k, v in mae.items()})
         out["rows"].append(row)
-        vals = [s["rmse"] for s in scores.values()] + [s["mae"] for s in scores.values()]
+        vals = [*rmse.values(), *mae.values()]
         print(
             f"{name:>11} {int(sel.sum()):>6} {dt:>8.1f} " + " ".join(f"{v:>11.4f}" for v in vals),
             flush=True,
