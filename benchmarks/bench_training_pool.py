@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         params.update(verbose=False, test_fraction=0.02)
         SimplifiedNNP(**params)._validate_params()
         trained_on = list(model.data_info_["sample_ids"])
+        if args.sample not in trained_on:
+            raise SystemExit(f"--sample {args.sample!r} is not one of the model's {trained_on}")
         ds = load_dataset(args.db, trained_on)
         if args.ids_below is not None:
             ds = ds.subset(ds.point_ids < args.ids_below)
@@ -90,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.db}{below} is not the data set {args.model} was trained on (content hash "
             "differs); expected the database of that training, or --ids-below to drop later points"
         )
-    if args.sample not in trained_on:
-        raise SystemExit(f"--sample {args.sample!r} is not one of the model's {trained_on}")
     if ds.max_displacement is None or ds.origin is None:
         raise SystemExit("the data set has no host displacements or origins; expected shipped rows")
 
