@@ -47,6 +47,9 @@
 #                 members (96x96), trained on all the above (step 12, 2026-11-26: wider members
 #                 fit the uniform points better and the 90 CHGNet hops of step 11's validation,
 #                 but their own networks had high hops where the data were thin).
+#   ids 1400000.. all three samples, origin "network": the sites and saddles of the networks of
+#                 the demo's potential (48x48) trained on all the above (step 13; the demo's
+#                 networks since 2026-11-26, night).
 # Each command resumes: finished points are skipped, never duplicated. Counts can be raised and the
 # script run again (the first n points of a seed never change). The rows record seed, minimum
 # distance, relaxation settings and calculator version.
@@ -143,4 +146,9 @@ later_round 1200000 round7 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2
 # the demo"), trained on all the above, at its sites and saddles in each sample
 later_round 1300000 round8 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
     --hidden 96,96 --network-weight 4 --force-weight 1
+# step 13: a round for the demo's potential (48x48 members) trained on all the above, at its sites
+# and saddles in each sample (step 12's points had moved its network of a-Ta2O5-3a to hops 0.056 eV
+# off CHGNet, from 0.048)
+later_round 1400000 round9 a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a a-Ta2O5-1a,a-Ta2O5-2a,a-Ta2O5-3a \
+    --hidden 48,48 --network-weight 4 --force-weight 1
 "$L" reference info "$DB"

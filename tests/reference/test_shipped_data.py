@@ -34,12 +34,14 @@ LATE_NETWORK_IDS = range(700000, 800000)
 OTHER_NETWORK_IDS = range(800000, 900000)
 #: targeted points of all three samples, made with a potential trained on all of them: step 8,
 #: then step 9 with that potential retrained on step 8's points too, then step 11 on all the
-#: above (step 10's uniform points included), then step 12 with 96x96 members
+#: above (step 10's uniform points included), then step 12 with 96x96 members, then step 13
+#: with the demo's 48x48 members on everything before it
 ALL_NETWORK_ROUNDS = (
     range(900000, 950000),
     range(950000, 1000000),
     range(1200000, 1300000),
     range(1300000, 1400000),
+    range(1400000, 1500000),
 )
 
 
