@@ -242,7 +242,7 @@ def main() -> None:
         f"{floor['k']}x{floor['k']} block of neighbour pairs takes {1e9 * floor['seconds']:.0f} "
         f"ns/position ({torch.get_num_threads()} threads), {floor['seconds'] / allowed:.0f}x that, "
         f"and the descriptor needs {floor['n_eta']} such exps (one per G4 eta) besides the angle "
-        f"powers and {floor['n_g4']} batched products per species pair"
+        f"powers and one batched product per G4 function ({floor['n_g4']})"
     )
 
 
