@@ -66,7 +66,7 @@ def test_every_row_records_the_protocol(rows):
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}
     # targeted points on every sample, each round in its own id block: a-Ta2O5-1a's rounds of
-    # steps 2-4 and 6, the other samples' of step 7, every sample's of steps 8, 9, 11 and 12
+    # steps 2-4 and 6, the other samples' of step 7, every sample's of steps 8, 9, 11, 12 and 13
     assert {sid for sid, o in by if o == "network"} == set(hosts)
     more = min(first for first, _, _ in MORE_POINT_SETS.values())
 
