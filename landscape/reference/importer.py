@@ -130,14 +130,12 @@ def import_results(
         Unreadable files, frames without energy, no or several hosts, frames of unexpected size,
         or a point frame without the mobile species.
     """
-    from ase.db import connect
-
-    from .run import _host_row, _labelled, existing_point_ids
+    from .run import _host_row, _labelled, existing_point_ids, open_reference_db
 
     frames: list[Atoms] = []
     for f in files:
         frames.extend(read_frames(f))
-    db = connect(str(db_path))
+    db = open_reference_db(db_path)
     host_row = _host_row(db, sample_id, calculator)
     sizes = sorted({len(a) for a in frames})
     counts = {"hosts": 0, "points": 0, "skipped": 0}

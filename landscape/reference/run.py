@@ -321,6 +321,75 @@ def _compute_point(task: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def open_reference_db(path: str | Path) -> Any:
+    """The ASE database at ``path`` for writing reference rows; a new one is created atomically.
+
+    ASE creates its SQLite tables one statement at a time on first use, so a run killed during
+    that left a file that no later run could open (``no such table: information``). A new database
+    is therefore made complete under a temporary name beside ``path`` and linked into place
+    (``os.link`` does not overwrite a database that another process made meanwhile). A file left
+    incomplete that way (or empty) holds no rows (rows are written only after the schema is
+    committed), so it is replaced by a complete empty one.
+
+    Raises
+    ------
+    InputError
+        ``path`` has an incomplete schema but holds rows.
+    """
+    import sqlite3
+
+    from ase.db import connect
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = "missing" if not path.exists() else "incomplete"  # an empty file holds no rows
+    if path.exists() and path.stat().st_size > 0:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            try:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            except sqlite3.DatabaseError as exc:
+                raise InputError(
+                    f"reference database {str(path)!r} is not an SQLite file ({exc}); expected "
+                    "an ASE database"
+                ) from None
+            versioned = "information" in tables and bool(
+                con.execute("SELECT COUNT(*) FROM information WHERE name='version'").fetchone()[0]
+            )
+            if not tables - {"sqlite_sequence"}:
+                state = "incomplete"
+            elif versioned or "systems" not in tables:  # not ASE's tables: ASE adds its own
+                state = "complete"
+                state = "complete"
+            elif con.execute("SELECT COUNT(*) FROM systems").fetchone()[0]:
+                raise InputError(
+                    f"reference database {str(path)!r} has rows but an incomplete schema (no "
+                    "version in its table 'information'); expected an ASE database"
+                )
+            else:
+                state = "incomplete"
+        finally:
+            con.close()
+    if state != "complete":
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            connect(str(tmp), type="db").count()  # creates and commits every table
+            if state == "incomplete":
+                os.replace(tmp, path)
+            else:
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    pass  # another process created it first
+                except OSError:  # a file system without hard links
+                    if not path.exists():
+                        os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return connect(str(path))
+
+
 def existing_point_ids(db: Any, sample_id: str, *, ok_only: bool = False) -> set[int]:
     """``point_id`` values already written for ``sample_id`` (any status, or only ``"ok"``)."""
     sel = {"status": "ok"} if ok_only else {}
@@ -559,7 +628,6 @@ def run_reference(
     ConvergenceError
         The host alone could not be evaluated.
     """
-    from ase.db import connect
 
     from ..samples import load_sample
     from .calculators import calculator_info
@@ -608,9 +676,7 @@ def run_reference(
         name = f"{type(calculator).__module__}:{type(calculator).__name__}"
         meta = calculator_info(name, getattr(calculator, "parameters", None) or {})
 
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    db = connect(str(db_path))
+    db = open_reference_db(db_path)
 
     # the host alone: once per sample and calculator
     row = _host_row(db, sample_id, meta["calculator"])
@@ -998,7 +1064,7 @@ def merge_databases(sources: list[str | Path], dest: str | Path) -> dict[str, in
     """
     from ase.db import connect
 
-    out = connect(str(dest))
+    out = open_reference_db(dest)
     counts = {"hosts": 0, "points": 0, "skipped": 0}
     seen: dict[str, set[int]] = {}
     for src in sources:

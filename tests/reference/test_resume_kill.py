@@ -77,7 +77,11 @@ def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
                 if proc.poll() is not None:
                     break
                 time.sleep(0.02)
-        assert proc.poll() is None, "the run ended before it could be killed"
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace")[-2000:]
+            raise AssertionError(
+                f"the run ended before it could be killed ({kind} {at_least}):\n{err}"
+            )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills.append(_count(db, "point"))
@@ -94,6 +98,79 @@ def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
     assert sorted(ids) == list(range(N_POINTS))  # none lost, none duplicated
     assert len(list(connect(str(db)).select(kind="host"))) == 1
     assert all(r.status == "ok" for r in rows)
+
+
+def _lj_run(db: Path, n: int = 2):
+    from ase.build import bulk
+
+    from landscape.reference import run_reference
+
+    host = bulk("Ar", "fcc", a=2.0 * 2 ** (1 / 6) * 2**0.5, cubic=True) * (2, 1, 1)
+    host.rattle(0.02, seed=1)
+    host.info["sample_id"] = "lj-host"
+    return run_reference(
+        host, db, n_points=n, species="Ar", seed=3, min_distance=1.2, fmax=0.005,
+        calculator="ase.calculators.lj:LennardJones",
+        calculator_kwargs={"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True},
+        progress=False,
+    )  # fmt: skip
+
+
+def _partial_schema(db: Path, upto: str) -> None:
+    """The file ASE leaves when killed while creating its tables (each CREATE commits alone)."""
+    from ase.db.sqlite import init_statements
+
+    creates = [s for s in init_statements if s.lstrip().upper().startswith("CREATE")]
+    con = sqlite3.connect(db)
+    for s in creates[:1] if upto == "first table" else creates:
+        con.execute(s)
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("upto", ["first table", "every table, no version row"])
+def test_a_database_killed_while_ase_created_its_tables_resumes(tmp_path, upto):
+    db = tmp_path / "ref.db"
+    _partial_schema(db, upto)
+    with pytest.raises((sqlite3.OperationalError, TypeError)):  # what ASE alone makes of it
+        from ase.db import connect
+
+        connect(str(db)).count()
+    _lj_run(db)
+    from ase.db import connect
+
+    assert sorted(r.point_id for r in connect(str(db)).select(kind="point")) == [0, 1]
+    assert [p.name for p in tmp_path.iterdir()] == ["ref.db"]  # no temporary file left
+
+
+def test_a_new_database_appears_complete_and_rows_with_a_broken_schema_are_refused(tmp_path):
+    from landscape.errors import InputError
+    from landscape.reference.run import open_reference_db
+
+    db = open_reference_db(tmp_path / "sub" / "new.db")
+    con = sqlite3.connect(tmp_path / "sub" / "new.db")
+    assert con.execute("SELECT value FROM information WHERE name='version'").fetchone()
+    con.close()
+    assert db.count() == 0
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["new.db"]
+
+    broken = tmp_path / "broken.db"
+    _partial_schema(broken, "first table")
+    con = sqlite3.connect(broken)
+    con.execute("INSERT INTO systems (unique_id) VALUES ('x')")
+    con.commit()
+    con.close()
+    before = broken.read_bytes()
+    with pytest.raises(InputError, match="has rows but an incomplete schema") as exc:
+        open_reference_db(broken)
+    assert "\n" not in str(exc.value)
+    assert broken.read_bytes() == before
+
+    text = tmp_path / "notes.db"
+    text.write_text("not a database\n")
+    with pytest.raises(InputError, match="is not an SQLite file"):
+        open_reference_db(text)
+    assert text.read_text() == "not a database\n"
 
 
 POOL_SCRIPT = """
