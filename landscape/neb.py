@@ -1069,12 +1069,13 @@ def validate_hops(
         ``hops``: one record per hop (``i``, ``j``, ``shift``, ``barrier_network``, ``barrier_nnp``
         and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
         first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
-        not wrapped), ``converged``: every host relaxation converged); ``mae`` and
-        ``max_abs_error`` of the barriers (eV) over the ``n_converged`` hops whose reference
-        relaxations all converged (``None`` if none did: an unconverged relaxation's energy is not
-        the relaxed one, and one such image can put a barrier tens of eV off); ``mae_all`` and
-        ``max_abs_error_all`` over all ``n_hops`` (:func:`validation_errors`);
-        ``n_calculations``; ``seconds``.
+        not wrapped), ``band_converged``: the NNP band converged, ``converged``: every host
+        relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
+        ``n_converged`` hops whose band converged and whose reference relaxations all converged
+        (``None`` if none did: an unconverged relaxation's energy is not the relaxed one, and one
+        such image can put a barrier tens of eV off; an unconverged band is not a path);
+        ``n_band_unconverged``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
+        (:func:`validation_errors`); ``n_calculations``; ``seconds``.
     """
     from tqdm.auto import tqdm
 
@@ -1181,34 +1182,47 @@ def validate_hops(
 
 def describe_validation(stats: dict) -> str:
     """One line on :func:`validation_errors`' figures: "barrier MAE 0.035 eV (largest error 0.162
-    eV) on 30 hops", naming the hops left out for an unconverged reference relaxation."""
+    eV) on 30 hops", naming the hops left out and why (a reference relaxation or the NNP band did
+    not converge)."""
     n, k = int(stats["n_hops"]), int(stats["n_converged"])
+    band = int(stats.get("n_band_unconverged") or 0)
     if stats["mae"] is None:
-        return f"no hop of {n} has converged reference relaxations at every image"
+        return f"no hop of {n} has a converged NNP band and converged reference relaxations"
     text = (
         f"barrier MAE {stats['mae']:.3f} eV (largest error {stats['max_abs_error']:.3f} eV) on "
         f"{k} hops"
     )
     if k < n:
-        text += (
-            f"; {n - k} of {n} left out (a reference relaxation did not converge; MAE over all "
-            f"{n}: {stats['mae_all']:.3f} eV)"
-        )
+        why = []
+        if n - k - band > 0:
+            why.append(f"a reference relaxation did not converge: {n - k - band}")
+        if band:
+            why.append(f"the NNP band did not converge: {band}")
+        text += f"; {n - k} of {n} left out ({'; '.join(why)}; MAE over all {n}: "
+        text += f"{stats['mae_all']:.3f} eV)"
     return text
 
 
 def converged_mask(hops: list[dict]) -> np.ndarray:
-    """(n,) bool: which validated hops had every reference relaxation converged (records without
-    ``converged`` count as converged)."""
-    return np.array([bool(h.get("converged", True)) for h in hops], dtype=bool)
+    """(n,) bool: which validated hops count: the NNP band converged (``band_converged``) and every
+    reference relaxation along it converged (``converged``); a missing key counts as converged.
+
+    A band that did not converge is not a path: its images can wander over periodic images of
+    the sites (seen: images 15-23 Å apart, one reference image 11.7 eV up), so its two barriers
+    measure nothing."""
+    return np.array(
+        [bool(h.get("converged", True)) and bool(h.get("band_converged", True)) for h in hops],
+        dtype=bool,
+    )
 
 
 def validation_errors(hops: list[dict]) -> dict:
     """Barrier errors of validated hops (records of :func:`validate_hops`), eV.
 
-    ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose reference relaxations all
-    converged (``None`` if none did; :func:`converged_mask`), ``mae_all`` and
-    ``max_abs_error_all`` over all ``n_hops``.
+    ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose NNP band converged and
+    whose reference relaxations all converged (``None`` if none did; :func:`converged_mask`),
+    ``n_band_unconverged`` the hops left out because their band did not converge, ``mae_all``
+    and ``max_abs_error_all`` over all ``n_hops``.
     """
     err = np.abs([h["barrier_nnp"] - h["barrier_reference"] for h in hops], dtype=float)
     ok = converged_mask(hops)
@@ -1216,6 +1230,7 @@ def validation_errors(hops: list[dict]) -> dict:
         "mae": float(err[ok].mean()) if ok.any() else None,
         "max_abs_error": float(err[ok].max()) if ok.any() else None,
         "n_converged": int(ok.sum()),
+        "n_band_unconverged": sum(not h.get("band_converged", True) for h in hops),
         "n_hops": len(hops),
         "mae_all": float(err.mean()) if len(err) else None,
         "max_abs_error_all": float(err.max()) if len(err) else None,

@@ -279,7 +279,9 @@ def plot_validation(result: dict, path: str | Path) -> Path:
         ax.plot(s, h["profile_reference"], "o-", color="k", ms=3, lw=1, label="reference")
         ax.plot(s, h["profile_nnp"], "s--", color="C1", ms=3, lw=1, label="NNP")
         title = f"{h['i']}→{h['j']} {h['shift']}"
-        if not ok[k]:
+        if not h.get("band_converged", True):
+            title += " (NNP band unconverged)"
+        elif not ok[k]:
             title += " (reference unconverged)"
         ax.set_title(title, fontsize=8, color="k" if ok[k] else "C3")
         ax.tick_params(labelsize=7)
@@ -296,7 +298,7 @@ def plot_validation(result: dict, path: str | Path) -> Path:
     px.plot([lo, hi], [lo, hi], color="0.6", lw=1)
     px.plot(ref[ok], nnp[ok], "o", color="C0")
     if not ok.all():
-        px.plot(ref[~ok], nnp[~ok], "x", color="C3", label="reference unconverged (left out)")
+        px.plot(ref[~ok], nnp[~ok], "x", color="C3", label="unconverged (left out)")
         px.legend(fontsize=7, frameon=False)
         pad = 0.05 * (hi - lo or 1.0)
         px.set_xlim(lo - pad, hi + pad)

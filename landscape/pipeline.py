@@ -516,8 +516,8 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
                         cfg, model, atoms, G, ck
                     ),
                 )
-                # figures over the hops whose reference relaxations converged (also for results
-                # cached before validate_hops reported them)
+                # figures over the hops whose NNP band and reference relaxations converged (also
+                # for results cached before validate_hops reported them)
                 from .neb import describe_validation, validation_errors
 
                 validation[sid].update(validation_errors(validation[sid]["hops"]))
@@ -576,6 +576,7 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
             rows[-1].update(
                 validated_hops=v["n_hops"],
                 validated_hops_converged=v["n_converged"],
+                validated_hops_band_unconverged=v.get("n_band_unconverged", 0),
                 barrier_mae_eV=v["mae"],
                 barrier_max_abs_error_eV=v["max_abs_error"],
                 barrier_mae_all_eV=v["mae_all"],

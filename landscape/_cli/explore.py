@@ -204,6 +204,7 @@ def register(app: typer.Typer) -> None:
                         "mae",
                         "max_abs_error",
                         "n_converged",
+                        "n_band_unconverged",
                         "mae_all",
                         "n_calculations",
                         "figure",

@@ -64,6 +64,7 @@ def _print_table(result) -> None:
             stats = {
                 "n_hops": row["validated_hops"],
                 "n_converged": row.get("validated_hops_converged", row["validated_hops"]),
+                "n_band_unconverged": row.get("validated_hops_band_unconverged", 0),
                 "mae": row["barrier_mae_eV"],
                 "max_abs_error": row["barrier_max_abs_error_eV"],
                 "mae_all": row.get("barrier_mae_all_eV"),

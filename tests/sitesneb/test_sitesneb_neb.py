@@ -320,3 +320,47 @@ def test_validate_hops_follows_the_networks_path_around_a_hill(saddle_image):
         assert h["barrier_nnp"] == pytest.approx(ring, abs=2e-3)
         top = np.array(h["images"])[int(np.argmax(h["profile_nnp"]))]
         assert np.hypot(top[1] - 6, top[2] - 6) == pytest.approx(r, abs=0.05)
+
+
+def test_validation_leaves_out_hops_whose_nnp_band_did_not_converge(tmp_path):
+    # A band that does not converge is not a path (seen on a-Ta2O5-1a: images 15-23 Å apart,
+    # one reference image 11.7 eV up), so neither of its barriers counts. A band that cannot
+    # reach neb_fmax = 1e-300 eV/Å (wells of different depth off one line, so that no force
+    # vanishes by symmetry) is flagged, counted and left out; the one-line description and the
+    # figure name why, apart from a hop left out for an unconverged reference relaxation.
+    from ase import Atoms
+
+    from landscape.neb import converged_mask, describe_validation, validate_hops, validation_errors
+    from landscape.neb_plots import plot_validation
+
+    L = 12.0
+    s = GaussianSumSurface(np.eye(3) * L, [[4, 6, 6], [8, 7, 6.5]], [-1.0, -0.7], [1.0, 0.8])
+    G = nx.MultiDiGraph(sample_id="two wells", cell=(np.eye(3) * L).tolist(), species="Cu")
+    G.add_node(0, position=[4.0, 6.0, 6.0], energy=-1.0)
+    G.add_node(1, position=[8.0, 7.0, 6.5], energy=-0.7)
+    for u, v in ((0, 1), (1, 0)):
+        G.add_edge(u, v, barrier=0.5, shift=[0, 0, 0], profile=[0.0] * 7)
+    host = Atoms("O", positions=[[0.0, 0.0, 0.0]], cell=np.eye(3) * L, pbc=True)
+    res = validate_hops(s, G, host, _OnSurface(s), n_hops=1, neb_fmax=1e-300, progress=False)
+    (h,) = res["hops"]
+    assert not h["band_converged"] and h["converged"]  # the reference relaxations are exact here
+    assert res["n_band_unconverged"] == 1 and res["n_converged"] == 0 and res["mae"] is None
+    assert res["mae_all"] == pytest.approx(abs(h["barrier_nnp"] - h["barrier_reference"]))
+    assert "no hop of 1 has a converged NNP band" in describe_validation(res)
+
+    ok = dict(h, band_converged=True, converged=True, barrier_reference=h["barrier_nnp"] + 0.01)
+    ref_bad = dict(ok, converged=False, barrier_reference=h["barrier_nnp"] + 10.0)
+    band_bad = dict(ok, band_converged=False, barrier_reference=h["barrier_nnp"] + 9.0)
+    hops = [ok, ref_bad, band_bad]
+    assert converged_mask(hops).tolist() == [True, False, False]
+    stats = validation_errors(hops)
+    assert stats["mae"] == pytest.approx(0.01) and stats["max_abs_error"] == pytest.approx(0.01)
+    assert stats["n_converged"] == 1 and stats["n_band_unconverged"] == 1
+    assert stats["mae_all"] == pytest.approx((0.01 + 10.0 + 9.0) / 3)
+    text = describe_validation(stats)
+    assert "on 1 hops; 2 of 3 left out" in text
+    assert "a reference relaxation did not converge: 1" in text
+    assert "the NNP band did not converge: 1" in text and len(text.splitlines()) == 1
+    # records written before band_converged was counted still read as before
+    assert converged_mask([{"converged": True}]).tolist() == [True]
+    assert plot_validation({"hops": hops}, tmp_path / "v.png").stat().st_size > 1000
