@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +106,48 @@ def _model_paths(path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".json"), p.with_name(p.name + ".safetensors")
 
 
+# ---------------------------------------------------------------- member training in workers
+_WORKER: dict[str, Any] = {}
+
+
+def _init_member_worker(params: dict[str, Any], arrays: dict[str, Any], ticks: Any) -> None:
+    """Initialise a spawned training process: the model's parameters and the standardised data."""
+    torch.set_num_threads(1)
+    forces = arrays["forces"]
+    _WORKER.update(
+        model=SimplifiedNNP(**params),
+        xs=torch.from_numpy(arrays["xs"]),
+        ys=torch.from_numpy(arrays["ys"]),
+        ws=torch.from_numpy(arrays["ws"]),
+        y_scale=arrays["y_scale"],
+        forces=None if forces is None else tuple(torch.from_numpy(a) for a in forces),
+        ticks=ticks,
+    )
+
+
+def _member_in_worker(
+    k: int, seed: int, train: np.ndarray, val: np.ndarray, n_in: int, hidden: tuple[int, ...]
+) -> tuple[int, dict[str, np.ndarray], dict[str, list]]:
+    """Train member ``k`` in a worker; its weights come back as numpy arrays (no pickled tensors)."""
+    w = _WORKER
+    model = w["model"]
+    torch.manual_seed(seed)
+    net = _mlp(n_in, hidden, model.activation)
+    hist = model._train_member(
+        net,
+        w["xs"],
+        w["ys"],
+        w["ws"],
+        train,
+        val,
+        seed,
+        w["y_scale"],
+        lambda: w["ticks"].put(k),
+        forces=w["forces"],
+    )
+    return k, {name: t.detach().numpy().copy() for name, t in net.state_dict().items()}, hist
+
+
 class SimplifiedNNP:
     """Ensemble of small networks mapping symmetry functions to the insertion energy (eV).
 
@@ -165,6 +208,12 @@ class SimplifiedNNP:
         Seed of every random draw (splits, initialisation, mini-batches).
     device : str
         Torch device used for training.
+    n_jobs : int
+        Processes that train the members side by side on the CPU (one torch thread each; -1: one
+        per CPU core; default 1, in this process). The weights do not depend on it: each member
+        depends only on its seed. The processes are spawned, so a script that calls :meth:`fit`
+        with ``n_jobs > 1`` needs the usual ``if __name__ == "__main__":`` guard. Ignored on a
+        GPU device. Not saved with the model.
     verbose : bool
         Show a progress bar during :meth:`fit`.
     """
@@ -190,6 +239,7 @@ class SimplifiedNNP:
         bootstrap: bool = False,
         random_state: int = 0,
         device: str = "cpu",
+        n_jobs: int = 1,
         verbose: bool = False,
     ) -> None:
         self.descriptor = descriptor
@@ -210,6 +260,7 @@ class SimplifiedNNP:
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.device = device
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     _PARAMS = (
@@ -233,9 +284,13 @@ class SimplifiedNNP:
         "verbose",
     )
 
+    # run-time settings: they do not change the fitted model, so they are not saved with it
+    _RUNTIME_PARAMS = ("n_jobs",)
+
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters (``descriptor`` included)."""
-        return {"descriptor": self.descriptor, **{k: getattr(self, k) for k in self._PARAMS}}
+        names = self._PARAMS + self._RUNTIME_PARAMS
+        return {"descriptor": self.descriptor, **{k: getattr(self, k) for k in names}}
 
     # ------------------------------------------------------------------ validation
     def _validate_params(self) -> None:
@@ -255,6 +310,9 @@ class SimplifiedNNP:
         for name in ("max_epochs", "patience", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        nj = self.n_jobs
+        if isinstance(nj, bool) or not isinstance(nj, int | np.integer) or (nj < 1 and nj != -1):
+            raise InputError(f"n_jobs must be an integer >= 1 or -1 (every core), got {nj!r}")
         if int(self.lbfgs_steps) < 0 or self.learning_rate <= 0 or self.alpha < 0:
             raise InputError("lbfgs_steps >= 0, learning_rate > 0 and alpha >= 0 are required")
         if not (math.isfinite(float(self.force_weight)) and float(self.force_weight) >= 0.0):
@@ -434,33 +492,31 @@ class SimplifiedNNP:
             if progress is not None:
                 progress(done[0], total)
 
-        members, history, val_index = [], [], []
-        # small dense layers: one thread is fastest and avoids oversubscribing shared cores
-        threads = torch.get_num_threads()
-        if device.type == "cpu":
-            torch.set_num_threads(1)
+        # every member's validation split, drawn from its own seed
+        splits = []
+        for seed in member_seeds:
+            mrng = np.random.default_rng(int(seed))
+            perm = mrng.permutation(rest_idx)
+            val, train = np.sort(perm[:n_val]), perm[n_val:]
+            if self.bootstrap:
+                train = mrng.choice(train, size=len(train), replace=True)
+            splits.append((int(seed), train, val))
+        per_member = total // int(self.n_models)
+        data = (xs, ys, ws, y_scale, forces)
         try:
-            for seed in member_seeds:
-                mrng = np.random.default_rng(int(seed))
-                perm = mrng.permutation(rest_idx)
-                val, train = np.sort(perm[:n_val]), perm[n_val:]
-                if self.bootstrap:
-                    train = mrng.choice(train, size=len(train), replace=True)
-                torch.manual_seed(int(seed))
-                net = _mlp(xs.shape[1], hidden, self.activation).to(device)
-                hist = self._train_member(
-                    net, xs, ys, ws, train, val, int(seed), y_scale, tick, forces=forces
+            n_jobs = min(self._n_workers(), len(splits)) if device.type == "cpu" else 1
+            if n_jobs > 1:
+                members, history = self._fit_members_parallel(
+                    splits, data, hidden, n_jobs, per_member, done, progress, total
                 )
-                members.append(net)
-                history.append(hist)
-                val_index.append(val.tolist())
-                done[0] = len(members) * (total // int(self.n_models))
-                if progress is not None:
-                    progress(done[0], total)
+            else:
+                members, history = self._fit_members_serial(
+                    splits, data, hidden, device, per_member, done, tick, progress, total
+                )
         finally:
-            torch.set_num_threads(threads)
             if bar is not None:
                 bar.close()
+        val_index = [val.tolist() for _seed, _train, val in splits]
 
         weights, biases = _stack(members)
         self.descriptor_ = desc.cpu()
@@ -516,6 +572,101 @@ class SimplifiedNNP:
             "min_host_distance": _min_host_distance(dataset),
         }
         return self
+
+    def _n_workers(self) -> int:
+        """Worker processes for the members: ``n_jobs``, with -1 meaning every CPU core."""
+        n = int(self.n_jobs)
+        return (os.cpu_count() or 1) if n == -1 else n
+
+    def _fit_members_serial(
+        self, splits, data, hidden, device, per_member, done, tick, progress, total
+    ) -> tuple[list[nn.Sequential], list[dict]]:
+        """Train the members one after another in this process (one torch thread)."""
+        xs, ys, ws, y_scale, forces = data
+        members, history = [], []
+        # small dense layers: one thread is fastest and avoids oversubscribing shared cores
+        threads = torch.get_num_threads()
+        if device.type == "cpu":
+            torch.set_num_threads(1)
+        try:
+            for seed, train, val in splits:
+                torch.manual_seed(seed)
+                net = _mlp(xs.shape[1], hidden, self.activation).to(device)
+                hist = self._train_member(
+                    net, xs, ys, ws, train, val, seed, y_scale, tick, forces=forces
+                )
+                members.append(net)
+                history.append(hist)
+                done[0] = len(members) * per_member
+                if progress is not None:
+                    progress(done[0], total)
+        finally:
+            torch.set_num_threads(threads)
+        return members, history
+
+    def _fit_members_parallel(
+        self, splits, data, hidden, n_jobs, per_member, done, progress, total
+    ) -> tuple[list[nn.Sequential], list[dict]]:
+        """Train the members in ``n_jobs`` spawned processes (one torch thread each).
+
+        Each member depends only on its seed and split, so the weights equal those of
+        :meth:`_fit_members_serial` bit for bit. Progress ticks come back through a queue.
+        """
+        import multiprocessing as mp
+        import queue as queue_mod
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        xs, ys, ws, y_scale, forces = data
+        arrays = {
+            "xs": xs.numpy(),
+            "ys": ys.numpy(),
+            "ws": ws.numpy(),
+            "y_scale": y_scale,
+            "forces": None if forces is None else tuple(t.numpy() for t in forces),
+        }
+        params = {k: getattr(self, k) for k in self._PARAMS}
+        params.update(verbose=False, device="cpu")
+        ctx = mp.get_context("spawn")
+        ticks = ctx.Queue()
+        counts = [0] * len(splits)
+        results: dict[int, tuple[dict, dict]] = {}
+
+        def drain() -> None:
+            while True:
+                try:
+                    k = ticks.get_nowait()
+                except queue_mod.Empty:
+                    return
+                counts[k] = min(counts[k] + 1, per_member)
+
+        with ProcessPoolExecutor(
+            max_workers=n_jobs,
+            mp_context=ctx,
+            initializer=_init_member_worker,
+            initargs=(params, arrays, ticks),
+        ) as pool:
+            pending = {
+                pool.submit(_member_in_worker, k, seed, train, val, xs.shape[1], hidden)
+                for k, (seed, train, val) in enumerate(splits)
+            }
+            while pending:
+                finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                drain()
+                for fut in finished:
+                    k, state, hist = fut.result()
+                    results[k] = (state, hist)
+                    counts[k] = per_member
+                done[0] = sum(counts)
+                if progress is not None:
+                    progress(done[0], total)
+        members, history = [], []
+        for k in range(len(splits)):
+            state, hist = results[k]
+            net = _mlp(xs.shape[1], hidden, self.activation)
+            net.load_state_dict({name: torch.from_numpy(a) for name, a in state.items()})
+            members.append(net)
+            history.append(hist)
+        return members, history
 
     def _train_member(
         self,

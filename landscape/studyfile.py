@@ -34,6 +34,10 @@ Example
     model = ""                   # a saved model to load; empty: train
     train_samples = ["a-Ta2O5-1a"]
     n_models = 5
+    max_epochs = 800             # Adam epochs at most
+    patience = 40                # Adam epochs without validation improvement before stopping
+                                 # (max_epochs: Adam runs to the end, the best state is kept)
+    n_jobs = 1                   # processes training the members side by side (-1: every core)
     force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
     network_weight = 1.0         # loss weight of targeted points (origin "network") vs the others
     max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)
@@ -116,6 +120,8 @@ class NNPSection:
     n_models: int = 5
     hidden: list[int] = field(default_factory=lambda: [24, 24])
     max_epochs: int = 800
+    patience: int = 40
+    n_jobs: int = 1
     force_weight: float = 0.0
     network_weight: float = 1.0
     max_host_displacement: float = 0.0
@@ -318,6 +324,12 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
     if not (math.isfinite(cfg.nnp.network_weight) and cfg.nnp.network_weight > 0):
         raise InputError(
             f"study file: nnp.network_weight must be a finite number > 0, got {cfg.nnp.network_weight}"
+        )
+    nnp = cfg.nnp
+    if nnp.max_epochs < 1 or nnp.patience < 1 or not (nnp.n_jobs >= 1 or nnp.n_jobs == -1):
+        raise InputError(
+            "study file: nnp.max_epochs and nnp.patience must be >= 1 and nnp.n_jobs >= 1 or -1 "
+            f"(every core), got {nnp.max_epochs}, {nnp.patience}, {nnp.n_jobs}"
         )
     if not cfg.nnp.max_host_displacement >= 0:
         raise InputError(

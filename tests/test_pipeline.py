@@ -240,6 +240,11 @@ def test_rerun_is_cached_and_recomputes_only_what_changed(first_run, study_dir):
     again = run_study(cfg, progress=False)
     assert all(again.cached.values()), again.cached
     assert again.summary["samples"] == json.loads(json.dumps(first_run[1].summary["samples"]))
+    cfg.nnp.n_jobs = 2  # the same weights in parallel processes: the trained model is reused
+    assert run_study(cfg, progress=False).cached["nnp"]
+    cfg.nnp.patience = cfg.nnp.max_epochs  # another model: trained again
+    assert not run_study(cfg, progress=False).cached["nnp"]
+    cfg.nnp.n_jobs, cfg.nnp.patience = 1, 40
     cfg.kinetics.temperatures = [550.0, 650.0, 750.0]
     changed = run_study(cfg, progress=False)
     assert changed.cached["nnp"] and changed.cached["explore:morse-host"]

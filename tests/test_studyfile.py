@@ -114,6 +114,10 @@ def test_validate_samples_must_be_samples_of_the_study(tmp_path):
             {"samples": [{"source": "x"}], "nnp": {"network_weight": 0.0}},
             r"nnp.network_weight must be a finite number > 0",
         ),
+        ({"samples": [{"source": "x"}], "nnp": {"patience": 0}}, r"nnp.patience must be >= 1"),
+        ({"samples": [{"source": "x"}], "nnp": {"n_jobs": 0}}, r"nnp.n_jobs >= 1 or -1.*, 0$"),
+        ({"samples": [{"source": "x"}], "nnp": {"n_jobs": -3}}, r"nnp.n_jobs >= 1 or -1"),
+        ({"samples": [{"source": "x"}], "nnp": {"max_epochs": 0}}, r"nnp.max_epochs and"),
     ],
 )
 def test_bad_input_is_one_line(data, match):
@@ -151,6 +155,8 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
     assert cfg.nnp.max_host_displacement == 0.6
     assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.nnp.force_weight == 1.0  # the forces on Cu are trained on too
+    # Adam to the end, the members side by side on every core
+    assert cfg.nnp.max_epochs == cfg.nnp.patience == 800 and cfg.nnp.n_jobs == -1
     assert cfg.reference.db == "bundled"
 
 

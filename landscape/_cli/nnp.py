@@ -75,6 +75,16 @@ def train(
     seed: int = typer.Option(0, "--seed", help="random_state of every draw."),
     hidden: str = typer.Option("32,32", "--hidden", help="Hidden-layer widths."),
     max_epochs: int = typer.Option(400, "--max-epochs", help="Adam epochs at most."),
+    patience: int = typer.Option(
+        40,
+        "--patience",
+        help="Adam epochs without validation improvement before stopping (= --max-epochs: to the end).",
+    ),
+    n_jobs: int = typer.Option(
+        1,
+        "--n-jobs",
+        help="Processes training the members side by side (-1: every core; same weights).",
+    ),
     lbfgs_steps: int = typer.Option(200, "--lbfgs-steps", help="L-BFGS iterations after Adam."),
     alpha: float = typer.Option(1e-4, "--alpha", help="L2 penalty on the weights."),
     force_weight: float = typer.Option(
@@ -132,6 +142,8 @@ def train(
         hidden=hidden_sizes,
         n_models=n_models,
         max_epochs=max_epochs,
+        patience=patience,
+        n_jobs=n_jobs,
         lbfgs_steps=lbfgs_steps,
         alpha=alpha,
         force_weight=force_weight,

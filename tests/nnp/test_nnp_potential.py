@@ -345,3 +345,50 @@ def test_network_weight_bad_values(morse_db) -> None:
     for bad in (0.0, -1.0, float("nan"), float("inf"), "2"):
         with pytest.raises(InputError, match="network_weight must be a finite number > 0"):
             SimplifiedNNP(network_weight=bad).fit(ds)
+
+
+def test_members_trained_in_parallel_processes_equal_the_serial_ones(tmp_path: Path) -> None:
+    """n_jobs=2 trains the members in two spawned processes: the weights, histories and metrics
+    equal those of the serial fit bit for bit (forces and targeted weights included), the progress
+    reaches its total, and the saved model files are identical (n_jobs is not saved)."""
+    ds = load_dataset(write_morse_db(tmp_path / "p.db", [random_host(1)], [80], forces=True))
+    g2, g4 = propose_grids(6.0, angular_radii=(2.0, 3.5), zetas=(1.0, 4.0))
+    kw = dict(
+        descriptor=SymmetryFunctions(g2_params=g2, g4_params=g4),
+        hidden=(8, 8),
+        n_models=3,
+        max_epochs=40,
+        lbfgs_steps=40,
+        patience=10,
+        force_weight=1.0,
+        random_state=3,
+    )
+    serial = SimplifiedNNP(**kw).fit(ds)
+    seen: list[tuple[int, int]] = []
+    parallel = SimplifiedNNP(n_jobs=2, **kw).fit(ds, progress=lambda d, t: seen.append((d, t)))
+    assert len(serial.weights_) == len(parallel.weights_) == 3
+    for a, b in zip(
+        serial.weights_ + serial.biases_, parallel.weights_ + parallel.biases_, strict=True
+    ):
+        assert torch.equal(a, b)
+    assert serial.history_ == parallel.history_
+    assert serial.validation_index_ == parallel.validation_index_
+    assert serial.rmse_test_ == parallel.rmse_test_
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # monotone
+    assert seen[-1][0] == seen[-1][1] > 0
+    assert parallel.get_params()["n_jobs"] == 2
+    p1, p2 = serial.save(tmp_path / "serial"), parallel.save(tmp_path / "parallel")
+    assert (
+        p1.with_suffix(".safetensors").read_bytes() == p2.with_suffix(".safetensors").read_bytes()
+    )
+    doc1, doc2 = json.loads(p1.read_text()), json.loads(p2.read_text())
+    assert "n_jobs" not in doc2["params"]
+    assert doc1["params"] == doc2["params"]
+    assert SimplifiedNNP.load(p2).n_jobs == 1
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_n_jobs_bad_values(morse_db, bad) -> None:
+    ds = load_dataset(morse_db, ["random-2"])
+    with pytest.raises(InputError, match="n_jobs must be an integer >= 1 or -1"):
+        SimplifiedNNP(n_jobs=bad).fit(ds)
