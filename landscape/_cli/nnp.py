@@ -151,6 +151,7 @@ def train(
         max_host_displacement=max_host_displacement,
         random_state=seed,
     )
+    model._validate_params()  # bad settings: one line before the progress bar opens
     with tqdm(
         total=1,
         desc=f"training {n_models} members on {len(ds)} points",

@@ -53,11 +53,14 @@ def test_train_on_forces_then_eval_reports_force_errors(
         [
             "nnp", "train", str(db), "--out", str(out), "--n-models", "2", "--hidden", "8,8",
             "--max-epochs", "30", "--lbfgs-steps", "20", "--force-weight", "0.5",
+            "--patience", "30", "--n-jobs", "2",
         ]
     )  # fmt: skip
     assert "test force RMSE per component" in capsys.readouterr().out
     doc = json.loads((tmp_path / "model.json").read_text())
     assert doc["params"]["force_weight"] == 0.5 and doc["metrics"]["rmse_force_test"] > 0
+    # Adam ran to the end in both members (patience = max epochs); n_jobs is not saved
+    assert doc["params"]["patience"] == 30 and "n_jobs" not in doc["params"]
     _run(["nnp", "eval", str(out), str(db)])
     row = next(line for line in capsys.readouterr().out.splitlines() if "random-1" in line)
     assert row.rstrip(" │|").split()[-1].isdigit()  # the force RMSE column is filled
@@ -120,6 +123,12 @@ def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.Capt
         main(["nnp", "train", str(morse_db), "--out", str(tmp_path / "m"), "--hidden", "a,b"])
     assert exc.value.code == 2
     assert "--hidden" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["nnp", "train", str(morse_db), "--out", str(tmp_path / "m"), "--n-jobs", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "n_jobs must be an integer >= 1 or -1" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_train_selects_points_by_origin(morse_db: Path, tmp_path: Path, capsys) -> None:
