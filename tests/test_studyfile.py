@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,14 @@ def test_demo_validation_option(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().endswith("--validate-hops must be >= 0, got -1")
     assert not (tmp_path / "x").exists()
+
+
+def test_the_readme_study_example_parses():
+    """The study file shown in README.md is valid, and its [nnp] keys arrive as written."""
+    import tomllib
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("```toml\n[study]") + len("```toml\n") :]
+    cfg = parse_study(tomllib.loads(block[: block.index("```")]))
+    assert cfg.nnp.patience == 800 and cfg.nnp.n_jobs == -1 and cfg.nnp.network_weight == 4.0
+    assert cfg.reference.targeted_rounds == 3 and cfg.validate.hops == 10
