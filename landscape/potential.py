@@ -110,40 +110,46 @@ def _model_paths(path: str | Path) -> tuple[Path, Path]:
 _WORKER: dict[str, Any] = {}
 
 
+def _train_one(
+    model: SimplifiedNNP,
+    seed: int,
+    train: np.ndarray,
+    val: np.ndarray,
+    data: tuple,
+    hidden: tuple[int, ...],
+    tick: Callable[[], None],
+    device: str | torch.device = "cpu",
+) -> tuple[nn.Sequential, dict[str, list]]:
+    """One member from its seed and split: initialised with ``torch.manual_seed(seed)``, trained by
+    :meth:`SimplifiedNNP._train_member` on ``data = (xs, ys, ws, y_scale, forces)``."""
+    xs, ys, ws, y_scale, forces = data
+    torch.manual_seed(seed)
+    net = _mlp(xs.shape[1], hidden, model.activation).to(device)
+    hist = model._train_member(net, xs, ys, ws, train, val, seed, y_scale, tick, forces=forces)
+    return net, hist
+
+
 def _init_member_worker(params: dict[str, Any], arrays: dict[str, Any], ticks: Any) -> None:
     """Initialise a spawned training process: the model's parameters and the standardised data."""
     torch.set_num_threads(1)
     forces = arrays["forces"]
-    _WORKER.update(
-        model=SimplifiedNNP(**params),
-        xs=torch.from_numpy(arrays["xs"]),
-        ys=torch.from_numpy(arrays["ys"]),
-        ws=torch.from_numpy(arrays["ws"]),
-        y_scale=arrays["y_scale"],
-        forces=None if forces is None else tuple(torch.from_numpy(a) for a in forces),
-        ticks=ticks,
+    data = (
+        torch.from_numpy(arrays["xs"]),
+        torch.from_numpy(arrays["ys"]),
+        torch.from_numpy(arrays["ws"]),
+        arrays["y_scale"],
+        None if forces is None else tuple(torch.from_numpy(a) for a in forces),
     )
+    _WORKER.update(model=SimplifiedNNP(**params), data=data, ticks=ticks)
 
 
 def _member_in_worker(
-    k: int, seed: int, train: np.ndarray, val: np.ndarray, n_in: int, hidden: tuple[int, ...]
+    k: int, seed: int, train: np.ndarray, val: np.ndarray, hidden: tuple[int, ...]
 ) -> tuple[int, dict[str, np.ndarray], dict[str, list]]:
     """Train member ``k`` in a worker; its weights come back as numpy arrays (no pickled tensors)."""
     w = _WORKER
-    model = w["model"]
-    torch.manual_seed(seed)
-    net = _mlp(n_in, hidden, model.activation)
-    hist = model._train_member(
-        net,
-        w["xs"],
-        w["ys"],
-        w["ws"],
-        train,
-        val,
-        seed,
-        w["y_scale"],
-        lambda: w["ticks"].put(k),
-        forces=w["forces"],
+    net, hist = _train_one(
+        w["model"], seed, train, val, w["data"], hidden, lambda: w["ticks"].put(k)
     )
     return k, {name: t.detach().numpy().copy() for name, t in net.state_dict().items()}, hist
 
@@ -582,7 +588,6 @@ class SimplifiedNNP:
         self, splits, data, hidden, device, per_member, done, tick, progress, total
     ) -> tuple[list[nn.Sequential], list[dict]]:
         """Train the members one after another in this process (one torch thread)."""
-        xs, ys, ws, y_scale, forces = data
         members, history = [], []
         # small dense layers: one thread is fastest and avoids oversubscribing shared cores
         threads = torch.get_num_threads()
@@ -590,11 +595,7 @@ class SimplifiedNNP:
             torch.set_num_threads(1)
         try:
             for seed, train, val in splits:
-                torch.manual_seed(seed)
-                net = _mlp(xs.shape[1], hidden, self.activation).to(device)
-                hist = self._train_member(
-                    net, xs, ys, ws, train, val, seed, y_scale, tick, forces=forces
-                )
+                net, hist = _train_one(self, seed, train, val, data, hidden, tick, device)
                 members.append(net)
                 history.append(hist)
                 done[0] = len(members) * per_member
@@ -646,7 +647,7 @@ class SimplifiedNNP:
             initargs=(params, arrays, ticks),
         ) as pool:
             pending = {
-                pool.submit(_member_in_worker, k, seed, train, val, xs.shape[1], hidden)
+                pool.submit(_member_in_worker, k, seed, train, val, hidden)
                 for k, (seed, train, val) in enumerate(splits)
             }
             while pending:
