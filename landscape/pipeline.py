@@ -322,8 +322,9 @@ def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, b
     # the default descriptor grids are part of the key: a model cached before they changed is
     # trained again rather than reused
     grids = [g.tolist() for g in propose_grids()]
-    # n_jobs does not change the model (each member depends on its seed only): not in the key
-    settings = {k: v for k, v in vars(cfg.nnp).items() if k != "n_jobs"}
+    # run-time settings (n_jobs) do not change the model: not in the key
+    runtime = SimplifiedNNP._RUNTIME_PARAMS
+    settings = {k: v for k, v in vars(cfg.nnp).items() if k not in runtime}
     key = _sha("nnp", dataset.content_hash(), settings, cfg.study.seed, grids)
     path = cache / f"nnp-{key}"
     if path.with_suffix(".json").exists():
