@@ -2,7 +2,8 @@
 //
 // Mode: read
 // Parameters: none
-// Returns: one row: samples, sites, hops, kinetics, models.
+// Returns: one row: samples, sites, hops (directed HOP relationships, one per direction of a
+//   site pair), kinetics, models.
 //
 // COUNT subqueries (Neo4j >= 5.3): a chain of OPTIONAL MATCH ... count() is 10x slower on ArcadeDB.
 RETURN COUNT { (:Sample) } AS samples,

@@ -12,8 +12,12 @@ import importlib
 import sys
 
 import typer
+import typer.main
 
 from .errors import LandscapeError
+
+# the click that typer runs on (typer >= 0.24 vendors its own copy as typer._click)
+_click_exc = sys.modules[typer.BadParameter.__module__]
 
 app = typer.Typer(
     name="landscape",
@@ -24,8 +28,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"landscape {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
     """Diffusion landscapes of a mobile atom in amorphous hosts (simplified NNP, NEB, KMC)."""
 
 
@@ -51,16 +71,67 @@ def _register_all() -> None:
 _register_all()
 
 
+def _one_line(text: str) -> str:
+    """``text`` folded onto one line (click and some libraries put newlines in messages)."""
+    return " ".join(text.split())
+
+
+def _usage_message(exc: Exception) -> str:
+    """One line for a click usage error: where it happened, what was wrong, what was expected."""
+    message = _one_line(exc.format_message())
+    ctx = exc.ctx
+    if ctx is not None and hasattr(ctx.command, "list_commands") and "No such command" in message:
+        names = ", ".join(ctx.command.list_commands(ctx))
+        unknown, _, hint = message.partition(". Did you mean")
+        message = f"{unknown.rstrip('.')}; expected one of: {names}"
+        if hint:
+            message += f" (did you mean{hint.rstrip('?')}?)"
+    cause = exc.__cause__  # typer's pydantic coercion: the message lacks the value given
+    if isinstance(exc, _click_exc.BadParameter) and hasattr(cause, "errors"):
+        try:
+            given = cause.errors()[0]["input"]
+        except (IndexError, KeyError, TypeError):
+            given = None
+        if given is not None and repr(given) not in message:
+            message = f"{message.rstrip('.')}; got {given!r}"
+    if ctx is not None and ctx.command_path:
+        message = f"{ctx.command_path}: {message}"
+    return message
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``landscape`` script: run the app, turn LandscapeError into exit 2."""
+    """Entry point of the ``landscape`` script: run the app; every error on purpose is one line.
+
+    A :class:`LandscapeError` or a usage error (unknown command or option, a value of the wrong
+    type, a missing argument) prints ``error: ...`` on one line of stderr and exits with status 2,
+    instead of a traceback or click's usage box.
+    """
+    command = typer.main.get_command(app)
     try:
-        app(args=argv, prog_name="landscape")
+        code = command.main(args=argv, prog_name="landscape", standalone_mode=False)
+    except _click_exc.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, ...
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group called bare: its help
+            text = exc.format_message()  # the help (typer's rich help printed itself: "")
+            if text.strip():
+                typer.echo(text)
+            sys.exit(2)
+        typer.echo(f"error: {_usage_message(exc)}", err=True)
+        sys.exit(2)
+    except _click_exc.ClickException as exc:
+        typer.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     except LandscapeError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
+        code = 130
+    if code == 130:  # click turns Ctrl-C into Exit(130)
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+    # like click's standalone mode: always leave through SystemExit (0 on success)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

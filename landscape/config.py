@@ -41,6 +41,7 @@ class Settings:
     prefactor_hz: float = DEFAULT_PREFACTOR_HZ  # Hz, constant attempt frequency
     # --- kinetics ---
     temperatures: tuple[float, ...] = (500.0, 600.0, 700.0, 800.0)  # K
+    room_temperature: float = 300.0  # K, every study also reports the exact D here
     # --- locations ---
     data_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("LANDSCAPE_DATA", "landscape-data"))

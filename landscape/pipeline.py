@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from .config import DEFAULTS
 from .errors import InputError
 from .studyfile import StudyConfig, parse_study
 
@@ -154,8 +155,15 @@ def _reference_db(cfg: StudyConfig) -> Path:
 
         return Path(bundled_reference_db())
     path = cfg.resolve(cfg.reference.db)
+    if path.exists() and not path.is_file():
+        raise InputError(f"reference database {str(path)!r} is not a file")
     if not path.is_file():
-        raise InputError(f"reference database {str(path)!r} does not exist")
+        if cfg.reference.points <= 0:
+            raise InputError(
+                f"reference database {str(path)!r} does not exist; reference.points > 0 would "
+                "create it with that many uniform points per sample"
+            )
+        # created by _complete_reference with reference.points uniform points per sample
     return path
 
 
@@ -193,7 +201,16 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
         return db
     from .reference import run_reference
 
-    work = _cache_copy(db, cache / "reference.db")
+    # a database the study names but that does not exist yet: made complete (and resumed) in the
+    # cache, then published at its path once every sample has its points
+    new = not db.is_file()
+    if new:
+        from .reference.run import open_reference_db
+
+        work = cache / "reference.db"
+        open_reference_db(work)
+    else:
+        work = _cache_copy(db, cache / "reference.db")
     from ase.db import connect
 
     from .reference.run import existing_point_ids
@@ -221,7 +238,26 @@ def _complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) 
             workers=ref.workers,
             **_reference_settings(cfg),
         )
+    if new:
+        _publish_copy(work, db)
     return work
+
+
+def _publish_copy(src: Path, dest: Path) -> None:
+    """A complete copy of ``src`` at ``dest`` (atomic; a file made there meanwhile is kept)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(src.read_bytes())
+        try:
+            os.link(tmp, dest)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not dest.exists():
+                os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 #: First point id of a study's own random points of ``reference.seed`` 0; seed ``s`` starts at
@@ -315,7 +351,7 @@ def _train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, b
     if cfg.nnp.model:
         path = cfg.resolve(cfg.nnp.model)
         model = SimplifiedNNP.load(path)
-        return model, _sha(str(path), _file_sha(Path(str(path)).with_suffix(".safetensors"))), True
+        return model, _sha(str(path), model.weights_sha256_[:16]), True
     from .descriptors import propose_grids
 
     dataset = load_dataset(db, cfg.nnp.train_samples or None)
@@ -449,8 +485,41 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
     """
     out = cfg.resolve(cfg.study.out)
     cache = out / "cache"
-    (out / "networks").mkdir(parents=True, exist_ok=True)
-    cache.mkdir(parents=True, exist_ok=True)
+    # the folders this run creates: those still empty are removed if it fails
+    created: list[Path] = []
+    if not (out / "figures").exists():
+        created.append(out / "figures")
+    try:
+        _mkdirs(out / "networks", created)
+        _mkdirs(cache, created)
+        return _run_study(cfg, out, cache, progress=progress, store=store)
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _mkdirs(path: Path, created: list[Path]) -> None:
+    """``path`` and its missing parents, each one it makes appended to ``created``."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(exist_ok=True)
+        created.append(p)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` that are empty, deepest first (others are left as they are)."""
+    for p in sorted(set(folders), key=lambda q: len(q.parts), reverse=True):
+        try:
+            p.rmdir()
+        except OSError:  # not empty, or already gone
+            pass
+
+
+def _run_study(
+    cfg: StudyConfig, out: Path, cache: Path, *, progress: bool, store: bool
+) -> StudyResult:
+    from .kinetics.network import hop_counts
+
     n_samples = len(cfg.samples)
     rounds = int(cfg.reference.targeted_rounds)
     fixed = 4 + 2 * n_samples + 2 * rounds + (1 if store else 0)
@@ -491,7 +560,8 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
             networks[sid] = G
             _write_json_atomic(out / "networks" / f"{sid}.json", _network_to_json(G))
             stages.done(
-                f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops",
+                f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops "
+                f"({hop_counts(G)['pairs']} pairs)",
                 cached[f"explore:{sid}"],
             )
 
@@ -548,6 +618,8 @@ def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) ->
 
 
 def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> dict:
+    from .kinetics.network import hop_counts
+
     rows = []
     for sid, G in networks.items():
         k = kinetics[sid]
@@ -558,12 +630,14 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
         method = "exact" if "exact" in k["D_cm2_s"] else "kmc"
         if 700.0 in temps:
             d700 = k["D_cm2_s"][method][temps.index(700.0)]
+        d_room = _room_temperature_D(G)
         rows.append(
             {
                 "sample_id": sid,
                 "n_atoms": len(samples[sid]),
                 "n_sites": G.number_of_nodes(),
-                "n_hops": G.number_of_edges(),
+                "n_hops": G.number_of_edges(),  # directed, as db ingest counts them
+                "n_pairs": hop_counts(G)["pairs"],  # undirected site pairs
                 "median_barrier_eV": float(np.median(barriers)) if len(barriers) else None,
                 "Ea_eV": k["Ea_eV"],
                 "Ea_stderr_eV": k["Ea_stderr_eV"],
@@ -573,6 +647,9 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
                 "D0_cm2_s": k.get("D0_cm2_s"),
                 "percolation_barrier_eV": k["percolation_barrier_eV"]["any"],
                 "D_cm2_s_700K": d700,
+                # exact D at room temperature (what device engineers ask for), whatever the
+                # study's temperatures; None where it leaves double precision
+                "D_cm2_s_300K": d_room,
                 "kinetics": k,
             }
         )
@@ -603,6 +680,18 @@ def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> di
         },
         "samples": rows,
     }
+
+
+def _room_temperature_D(G: nx.MultiDiGraph) -> float | None:
+    """Exact D (cm²/s) of a hop network at ``DEFAULTS.room_temperature`` (300 K), or None where
+    the solver refuses it (below double precision's range)."""
+    from .errors import ConvergenceError
+    from .kinetics import exact_diffusion
+
+    try:
+        return float(exact_diffusion(G, DEFAULTS.room_temperature).D[0])
+    except ConvergenceError:
+        return None
 
 
 def _kept_metrics(model) -> dict[str, Any]:

@@ -106,6 +106,24 @@ def _model_paths(path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".json"), p.with_name(p.name + ".safetensors")
 
 
+def _weights_path(json_path: Path, sibling: Path, named: str) -> Path:
+    """The weights of ``json_path``: the sibling with its stem, else the file the JSON names.
+
+    A pair copied or renamed together (``other.json`` + ``other.safetensors``) loads its own
+    weights; a JSON whose sibling is absent falls back to the weights file it names (older files,
+    or a pair whose weights kept their name). The SHA-256 in the JSON is checked afterwards.
+    """
+    if sibling.is_file():
+        return sibling
+    recorded = json_path.with_name(Path(str(named)).name)
+    if recorded.is_file():
+        return recorded
+    expected = repr(str(sibling))
+    if recorded != sibling:
+        expected += f" (or {str(recorded)!r}, the file {json_path.name} names)"
+    raise InputError(f"model weights {expected} do not exist")
+
+
 # ---------------------------------------------------------------- member training in workers
 _WORKER: dict[str, Any] = {}
 
@@ -1060,9 +1078,7 @@ class SimplifiedNNP:
                 f"expected {FORMAT_VERSION}"
             )
         try:
-            st_path = json_path.with_name(doc["weights"]["file"])
-            if not st_path.is_file():
-                raise InputError(f"model weights {str(st_path)!r} do not exist")
+            st_path = _weights_path(json_path, st_path, doc["weights"]["file"])
             raw = st_path.read_bytes()
             if hashlib.sha256(raw).hexdigest() != doc["weights"]["sha256"]:
                 raise InputError(
@@ -1133,6 +1149,8 @@ class SimplifiedNNP:
             model.test_index_ = np.asarray(doc["test_index"], dtype=int)
             model.data_info_ = doc["dataset"]
             model.data_hash_ = doc["dataset"]["hash"]
+            # SHA-256 of the weights read (checked above), whichever file held them
+            model.weights_sha256_ = str(doc["weights"]["sha256"])
         except KeyError as exc:
             raise InputError(f"model file {str(json_path)!r} lacks the entry {exc}") from None
         return model
@@ -1194,7 +1212,9 @@ class NNPSurface:
             raise InputError("surface() needs a non-empty ase.Atoms host")
         if not all(host.pbc):
             raise InputError(f"surface() needs a host periodic on all axes, got pbc={host.pbc}")
-        self.device = torch.device(device)
+        from ._checks import check_device
+
+        self.device = torch.device(check_device(device, "device"))
         self.host = host.copy()
         self.species = model.descriptor_.mobile
         self.descriptor = copy.deepcopy(model.descriptor_).to(self.device)

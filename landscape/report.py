@@ -171,11 +171,13 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         ("sample_id", "sample"),
         ("n_sites", "sites"),
         ("n_hops", "hops"),
+        ("n_pairs", "pairs"),
         ("median_barrier_eV", "median barrier (eV)"),
         ("percolation_barrier_eV", "percolation barrier (eV)"),
         ("Ea_exact", "Eₐ exact (eV)"),
         ("Ea_model_std_eV", "± ensemble (eV)"),
         ("Ea_kmc", "Eₐ KMC (eV)"),
+        ("D_cm2_s_300K", "D(300 K) exact (cm²/s)"),
         ("D_cm2_s_700K", "D(700 K) (cm²/s)"),
     ]
     parts.extend(f"<th>{html.escape(label)}</th>" for _, label in cols)

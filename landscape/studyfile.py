@@ -75,12 +75,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from ._checks import check_number, check_species
 from .config import DEFAULTS
 from .errors import InputError
 from .reference.points import DEFAULT_MIN_DISTANCE
 from .reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
 
-__all__ = ["StudyConfig", "load_study", "parse_study"]
+__all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
 
 @dataclass
@@ -370,7 +371,88 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         raise InputError(
             f"study file: hops.candidates {cfg.hops.candidates!r}; expected 'distance' or 'basins'"
         )
+    _check_numbers(cfg)
+    check_species(cfg.study.species, "study file: study.species")
     return cfg
+
+
+#: Bounds of the numeric keys (``check_number`` keywords), checked for NaN and range.
+_BOUNDS: dict[str, dict[str, Any]] = {
+    "study.seed": {"ge": 0},
+    "nnp.n_models": {"ge": 1},
+    "nnp.force_weight": {"ge": 0},
+    "nnp.network_weight": {"gt": 0},
+    "nnp.max_host_displacement": {"ge": 0, "unit": "Å"},
+    "sites.grid_spacing": {"gt": 0, "unit": "Å"},
+    "sites.min_host_distance": {"ge": 0, "unit": "Å"},
+    "sites.fmax": {"gt": 0, "unit": "eV/Å"},
+    "sites.merge_distance": {"gt": 0, "unit": "Å"},
+    "hops.max_distance": {"gt": 0, "unit": "Å"},
+    "hops.n_images": {"ge": 3, "unit": "(both ends included)"},
+    "hops.fmax": {"gt": 0, "unit": "eV/Å"},
+    "kinetics.walkers": {"ge": 1},
+    "kinetics.kmc_steps": {"ge": 1},
+    "kinetics.kmc_cells": {"gt": 0},
+    "kinetics.kmc_hop_budget": {"gt": 0},
+    "reference.min_distance": {"gt": 0, "unit": "Å"},
+    "reference.relax_radius": {"ge": 0, "unit": "Å"},
+    "reference.fmax": {"gt": 0, "unit": "eV/Å"},
+}
+
+
+def _check_numbers(cfg: StudyConfig) -> None:
+    """NaN, infinite or out-of-range numbers, named by their key (``nnp.force_weight``)."""
+    for key, bounds in _BOUNDS.items():
+        section, name = key.split(".")
+        check_number(getattr(getattr(cfg, section), name), f"study file: {key}", **bounds)
+    for i, h in enumerate(cfg.nnp.hidden):
+        check_number(h, f"study file: nnp.hidden[{i}]", ge=1)
+    for i, t in enumerate(cfg.kinetics.temperatures):
+        check_number(t, f"study file: kinetics.temperatures[{i}]", gt=0, unit="K")
+
+
+def check_study_paths(cfg: StudyConfig) -> None:
+    """Check what a study reads and writes before it starts (it then creates ``study.out``).
+
+    The results folder must be writable, a given reference database an ASE database (checked
+    read-only), a given model and every sample file present, and the calculator a known name.
+
+    Raises
+    ------
+    InputError
+        One line naming the key of the study file and the bad value.
+    """
+    from ._paths import check_writable
+    from .reference.calculators import check_calculator_name
+    from .reference.dataset import connect_readonly
+    from .samples import bundled_samples
+
+    check_writable(cfg.resolve(cfg.study.out), "study file: study.out", directory=True)
+    if cfg.store.data_dir:
+        check_writable(
+            cfg.resolve(cfg.store.data_dir), "study file: store.data_dir", directory=True
+        )
+    for i, spec in enumerate(cfg.samples):
+        if spec.source not in bundled_samples() and not cfg.resolve(spec.source).is_file():
+            raise InputError(
+                f"study file: samples[{i}].source {spec.source!r} is neither a bundled sample "
+                f"{bundled_samples()} nor an existing file"
+            )
+    if cfg.reference.db != "bundled":
+        db = cfg.resolve(cfg.reference.db)
+        if not db.exists() and cfg.reference.points > 0:  # the study will create it
+            check_writable(db, "study file: reference.db")
+        else:
+            connect_readonly(db, "study file: reference.db")
+    if cfg.nnp.model:
+        from .potential import _model_paths
+
+        json_path = _model_paths(cfg.resolve(cfg.nnp.model))[0]
+        if not json_path.is_file():
+            raise InputError(
+                f"study file: nnp.model {cfg.nnp.model!r}: {str(json_path)!r} does not exist"
+            )
+    check_calculator_name(cfg.reference.calculator, "study file: reference.calculator")
 
 
 def load_study(path: str | Path) -> StudyConfig:

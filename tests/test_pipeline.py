@@ -185,8 +185,15 @@ def test_summary_network_and_report(first_run, study_dir):
     assert row["sample_id"] == "morse-host"
     net = json.loads((study_dir / "res" / "networks" / "morse-host.json").read_text())
     assert row["n_sites"] == len(net["nodes"]) > 0
-    assert row["n_hops"] == len(net["edges"]) > 0
+    assert row["n_hops"] == len(net["edges"]) > 0  # directed hops, as db ingest counts them
+    assert row["n_pairs"] * 2 == row["n_hops"]  # undirected site pairs
     assert set(row["Ea_eV"]) == {"exact", "kmc"}
+    # room temperature is reported whatever the study's temperatures: the exact D at 300 K
+    from landscape.kinetics import exact_diffusion, load_network
+
+    G300 = load_network(study_dir / "res" / "networks" / "morse-host.json")
+    assert row["D_cm2_s_300K"] == pytest.approx(exact_diffusion(G300, 300.0).D[0], rel=1e-12)
+    assert "D(300 K) exact (cm²/s)" in (study_dir / "res" / "index.html").read_text()
     # the model uncertainty of Eₐ: each of the 2 members' Eₐ on the same network, recomputed here
     # from the cached model and the written network
     if row["Ea_eV"]["exact"] is not None:
@@ -223,6 +230,7 @@ def test_graph_holds_the_study(first_run, graph_store):
     (summary,) = graph_store.query("sample_summary", sample_id="morse-host")
     row = first_run[1].summary["samples"][0]
     assert summary["n_sites"] == row["n_sites"] and summary["n_hops"] == row["n_hops"]
+    assert summary["n_pairs"] == row["n_pairs"]
     (cmp,) = graph_store.query("compare_samples", sample_ids=["morse-host"])
     assert len(cmp["kinetics"]) == 1
     stored = cmp["kinetics"][0]

@@ -16,9 +16,11 @@ def test_report_files(tmp_path):
             "sample_id": "a",
             "n_sites": 27,
             "n_hops": 162,
+            "n_pairs": 81,
             "Ea_eV": {"exact": 0.5, "kmc": 0.51},
             "percolation_barrier_eV": 0.5,
             "D_cm2_s_700K": 1.2e-7,
+            "D_cm2_s_300K": 3.4e-12,
             "median_barrier_eV": 0.5,
         },
         {
@@ -45,4 +47,8 @@ def test_report_files(tmp_path):
     text = page.read_text()
     assert "t&lt;&amp;&gt;" in text  # escaped
     assert text.count("<figure>") == 2 and "<tr><td>a</td>" in text
+    # hops (directed) and pairs (undirected) side by side; a summary without pairs shows a dash
+    assert "<th>hops</th>\n<th>pairs</th>" in text
+    assert "<td>27</td><td>162</td><td>81</td>" in text
+    assert "<td>60</td><td>300</td><td>—</td>" in text
     assert json.loads((tmp_path / "summary.json").read_text())["samples"][1]["Ea_eV"]["kmc"] is None

@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from ..errors import InputError, LandscapeError
+from ..errors import InputError, LandscapeError, StoreError
 
 db_app = typer.Typer(
     name="db",
@@ -122,6 +122,28 @@ def _store(data_dir: Path | None):
     return open_store(data_dir=data_dir)
 
 
+def _running_store(data_dir: Path | None):
+    """The store of a server that already runs: reading commands do not start one silently.
+
+    ``query``, ``export`` and ``delete`` read or remove what was stored, so with no embedded
+    server running for the data folder they say so in one line (``db start`` starts it;
+    ``db ingest`` starts one as it writes). A Neo4j server of ``LANDSCAPE_NEO4J_URI`` is
+    simply connected to.
+    """
+    if _neo4j_uri() is None:
+        from ..graph import embedded
+
+        if embedded.status(data_dir) is None:
+            folder = embedded.graphdb_dir(data_dir).parent
+            hint = f" --data-dir {folder}" if data_dir is not None else ""
+            raise StoreError(
+                f"no graph database is running for data folder {str(folder)!r}; start it with "
+                f"'landscape db start{hint}' (or write networks with 'landscape db ingest', "
+                "which starts it)"
+            )
+    return _store(data_dir)
+
+
 def _parse_value(query: str, param, text: str) -> Any:
     """A command-line value as the type the query's header declares for ``param``."""
     from ..graph.queries import _a
@@ -131,6 +153,11 @@ def _parse_value(query: str, param, text: str) -> Any:
         f"query {query!r}: parameter ${param.name} must be {_a(t)}, got {text!r}"
         + (" (JSON)" if t in ("list", "map") else "")
     )
+    if not text.strip():
+        raise InputError(
+            f"query {query!r}: parameter ${param.name} has an empty value ({param.name}=); "
+            f"expected {_a(t)}"
+        )
     if t == "string":
         return text
     if t == "integer":
@@ -218,7 +245,7 @@ def query(
             )
         bound[key] = _parse_value(name, declared[key], text)
     q.bind(bound)  # missing or out-of-range parameters: one line, before connecting
-    with _store(data_dir) as st:
+    with _running_store(data_dir) as st:
         rows = st.query(name, **bound)
     if as_json:
         typer.echo(json.dumps(rows))
@@ -244,8 +271,11 @@ def ingest(
 ) -> None:
     """Write hop networks into the graph, each sample's network replacing what it had stored.
 
-    Every file is read and validated first; if one is malformed, none is written. Each network is
-    then written in one transaction (all of it or nothing), idempotently.
+    Every file is read and validated first, by the same contract as ``landscape kinetics``
+    (:func:`~landscape.kinetics.network.hop_arrays`: at least one hop, finite barriers >= 0 eV,
+    ...); if one is malformed, none is written. Each network is then written in one transaction
+    (all of it or nothing), idempotently. ``hops`` counts directed hops (one per direction),
+    ``pairs`` the undirected site pairs.
     """
     from ..graph.network import network_to_rows
     from ..kinetics.network import load_network
@@ -268,8 +298,9 @@ def ingest(
         for path, rows in checked:
             out = st.upsert_network(rows)
             typer.echo(
-                f"{rows.sample_id}: {out['sites']} sites, {out['hops']} hops written from "
-                f"{path} ({out['stale_sites']} stale sites and {out['stale_hops']} stale hops removed)"
+                f"{rows.sample_id}: {out['sites']} sites, {out['hops']} hops "
+                f"({rows.sample['n_pairs']} pairs) written from {path} "
+                f"({out['stale_sites']} stale sites and {out['stale_hops']} stale hops removed)"
             )
 
 
@@ -282,20 +313,25 @@ def export(
     data_dir: Path | None = _DATA,
 ) -> None:
     """Read a stored hop network back as node-link JSON (the input of `landscape kinetics`)."""
+    from .._paths import check_writable
     from ..pipeline import _network_to_json, _write_json_atomic
 
-    if out is not None and Path(out).is_dir():
-        raise InputError(f"--out {out} is a folder; expected a file name")
-    with _store(data_dir) as st:
+    if out is not None:
+        out = check_writable(out, "db export --out")  # before reading the network
+    with _running_store(data_dir) as st:
         G = st.hop_network(sample)
     if out is None:
         typer.echo(json.dumps(_network_to_json(G)))
         return
+    from ..kinetics.network import hop_counts
+
+    c = hop_counts(G)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _write_json_atomic(out, _network_to_json(G))  # a reader never sees half a file
     typer.echo(
-        f"{sample}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops written to {out}"
+        f"{sample}: {G.number_of_nodes()} sites, {c['hops']} hops ({c['pairs']} pairs) "
+        f"written to {out}"
     )
 
 
@@ -308,7 +344,7 @@ def delete(
     """Delete a sample with its sites, hops and results."""
     if not yes:
         typer.confirm(f"delete sample {sample!r} with its sites, hops and results?", abort=True)
-    with _store(data_dir) as st:
+    with _running_store(data_dir) as st:
         n = st.delete_sample(sample)
     typer.echo(f"deleted {sample}: " + ", ".join(f"{v} {k}" for k, v in n.items()))
 

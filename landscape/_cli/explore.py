@@ -7,6 +7,21 @@ from pathlib import Path
 import typer
 
 
+def _check_options(numbers: dict, *, choices: dict, device: str, outputs: dict) -> None:
+    """One-line InputError for a bad option, device or output path, before anything is loaded."""
+    from .._checks import check_choice, check_device, check_number
+    from .._paths import check_writable
+
+    for what, (value, bounds) in numbers.items():
+        check_number(value, what, **bounds)
+    for what, (value, allowed) in choices.items():
+        check_choice(value, what, allowed)
+    check_device(device)
+    for what, (path, directory) in outputs.items():
+        if path is not None:
+            check_writable(path, what, directory=directory)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("explore")
     def explore(
@@ -48,12 +63,30 @@ def register(app: typer.Typer) -> None:
         import networkx as nx
         import numpy as np
 
+        from .._paths import check_writable
         from ..neb import find_hops
         from ..potential import SimplifiedNNP
         from ..samples import load_sample
         from ..sites import find_sites
 
         t0 = time.perf_counter()
+        _check_options(
+            {
+                "--grid-spacing": (grid_spacing, {"gt": 0, "unit": "Å"}),
+                "--min-host-distance": (min_host_distance, {"ge": 0, "unit": "Å"}),
+                "--max-distance": (max_distance, {"gt": 0, "unit": "Å"}),
+                "--n-images": (n_images, {"ge": 3, "unit": "(both ends included)"}),
+                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
+            },
+            choices={
+                "--prefactor": (prefactor, ("constant", "vineyard")),
+                "--candidates": (candidates, ("distance", "basins")),
+            },
+            device=device,
+            outputs={"--out": (out, False), "--figures": (figures, True)},
+        )
+        if store and data_dir is not None and uri is None:
+            check_writable(data_dir, "--data-dir", directory=True)
         host = load_sample(sample)
         nnp = SimplifiedNNP.load(model)
         json_path = model if model.suffix == ".json" else model.with_name(model.name + ".json")
@@ -99,11 +132,15 @@ def register(app: typer.Typer) -> None:
             d["model_id"] = model_id
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
+        from ..kinetics.network import hop_counts
+
         summary = {
             "sample_id": G.graph["sample_id"],
             "model_id": model_id,
             "sites": G.number_of_nodes(),
-            "hops": G.graph["search"]["hops"],
+            # hops: directed edges (one per direction, as db ingest and sample_summary count);
+            # pairs: undirected site pairs, one NEB each
+            **hop_counts(G),
             "candidates": G.graph["search"]["candidates"],
             "rejected": G.graph["search"]["rejected"],
             "out": str(out),
@@ -162,12 +199,24 @@ def register(app: typer.Typer) -> None:
         from ..neb import validate_hops
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator
-        from ..reference.calculators import parse_calculator_kwargs
+        from ..reference.calculators import check_calculator_name, parse_calculator_kwargs
         from ..reference.run import OPTIMIZERS
         from ..samples import load_sample
 
         if optimizer.upper() not in OPTIMIZERS:
             raise InputError(f"--optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)}")
+        _check_options(
+            {
+                "--hops": (hops, {"ge": 1}),
+                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
+                "--relax-radius": (relax_radius, {"gt": 0, "unit": "Å", "optional": True}),
+                "--max-steps": (max_steps, {"ge": 1, "optional": True}),
+            },
+            choices={},
+            device=device,
+            outputs={"--out": (out, False), "--figure": (figure, False)},
+        )
+        check_calculator_name(calculator)
         kwargs = parse_calculator_kwargs(calculator_kwargs)
         host = load_sample(sample)
         G = load_network(network)  # one-line InputError for a missing or malformed file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -41,9 +42,11 @@ def register(app: typer.Typer) -> None:
 
         Extra temperatures may follow the first: --temperatures 500 600 700 800.
         """
+        from .._paths import check_writable
         from ..config import DEFAULTS
         from ..errors import InputError
         from ..kinetics import kinetics_summary, load_network, plot_arrhenius
+        from ..kinetics.network import as_temperatures, hop_arrays
 
         tokens = [network, *ctx.args]  # --temperatures 500 600 ...: the extra numbers land here
         numbers, paths = [], []
@@ -62,9 +65,28 @@ def register(app: typer.Typer) -> None:
         if methods is None:
             raise InputError(f"--method {method!r}; expected exact, kmc or both")
         temps = list(temperatures) if temperatures else list(DEFAULTS.temperatures)
-        G = load_network(network)
+        # Every option is checked before any work (and before anything is written).
+        try:
+            temps = as_temperatures(temps).tolist()
+        except InputError:
+            raise InputError(
+                f"--temperatures {temps}; expected finite temperatures > 0 K"
+            ) from None
+        if "kmc" in methods:
+            if walkers < 2:
+                raise InputError(f"--walkers {walkers}; expected at least 2 KMC walkers")
+            if not (math.isfinite(steps) and steps > 0):
+                raise InputError(
+                    f"--steps {steps:g}; expected a finite number > 0 of hops per walker"
+                )
+        if seed < 0:
+            raise InputError(f"--seed {seed}; expected an integer >= 0")
         if sample is not None and model is None:
             raise InputError("--sample is the host of --model; give --model too")
+        if plot is not None:
+            plot = check_writable(plot, "--plot")
+        G = load_network(network)
+        hop_arrays(G)  # the hop-network contract, before the model is loaded
         surface = None
         if model is not None:  # checked before the (long) KMC
             from ..potential import SimplifiedNNP
@@ -74,6 +96,7 @@ def register(app: typer.Typer) -> None:
             if not name:
                 raise InputError("--model needs its host: give --sample (the network names none)")
             host = load_sample(str(name))
+            _check_host(host, G, network)
             surface = SimplifiedNNP.load(model).surface(host)
         summary = kinetics_summary(
             G,
@@ -96,6 +119,33 @@ def register(app: typer.Typer) -> None:
         _table(summary, network)
         if plot is not None:
             typer.echo(f"Arrhenius plot: {plot}")
+
+
+def _check_host(host, G, network: Path) -> None:
+    """Refuse a host of ``--model`` that is not the sample the network was found in.
+
+    The members' Eₐ are energies of the network's sites and saddles on that host: another host
+    (another sample id, or another cell) gives numbers that mean nothing (e.g. −4.8 eV).
+    """
+    import numpy as np
+
+    from ..errors import InputError
+
+    sid = host.info.get("sample_id")
+    net_sid = G.graph.get("sample_id")
+    if net_sid is not None and sid != net_sid:
+        raise InputError(
+            f"--sample {sid!r} is not the sample of network {str(network)!r}, which was found "
+            f"in sample {net_sid!r}; give --sample {net_sid} (or leave --sample out)"
+        )
+    cell = np.asarray(host.cell.array, dtype=float)
+    net_cell = np.asarray(G.graph["cell"], dtype=float)
+    if cell.shape != net_cell.shape or not np.allclose(cell, net_cell, rtol=0.0, atol=1e-6):
+        raise InputError(
+            f"the cell of --sample {sid!r} ({np.round(cell, 6).tolist()} Å) differs from the cell "
+            f"of network {str(network)!r} ({np.round(net_cell, 6).tolist()} Å) by more than "
+            "1e-6 Å; expected the host the network was found in"
+        )
 
 
 def _fmt(x: float | None, spec: str = ".4g") -> str:

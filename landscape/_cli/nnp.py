@@ -58,6 +58,21 @@ def _split_samples(samples: list[str] | None) -> list[str] | None:
     return [s for item in samples for s in item.split(",") if s]
 
 
+def _check_train_options(out: Path, figures: Path | None, numbers: dict) -> None:
+    """One-line InputError for a bad option or output path of ``nnp train``, before any data is
+    read: ``OUT.json`` and ``OUT.safetensors`` and the figures folder must be writable."""
+    from .._checks import check_number
+    from .._paths import check_writable
+    from ..potential import _model_paths
+
+    for what, (value, bounds) in numbers.items():
+        check_number(value, what, **bounds)
+    for path in _model_paths(out):
+        check_writable(path, "--out")
+    if figures is not None:
+        check_writable(figures, "--figures", directory=True)
+
+
 @nnp_app.command("train")
 def train(
     db: Path = typer.Argument(..., help="Reference ASE database (landscape reference ...)."),
@@ -128,8 +143,37 @@ def train(
     from ..reference.dataset import load_dataset
     from . import console as _console
 
+    _check_train_options(
+        out,
+        figures,
+        {
+            "--n-models": (n_models, {"ge": 1}),
+            "--seed": (seed, {"ge": 0}),
+            "--max-epochs": (max_epochs, {"ge": 1}),
+            "--patience": (patience, {"ge": 1}),
+            "--lbfgs-steps": (lbfgs_steps, {"ge": 0}),
+            "--alpha": (alpha, {"ge": 0}),
+            "--force-weight": (force_weight, {"ge": 0}),
+            "--network-weight": (network_weight, {"gt": 0}),
+            "--max-host-displacement": (
+                max_host_displacement,
+                {"gt": 0, "unit": "Å", "optional": True},
+            ),
+            "--r-cut": (r_cut, {"gt": 0, "unit": "Å", "optional": True}),
+            "--n-radial": (n_radial, {"ge": 1, "optional": True}),
+            "--r-min": (r_min, {"gt": 0, "unit": "Å", "optional": True}),
+        },
+    )
+    if n_jobs < 1 and n_jobs != -1:
+        from ..errors import InputError
+
+        raise InputError(f"--n-jobs must be >= 1 or -1 (every core), got {n_jobs}")
     grids = _grids(r_cut, n_radial, r_min, angular_radii, zetas)
     hidden_sizes = _parse_hidden(hidden)
+    if any(h < 1 for h in hidden_sizes):
+        from ..errors import InputError
+
+        raise InputError(f"--hidden {hidden!r} must be positive layer widths, e.g. 32,32")
     ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
     descriptor = None
     if grids is not None:
@@ -238,8 +282,8 @@ def evaluate(
     from ..reference.dataset import load_dataset
     from . import console as _console
 
-    model = SimplifiedNNP.load(model_path)
     ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
+    model = SimplifiedNNP.load(model_path)
     scores = model.score(ds)
     trained = set(model.data_info_["sample_ids"])
     table = Table(title=f"{Path(model_path).name} on {db.name}")

@@ -8,6 +8,32 @@ from pathlib import Path
 import typer
 
 
+def _check_run_options(
+    *,
+    db: Path,
+    species: str,
+    numbers: dict,
+    calculator: str | None = None,
+    optimizer: str | None = None,
+) -> None:
+    """One-line InputError for a bad option of ``reference run | import``, before any work."""
+    from .._checks import check_choice, check_number, check_species
+    from .._paths import check_writable
+
+    check_species(species)
+    for what, (value, bounds) in numbers.items():
+        check_number(value, what, **bounds)
+    if calculator is not None:
+        from ..reference.calculators import check_calculator_name
+
+        check_calculator_name(calculator)
+    if optimizer is not None:
+        from ..reference.run import OPTIMIZERS
+
+        check_choice(optimizer.upper(), "--optimizer", OPTIMIZERS)
+    check_writable(db, "--db")
+
+
 def register(app: typer.Typer) -> None:
     ref_app = typer.Typer(
         help="Reference energies: relax the host around an inserted mobile atom, resumably.",
@@ -98,6 +124,32 @@ def register(app: typer.Typer) -> None:
             shard_t = (i, n)
         if (points is None) == (network is None):
             raise InputError("give exactly one of --points N or --network FILE")
+        _check_run_options(
+            db=db,
+            calculator=calculator,
+            species=species,
+            optimizer=optimizer,
+            numbers={
+                "--points": (points, {"ge": 1, "optional": True}),
+                "--seed": (seed, {"ge": 0}),
+                "--workers": (workers, {"ge": 1}),
+                "--batch": (batch, {"ge": 1}),
+                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
+                "--max-steps": (max_steps, {"ge": 1}),
+                "--relax-radius": (relax_radius, {"gt": 0, "unit": "Å", "optional": True}),
+                "--min-distance": (min_distance, {"gt": 0, "unit": "Å", "optional": True}),
+                "--time-limit": (time_limit, {"gt": 0, "unit": "s", "optional": True}),
+                "--gpu-memory-fraction": (
+                    gpu_memory_fraction,
+                    {"gt": 0, "le": 1, "optional": True},
+                ),
+                "--first-id": (first_id, {"ge": 0}),
+            },
+        )
+        if network is not None and not network.is_file():
+            raise InputError(
+                f"--network {str(network)!r} does not exist; expected a hop network JSON"
+            )
         common = dict(
             species=species,
             calculator=calculator,
@@ -155,8 +207,10 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Counts per sample, failures, convergence, insertion-energy range, settings."""
+        from .._checks import check_number
         from ..reference.importer import dataset_info
 
+        check_number(consistency, "--consistency", ge=0, unit="Å")
         data = dataset_info(db)
         if consistency:
             from ..reference.dataset import load_dataset
@@ -219,8 +273,15 @@ def register(app: typer.Typer) -> None:
         fmax: float = typer.Option(0.05, "--fmax", help="Converged below this host force, eV/Å."),
     ) -> None:
         """Import host and host+mobile energies computed elsewhere into the reference format."""
+        from ..errors import InputError
         from ..reference.importer import import_results
 
+        _check_run_options(
+            db=db, species=species, numbers={"--fmax": (fmax, {"gt": 0, "unit": "eV/Å"})}
+        )
+        for f in files:
+            if not f.is_file():
+                raise InputError(f"file {str(f)!r} does not exist; expected a file to import")
         counts = import_results(
             list(files),
             db,
@@ -238,6 +299,8 @@ def register(app: typer.Typer) -> None:
         db: Path = typer.Option(..., "--db", help="Database to merge into."),
     ) -> None:
         """Merge reference databases (e.g. shards); a point already present is never duplicated."""
+        from .._paths import check_writable
         from ..reference.run import merge_databases
 
+        check_writable(db, "--db")
         typer.echo(json.dumps(merge_databases(list(sources), db)))

@@ -19,6 +19,19 @@ def _command_line(ctx: typer.Context) -> str:
     return " ".join(shlex.quote(str(w)) for w in words)
 
 
+def _check_options(output: Path, calculator: str, numbers: dict) -> None:
+    """One-line InputError for a bad option of ``sample generate | anneal``, before any MD."""
+    from .._checks import check_number
+    from .._paths import check_writable
+    from ..reference.calculators import check_calculator_name
+
+    for what, (value, bounds) in numbers.items():
+        check_number(value, what, **bounds)
+    if calculator.lower() != "none":
+        check_calculator_name(calculator)
+    check_writable(output, "OUTPUT")
+
+
 def register(app: typer.Typer) -> None:
     sample_app = typer.Typer(
         help="Host samples: generate amorphous structures, describe them.", no_args_is_help=True
@@ -53,6 +66,7 @@ def register(app: typer.Typer) -> None:
         import ase.io
         from ase.formula import Formula
 
+        from .._checks import check_species
         from ..errors import InputError
         from ..reference.calculators import parse_calculator_kwargs
         from ..samples import generate_amorphous, sample_info
@@ -61,6 +75,26 @@ def register(app: typer.Typer) -> None:
             comp = dict(Formula(composition).count())
         except ValueError:
             raise InputError(f"composition {composition!r} is not a chemical formula") from None
+        for symbol in comp:
+            check_species(symbol, f"--composition {composition!r}: element")
+        if not sum(comp.values()):
+            raise InputError(f"--composition {composition!r} has no atoms; expected e.g. Ta28O70")
+        _check_options(
+            output,
+            calculator,
+            {
+                "--density": (density, {"gt": 0, "unit": "g/cm³"}),
+                "--seed": (seed, {"ge": 0}),
+                "--t-melt": (t_melt, {"gt": 0, "unit": "K"}),
+                "--t-final": (t_final, {"gt": 0, "unit": "K"}),
+                "--melt-steps": (melt_steps, {"ge": 0}),
+                "--quench-steps": (quench_steps, {"ge": 0}),
+                "--timestep": (timestep, {"gt": 0, "unit": "fs"}),
+                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
+                "--max-steps": (max_steps, {"ge": 0}),
+            },
+        )
+        kwargs = parse_calculator_kwargs(calculator_kwargs)
         atoms = generate_amorphous(
             comp,
             density=density,
@@ -71,7 +105,7 @@ def register(app: typer.Typer) -> None:
             quench_steps=quench_steps,
             timestep=timestep,
             calculator=None if calculator.lower() == "none" else calculator,
-            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
+            calculator_kwargs=kwargs,
             fmax=fmax,
             max_steps=max_steps,
             sample_id=sample_id or output.stem,
@@ -107,10 +141,25 @@ def register(app: typer.Typer) -> None:
         from ..reference.calculators import parse_calculator_kwargs
         from ..samples import anneal_sample, load_sample, sample_info
 
+        _check_options(
+            output,
+            calculator,
+            {
+                "--t-anneal": (t_anneal, {"gt": 0, "unit": "K"}),
+                "--t-final": (t_final, {"gt": 0, "unit": "K"}),
+                "--anneal-steps": (anneal_steps, {"ge": 0}),
+                "--cool-steps": (cool_steps, {"ge": 0}),
+                "--timestep": (timestep, {"gt": 0, "unit": "fs"}),
+                "--seed": (seed, {"ge": 0}),
+                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
+                "--max-steps": (max_steps, {"ge": 0}),
+            },
+        )
+        kwargs = parse_calculator_kwargs(calculator_kwargs)
         atoms = anneal_sample(
             load_sample(source),
             calculator=calculator,
-            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
+            calculator_kwargs=kwargs,
             t_anneal=t_anneal,
             t_final=t_final,
             anneal_steps=anneal_steps,
@@ -132,15 +181,25 @@ def register(app: typer.Typer) -> None:
         sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Density, first RDF peaks, coordination numbers and generation parameters."""
+        """Density, first RDF peaks, coordination numbers, generation and anneal parameters."""
+        import numpy as np
+
         from ..samples import load_sample, sample_info
 
         atoms = load_sample(sample)
         s = sample_info(atoms)
         summary = s.summary()
+
+        def plain(v):  # numpy scalars (as ASE reads them) as JSON numbers, not strings
+            return v.item() if isinstance(v, np.generic) else v
+
         summary["generation"] = {
-            k: v for k, v in s.metadata.items() if k.startswith("gen_") or k == "energy_eV"
+            k: plain(v) for k, v in s.metadata.items() if k.startswith("gen_") or k == "energy_eV"
         }
+        # an annealed sample's provenance (landscape sample anneal): steps, temperatures, calculator
+        anneal = {k: plain(v) for k, v in s.metadata.items() if k.startswith("anneal_")}
+        if anneal:
+            summary["anneal"] = anneal
         if as_json:
             typer.echo(json.dumps(summary, indent=1, default=str))
             return
@@ -153,6 +212,8 @@ def register(app: typer.Typer) -> None:
                 f"shortest {s.min_distance[key]:.3f} Å"
             )
         for k, v in summary["generation"].items():
+            typer.echo(f"  {k}: {v}")
+        for k, v in summary.get("anneal", {}).items():
             typer.echo(f"  {k}: {v}")
 
     @sample_app.command("list")

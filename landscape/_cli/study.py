@@ -26,6 +26,7 @@ def _print_table(result) -> None:
         "Eₐ exact (eV)",
         "± ensemble (eV)",
         "Eₐ KMC (eV)",
+        "D(300 K) exact (cm²/s)",
         "D(700 K) (cm²/s)",
     ):
         table.add_column(col, justify="right")
@@ -39,6 +40,7 @@ def _print_table(result) -> None:
             f(row["Ea_eV"].get("exact")),
             f(row.get("Ea_model_std_eV")),
             f(row["Ea_eV"].get("kmc")),
+            f(row.get("D_cm2_s_300K"), ".3e"),
             f(row["D_cm2_s_700K"], ".3e"),
         )
     console = _console()
@@ -82,9 +84,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a whole study: samples → reference → NNP → sites/hops → graph → kinetics → report."""
         from ..pipeline import run_study
-        from ..studyfile import load_study
+        from ..studyfile import check_study_paths, load_study
 
-        result = run_study(load_study(study_file), progress=not quiet, store=not no_store)
+        cfg = load_study(study_file)
+        check_study_paths(cfg)  # before run_study creates the results folder
+        result = run_study(cfg, progress=not quiet, store=not no_store)
         _print_table(result)
 
     @app.command("demo")
@@ -100,11 +104,13 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """The demo study on the three annealed bundled a-Ta₂O₅ samples with the embedded database."""
+        from .._paths import check_writable
         from ..errors import InputError
         from ..pipeline import demo_config, run_study
 
         if validate_hops < 0:
             raise InputError(f"--validate-hops must be >= 0, got {validate_hops}")
+        check_writable(out, "--out", directory=True)
         cfg = demo_config(out, validate_hops=validate_hops)
         result = run_study(cfg, progress=not quiet, store=not no_store)
         _print_table(result)

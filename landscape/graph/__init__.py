@@ -53,10 +53,13 @@ writing this, and how the queries avoid them (everything used is the common subs
 8. The embedded server's JVM crashes (SIGSEGV inside JPype) when SIGTERM reaches the JVM's own
    handler; the server process installs a Python handler and stops ArcadeDB itself.
 
-``compare_samples`` reads the network statistics (``n_sites``, ``n_hops``, ``barrier_min``,
-``barrier_median``, ``barrier_max``) that :meth:`GraphStore.upsert_network` writes on the Sample
+``compare_samples`` reads the network statistics (``n_sites``, ``n_hops``, ``n_pairs``,
+``barrier_min``, ``barrier_median``, ``barrier_max``) that :meth:`GraphStore.upsert_network` writes on the Sample
 node in the transaction that writes the network, so that comparing samples does not read every
-hop of the database; ``sample_summary`` computes the same numbers from the hops.
+hop of the database; ``sample_summary`` computes the same numbers from the hops. Everywhere
+(these queries, ``db ingest``/``export``, ``explore``, the study summary and report) ``hops``
+counts directed hops, one per direction, and ``pairs`` the undirected site pairs (a hop ``i -> j``
+with shift ``s`` and ``j -> i`` with ``-s`` are one pair).
 
 Measured with ArcadeDB 26.10.2 and the neo4j driver 6.4 on the embedded server (the Neo4j 5 path
 is the same Cypher; run the test suite with ``LANDSCAPE_NEO4J_URI`` set to check a Neo4j server):

@@ -64,7 +64,7 @@ SITE_RESERVED = frozenset({"uid", "sample_id", "index", "x", "y", "z"})
 #: Properties of a ``HOP`` relationship that are not edge attributes of the network.
 HOP_RESERVED = frozenset({"uid", "key"})
 #: Network statistics that :meth:`GraphStore.upsert_network` keeps on the ``Sample`` node.
-SAMPLE_STATS = ("n_sites", "n_hops", "barrier_min", "barrier_median", "barrier_max")
+SAMPLE_STATS = ("n_sites", "n_hops", "n_pairs", "barrier_min", "barrier_median", "barrier_max")
 #: Properties of a ``Sample`` node written by the store itself.
 SAMPLE_RESERVED = frozenset({"graph_attrs", *SAMPLE_STATS})
 
@@ -338,7 +338,15 @@ class NetworkRows:
 
 
 def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
-    """Validate a hop network and turn it into rows; raises :class:`InputError` on any defect."""
+    """Validate a hop network and turn it into rows; raises :class:`InputError` on any defect.
+
+    The hop-network contract (sites with positions and energies, at least one hop, finite
+    barriers >= 0 eV, integer shifts, prefactors > 0 Hz) is checked by the one validator that
+    the kinetics use, :func:`landscape.kinetics.network.hop_arrays`, so that what can be stored
+    is exactly what ``landscape kinetics`` accepts; this function adds what only the store needs
+    (the graph attributes ``sample_id``, ``species``, ``energy_unit``, integer site ids, one edge
+    per hop and lattice image, storable attribute values).
+    """
     with gc_paused():
         return _network_to_rows(G)
 
@@ -365,6 +373,9 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
     for name in G.graph:
         if name in SAMPLE_RESERVED:
             raise InputError(f"graph attribute {name!r} is reserved by the graph store")
+    from ..kinetics.network import hop_arrays
+
+    net = hop_arrays(G)  # the hop-network contract, checked as `landscape kinetics` checks it
     cell = flat_cell(G.graph["cell"], "graph attribute 'cell'")
     extra = {k: v for k, v in G.graph.items() if k not in GRAPH_REQUIRED}
     sample = {
@@ -466,8 +477,6 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
             n_contract += 1
             if not (type(val) is float and val - val == 0.0):
                 val = _float(val, f"{_edge(i, j, key)} prefactor")
-            if val <= 0:
-                raise InputError(f"{_edge(i, j, key)} prefactor must be > 0 Hz, got {val!r}")
             p["prefactor"] = val
         val = d.get("saddle", _ABSENT)
         if val is not _ABSENT:
@@ -511,6 +520,7 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
     barriers = np.array(barriers, dtype=float)
     sample["n_sites"] = len(sites)
     sample["n_hops"] = len(hops)
+    sample["n_pairs"] = net.n_pairs
     for name, value in (
         ("barrier_min", barriers.min() if len(hops) else None),
         ("barrier_median", np.median(barriers) if len(hops) else None),

@@ -29,6 +29,8 @@ PACKAGE = "landscape.cypher"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PARAM = re.compile(r"^\$(?P<name>\w+)\s*\((?P<spec>[^)]*)\)")
 _TYPES = ("string", "integer", "float", "number", "boolean", "list", "map", "string list", "any")
+#: The integers a Bolt parameter can carry (64-bit signed).
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ class Param:
         if not ok:
             raise InputError(
                 f"query {query!r}: parameter ${self.name} must be {_a(t)}, got {type(value).__name__} {value!r}"
+            )
+        if t == "integer" and not _INT64[0] <= value <= _INT64[1]:
+            raise InputError(
+                f"query {query!r}: parameter ${self.name} must be a 64-bit integer "
+                f"({_INT64[0]}..{_INT64[1]}), got {value!r}"
             )
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             raise InputError(

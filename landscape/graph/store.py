@@ -448,6 +448,29 @@ class GraphStore:
         return {k: int(v) for k, v in self.query("graph_counts")[0].items()}
 
 
+#: URI schemes of the Bolt protocol, the only one the store speaks (``+s``: TLS, ``+ssc``: TLS with
+#: a self-signed certificate).
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def _check_uri(uri: Any) -> None:
+    """Refuse a database URI that is not Bolt (``http://`` reaches the HTTP API, not Bolt)."""
+    where = (
+        "LANDSCAPE_NEO4J_URI" if uri == os.environ.get("LANDSCAPE_NEO4J_URI") else "database URI"
+    )
+    expected = ", ".join(f"{s}://" for s in BOLT_SCHEMES)
+    if not isinstance(uri, str) or "://" not in uri:
+        raise StoreError(
+            f"invalid {where} {uri!r}; expected {expected} (e.g. bolt://127.0.0.1:7687)"
+        )
+    scheme = uri.split("://", 1)[0].lower()
+    if scheme not in BOLT_SCHEMES:
+        raise StoreError(
+            f"invalid {where} {uri!r}: scheme {scheme!r}; expected one of {expected} "
+            "(e.g. bolt://127.0.0.1:7687)"
+        )
+
+
 def open_store(
     uri: str | None = None,
     data_dir: str | os.PathLike | None = None,
@@ -503,8 +526,7 @@ def open_store(
                 ) from None
         database = database or server.database
     else:
-        if not isinstance(uri, str) or "://" not in uri:
-            raise StoreError(f"invalid database URI {uri!r}; expected e.g. bolt://127.0.0.1:7687")
+        _check_uri(uri)
         user = user if user is not None else os.environ.get("LANDSCAPE_NEO4J_USER", "neo4j")
         password = (
             password if password is not None else os.environ.get("LANDSCAPE_NEO4J_PASSWORD", "")

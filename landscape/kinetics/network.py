@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..units import DEFAULT_PREFACTOR_HZ, K_B
 
-__all__ = ["HopArrays", "hop_arrays", "load_network", "as_temperatures"]
+__all__ = ["HopArrays", "hop_arrays", "hop_counts", "load_network", "as_temperatures"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +71,20 @@ class HopArrays:
     def n_hops(self) -> int:
         """Number of directed hops (edges)."""
         return len(self.src)
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of undirected site pairs: a hop ``i → j`` (shift ``s``) and ``j → i`` (``−s``) are one.
+
+        Equals ``n_hops / 2`` when every hop has its reverse, as the contract asks.
+        """
+        fwd = np.column_stack([self.src, self.dst, self.shift])  # (m, 5)
+        rev = np.column_stack([self.dst, self.src, -self.shift])  # (m, 5)
+        d = fwd - rev
+        first = (d != 0).argmax(axis=1)  # first column where they differ (0 if equal)
+        take_rev = d[np.arange(len(d)), first] > 0
+        canon = np.where(take_rev[:, None], rev, fwd)  # (m, 5): the smaller of the two
+        return int(len(np.unique(canon, axis=0))) if len(canon) else 0
 
     @property
     def saddle_energies(self) -> np.ndarray:
@@ -192,37 +206,40 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
         raise InputError("hop network has no hops (edges); expected at least one hop")
     src = np.empty(m, dtype=np.int64)
     dst = np.empty(m, dtype=np.int64)
-    shift = np.empty((m, 3), dtype=np.int64)
+    shifts: list = [None] * m
     barrier = np.empty(m)
     prefactor = np.empty(m)
+    default_nu = float(DEFAULT_PREFACTOR_HZ)
+    # Plain Python values (what node-link JSON gives) take the fast paths; ``x - x == 0.0`` holds
+    # for finite floats only. Anything else goes through the full checks and their messages.
     for e, (i, j, data) in enumerate(G.edges(data=True)):
         src[e], dst[e] = index[i], index[j]
-        hop = f"hop {i!r} -> {j!r}"
-        if "barrier" not in data:
-            raise InputError(f"{hop} has no attribute 'barrier'; expected a barrier in eV")
-        try:
-            b = float(data["barrier"])
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"{hop} has barrier {data['barrier']!r}; expected a number in eV"
-            ) from exc
-        if not math.isfinite(b) or b < 0:
-            raise InputError(f"{hop} has barrier {b} eV; expected a finite barrier >= 0 eV")
+        b = data.get("barrier")
+        if not (type(b) is float and b >= 0.0 and b - b == 0.0):
+            b = _barrier(i, j, data)
         barrier[e] = b
-        if "shift" not in data:
-            raise InputError(f"{hop} has no attribute 'shift'; expected 3 integers (lattice image)")
-        s = _vector(data["shift"], f"shift of {hop}")
-        if np.any(s != np.round(s)):
-            raise InputError(f"shift of {hop} must be 3 integers, got {data['shift']!r}")
-        shift[e] = s.astype(np.int64)
-        nu = data.get("prefactor", DEFAULT_PREFACTOR_HZ)
-        try:
-            nu = float(nu if nu is not None else DEFAULT_PREFACTOR_HZ)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{hop} has prefactor {nu!r}; expected a number in Hz") from exc
-        if not math.isfinite(nu) or nu <= 0:
-            raise InputError(f"{hop} has prefactor {nu} Hz; expected a finite prefactor > 0 Hz")
+        s = data.get("shift")
+        if not (
+            type(s) is list
+            and len(s) == 3
+            and type(s[0]) is int
+            and type(s[1]) is int
+            and type(s[2]) is int
+        ):
+            s = _shift(i, j, data)
+        shifts[e] = s
+        nu = data.get("prefactor")
+        if nu is None:
+            nu = default_nu
+        elif not (type(nu) is float and nu > 0.0 and nu - nu == 0.0):
+            nu = _prefactor(i, j, nu)
         prefactor[e] = nu
+    try:
+        shift = np.array(shifts, dtype=np.int64).reshape(m, 3)
+    except OverflowError:
+        raise InputError(
+            "a hop's shift does not fit 64-bit integers; expected small lattice-image integers"
+        ) from None
 
     order = np.argsort(src, kind="stable")
     src, dst, shift, barrier, prefactor = (
@@ -248,6 +265,70 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
         displacement=displacement,
         indptr=indptr,
     )
+
+
+def _barrier(i: object, j: object, data: dict) -> float:
+    hop = f"hop {i!r} -> {j!r}"
+    if "barrier" not in data:
+        raise InputError(f"{hop} has no attribute 'barrier'; expected a barrier in eV")
+    try:
+        b = float(data["barrier"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{hop} has barrier {data['barrier']!r}; expected a number in eV") from exc
+    if not math.isfinite(b) or b < 0:
+        raise InputError(f"{hop} has barrier {b} eV; expected a finite barrier >= 0 eV")
+    return b
+
+
+def _shift(i: object, j: object, data: dict) -> list[int]:
+    hop = f"hop {i!r} -> {j!r}"
+    if "shift" not in data:
+        raise InputError(f"{hop} has no attribute 'shift'; expected 3 integers (lattice image)")
+    s = _vector(data["shift"], f"shift of {hop}")
+    if np.any(s != np.round(s)) or np.any(np.abs(s) > 2**31):
+        raise InputError(f"shift of {hop} must be 3 small integers, got {data['shift']!r}")
+    return [int(x) for x in s]
+
+
+def _prefactor(i: object, j: object, nu: object) -> float:
+    hop = f"hop {i!r} -> {j!r}"
+    try:
+        nu = float(nu)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{hop} has prefactor {nu!r}; expected a number in Hz") from exc
+    if not math.isfinite(nu) or nu <= 0:
+        raise InputError(f"{hop} has prefactor {nu} Hz; expected a finite prefactor > 0 Hz")
+    return nu
+
+
+def hop_counts(G: nx.MultiDiGraph | HopArrays) -> dict[str, int]:
+    """How many hops and site pairs a network has, named the same everywhere.
+
+    Returns
+    -------
+    dict
+        ``hops``: directed hops (edges, one per direction); ``pairs``: undirected site pairs (a
+        hop and its reverse, ``i → j`` with shift ``s`` and ``j → i`` with ``−s``, count once).
+        A network without edges has 0 of each.
+
+    Examples
+    --------
+    >>> from landscape.synthetic import cubic_lattice_network
+    >>> hop_counts(cubic_lattice_network(3))
+    {'hops': 162, 'pairs': 81}
+    """
+    if isinstance(G, HopArrays):
+        return {"hops": G.n_hops, "pairs": G.n_pairs}
+    pairs = set()  # counted without validating, so that a report or an export never fails here
+    for i, j, d in G.edges(data=True):
+        s = d.get("shift")
+        try:
+            fwd = tuple(int(x) for x in s)
+            rev = tuple(-x for x in fwd)
+        except (TypeError, ValueError):
+            fwd = rev = repr(s)
+        pairs.add(frozenset(((i, j, fwd), (j, i, rev))))
+    return {"hops": G.number_of_edges(), "pairs": len(pairs)}
 
 
 def load_network(path: str | Path) -> nx.MultiDiGraph:

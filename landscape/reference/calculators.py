@@ -197,6 +197,66 @@ def get_calculator(name: str = "chgnet", **kwargs: Any) -> Any:
     )
 
 
+def check_calculator_name(name: str, what: str = "--calculator") -> str:
+    """Refuse a calculator name that :func:`get_calculator` cannot build, without building it."""
+    if not isinstance(name, str) or (
+        name.strip().lower() not in KNOWN_CALCULATORS and ":" not in name
+    ):
+        raise InputError(
+            f"{what} {name!r} is unknown; expected one of {list(KNOWN_CALCULATORS)} or "
+            "'module:Class'"
+        )
+    return name
+
+
+#: Elements of the universal potentials: every element up to Pu (Z = 94).
+_UNIVERSAL_MAX_Z = 94
+
+
+def check_elements(calc: Any, symbols: Any, label: str) -> None:
+    """Refuse elements that the calculator ``calc`` (named ``label``) cannot handle, before work.
+
+    The universal potentials (``chgnet``, ``sevennet``) cover the elements up to Pu. Another
+    in-process calculator is asked for the energy of each element alone in a periodic box (cheap:
+    one atom); a calculator that runs an external program (a ``FileIOCalculator``, CP2K) is not
+    probed.
+
+    Raises
+    ------
+    InputError
+        An element the calculator does not support, named with the calculator.
+    """
+    from ase import Atoms
+    from ase.calculators.calculator import FileIOCalculator
+    from ase.data import atomic_numbers
+
+    elements = sorted(set(symbols))
+    if isinstance(label, str) and label.strip().lower() in ("chgnet", "sevennet"):
+        bad = [e for e in elements if atomic_numbers.get(e, 0) > _UNIVERSAL_MAX_Z]
+        if bad:
+            raise InputError(
+                f"calculator {label!r} has no parameters for {bad}; expected elements up to Pu"
+            )
+        return
+    if calc is None or isinstance(calc, FileIOCalculator):
+        return
+    for element in elements:
+        probe = Atoms(element, positions=[[5.0, 5.0, 5.0]], cell=[10.0] * 3, pbc=True)
+        probe.calc = calc
+        try:
+            probe.get_potential_energy()
+        except Exception as exc:  # noqa: BLE001 - any failure means: this element is not handled
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(
+                f"calculator {label!r} cannot handle element {element!r} ({msg}); expected a "
+                "calculator that supports every element of the host and the mobile species"
+            ) from None
+        finally:
+            probe.calc = None
+            if hasattr(calc, "reset"):
+                calc.reset()
+
+
 _CHGNET_EF: Any = None
 
 

@@ -40,7 +40,7 @@ from ase import Atoms
 
 from ..errors import InputError
 
-__all__ = ["ReferenceDataset", "load_dataset", "HOST", "POINT"]
+__all__ = ["ReferenceDataset", "load_dataset", "connect_readonly", "HOST", "POINT"]
 
 HOST = "host"
 POINT = "point"
@@ -136,6 +136,75 @@ class ReferenceDataset:
         return h.hexdigest()
 
 
+#: The first 16 bytes of every SQLite 3 file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Tables every ASE database has (``ase.db.sqlite``); ASE adds them to any SQLite file it opens.
+ASE_TABLES = ("systems", "information", "keys", "species", "text_key_values", "number_key_values")
+
+
+def connect_readonly(path: str | Path, what: str = "reference database") -> Any:
+    """The ASE database at ``path``, opened read-only after checking that it is one.
+
+    ``ase.db.connect`` creates its tables in any file it opens, an empty one or a foreign SQLite
+    file included; a reader must never do that. The file is therefore checked first (an SQLite 3
+    header, ASE's tables with a format version, no damaged pages) and then opened through a
+    ``mode=ro`` SQLite URI, so that nothing it does can write to the file.
+
+    Raises
+    ------
+    InputError
+        ``path`` is missing, a folder, empty, not SQLite, damaged (truncated), or an SQLite file
+        without ASE's tables.
+    """
+    import sqlite3
+
+    from ase.db.sqlite import SQLite3Database
+
+    path = Path(path)
+    name = repr(str(path))
+    if not path.exists():
+        raise InputError(f"{what} {name} does not exist")
+    if not path.is_file():
+        raise InputError(f"{what} {name} is not a file; expected an ASE database (.db)")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise InputError(f"{what} {name} cannot be read: {exc.strerror}") from None
+    if not head:
+        raise InputError(f"{what} {name} is empty; expected an ASE database")
+    if head != SQLITE_HEADER:
+        raise InputError(f"{what} {name} is not an SQLite file; expected an ASE database")
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=20)
+        try:
+            if con.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise sqlite3.DatabaseError("integrity check failed")
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            missing = [t for t in ASE_TABLES if t not in tables]
+            if missing:
+                raise InputError(
+                    f"{what} {name} is an SQLite file without ASE's tables {missing}; expected an "
+                    "ASE database (landscape reference run or import)"
+                )
+            version = con.execute("SELECT value FROM information WHERE name='version'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(
+            f"{what} {name} is damaged or truncated ({exc}); expected a complete ASE database"
+        ) from None
+    if version is None:
+        raise InputError(f"{what} {name} has no ASE format version; expected an ASE database")
+
+    class _ReadOnly(SQLite3Database):
+        def _connect(self):  # every connection read-only: reading never writes the file
+            return sqlite3.connect(uri, uri=True, timeout=20)
+
+    return _ReadOnly(str(path))
+
+
 def load_dataset(
     path: str | Path,
     sample_ids: list[str] | None = None,
@@ -163,15 +232,11 @@ def load_dataset(
         Missing file, no host row for a sample, NaN energies, mixed mobile species or calculators,
         or no points left.
     """
-    from ase.db import connect
-
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"reference database {str(path)!r} does not exist")
     bad = sorted(set(origins or ()) - set(ORIGINS))
     if bad:
         raise InputError(f"unknown point origins {bad}; expected some of {list(ORIGINS)}")
-    db = connect(str(path))
+    db = connect_readonly(path)
     hosts: dict[str, Atoms] = {}
     for row in db.select(kind=HOST):
         hosts[row.sample_id] = row.toatoms()

@@ -16,7 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import InputError
-from .dataset import HOST, POINT, row_origin
+from .dataset import HOST, POINT, connect_readonly, row_origin
 
 __all__ = ["import_results", "dataset_info", "bundled_reference_db", "read_frames"]
 
@@ -249,12 +249,7 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
         ``calculator``, ``origins`` (points per origin: random, grid, given, network); plus
         ``"settings"`` (the distinct optimiser/fmax/max-steps/radius).
     """
-    from ase.db import connect
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"reference database {str(path)!r} does not exist")
-    db = connect(str(path))
+    db = connect_readonly(path)  # never writes: not even ASE's tables into a foreign file
     out: dict[str, Any] = {}
     for row in db.select(kind=HOST):
         out.setdefault(row.sample_id, {})["e_host"] = float(row.e_host)

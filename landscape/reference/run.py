@@ -341,7 +341,8 @@ def open_reference_db(path: str | Path) -> Any:
     from ase.db import connect
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise InputError(f"reference database {str(path)!r} is a folder; expected a file path")
     state = "missing" if not path.exists() else "incomplete"  # an empty file holds no rows
     if path.exists() and path.stat().st_size > 0:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
@@ -358,8 +359,12 @@ def open_reference_db(path: str | Path) -> Any:
             )
             if not tables - {"sqlite_sequence"}:
                 state = "incomplete"
-            elif versioned or "systems" not in tables:  # not ASE's tables: ASE adds its own
-                state = "complete"
+            elif "systems" not in tables:  # ASE would add its tables to another program's file
+                raise InputError(
+                    f"reference database {str(path)!r} is an SQLite file of another program "
+                    f"(tables {sorted(tables)}); expected an ASE database or a new path"
+                )
+            elif versioned:
                 state = "complete"
             elif con.execute("SELECT COUNT(*) FROM systems").fetchone()[0]:
                 raise InputError(
@@ -370,6 +375,7 @@ def open_reference_db(path: str | Path) -> Any:
                 state = "incomplete"
         finally:
             con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
     if state != "complete":
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
@@ -644,6 +650,9 @@ def run_reference(
         raise InputError(f"relax_radius must be positive (Å), got {relax_radius}")
     if workers < 1 or batch < 1:
         raise InputError(f"workers and batch must be >= 1, got {workers}, {batch}")
+    from .._checks import check_species
+
+    check_species(species, "species")
     _optimizer(optimizer)
     if isinstance(calculator, str):
         from .calculators import KNOWN_CALCULATORS
@@ -675,6 +684,15 @@ def run_reference(
         calc_obj = calculator
         name = f"{type(calculator).__module__}:{type(calculator).__name__}"
         meta = calculator_info(name, getattr(calculator, "parameters", None) or {})
+
+    # elements the calculator cannot handle: refused before the database is created
+    from .calculators import check_elements
+
+    in_process = calc_obj is not None or (":" in name and workers == 1 and scheduler is None)
+    probe = (
+        calc_obj if calc_obj is not None else _worker_calculator(name, kw) if in_process else None
+    )
+    check_elements(probe, [*host.get_chemical_symbols(), species], name)
 
     db = open_reference_db(db_path)
 
@@ -1062,15 +1080,14 @@ def merge_databases(sources: list[str | Path], dest: str | Path) -> dict[str, in
     InputError
         Missing source, or conflicting host energies.
     """
-    from ase.db import connect
+    from .dataset import connect_readonly
 
+    # every source checked (and opened read-only) before the destination is touched
+    opened = [(src, connect_readonly(src, "database")) for src in sources]
     out = open_reference_db(dest)
     counts = {"hosts": 0, "points": 0, "skipped": 0}
     seen: dict[str, set[int]] = {}
-    for src in sources:
-        if not Path(src).is_file():
-            raise InputError(f"database {str(src)!r} does not exist")
-        db = connect(str(src))
+    for src, db in opened:
         for row in db.select(kind=HOST):
             have = _host_row(out, row.sample_id, row.get("calculator"))
             if have is None:

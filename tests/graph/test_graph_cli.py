@@ -55,8 +55,9 @@ def test_ingest_query_export_round_trip(capsys, tmp_path, graph_data_dir, new_sa
 
     code, out, err = _run(capsys, graph_data_dir, "ingest", fa, fb)
     assert code == 0, err
-    assert f"{a}: 27 sites, {Ga.number_of_edges()} hops written" in out
-    assert f"{b}: 40 sites, {Gb.number_of_edges()} hops written" in out
+    # hops: directed edges; pairs: undirected site pairs (each hop has its reverse here)
+    assert f"{a}: 27 sites, 162 hops (81 pairs) written" in out
+    assert f"{b}: 40 sites, {Gb.number_of_edges()} hops ({Gb.number_of_edges() // 2} pairs)" in out
 
     code, out, err = _run(
         capsys, graph_data_dir, "query", "sample_summary", f"sample_id={b}", "--json"
@@ -64,6 +65,7 @@ def test_ingest_query_export_round_trip(capsys, tmp_path, graph_data_dir, new_sa
     assert code == 0, err
     (row,) = json.loads(out)
     assert row["n_sites"] == 40 and row["n_hops"] == Gb.number_of_edges()
+    assert row["n_pairs"] * 2 == Gb.number_of_edges()
 
     code, out, err = _run(
         capsys,
@@ -114,7 +116,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     fdup = _write(cubic_lattice_network(2, sample_id=good), tmp_path / "dup.json")
 
     cases = [
-        (("ingest", fg, fb), "bad.json: edge"),  # the good file before it is not written either
+        (("ingest", fg, fb), "bad.json: hop"),  # the good file before it is not written either
         (("ingest", fg, fdup), "both hold sample"),
         (("ingest", tmp_path / "missing.json"), "cannot read hop network"),
         (("query", "nosuch"), "no named query 'nosuch'"),

@@ -16,6 +16,7 @@ import pytest
 from landscape.errors import InputError
 from landscape.graph import load_query, query_names
 from landscape.graph.queries import parse_query
+from landscape.kinetics.network import hop_counts
 from landscape.synthetic import cubic_lattice_network, random_network
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,7 @@ def test_sample_summary(graph_store, nets, which):
     (row,) = graph_store.query("sample_summary", sample_id=G.graph["sample_id"])
     assert row["sample_id"] == G.graph["sample_id"]
     assert row["n_sites"] == G.number_of_nodes() and row["n_hops"] == G.number_of_edges()
+    assert row["n_pairs"] == hop_counts(G)["pairs"] == G.number_of_edges() // 2
     assert row["barrier_min"] == b.min() and row["barrier_max"] == b.max()
     assert row["barrier_median"] == pytest.approx(np.median(b), rel=1e-12, abs=1e-15)
 
@@ -246,7 +248,8 @@ def test_compare_samples_all_and_some(graph_store, nets, new_sample_id):
         assert r["barrier_median"] == pytest.approx(np.median(barriers(G)), rel=1e-12)
         assert r["barrier_max"] == barriers(G).max()
         (live,) = graph_store.query("sample_summary", sample_id=G.graph["sample_id"])
-        for key in ("n_sites", "n_hops", "barrier_min", "barrier_max"):
+        assert r["n_pairs"] == G.number_of_edges() // 2
+        for key in ("n_sites", "n_hops", "n_pairs", "barrier_min", "barrier_max"):
             assert r[key] == live[key]
     assert [k["name"] for k in by[cubic.graph["sample_id"]]["kinetics"]] == ["exact"]
     assert by[cubic.graph["sample_id"]]["kinetics"][0]["Ea"] == 0.5

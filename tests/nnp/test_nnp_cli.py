@@ -99,7 +99,7 @@ def test_train_with_max_host_displacement(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit) as exc:
         main(["nnp", "train", str(db), "--out", str(out), "--max-host-displacement", "-1"])
     assert exc.value.code == 2
-    assert "max_host_displacement must be" in capsys.readouterr().err
+    assert "--max-host-displacement must be" in capsys.readouterr().err
     _run(
         [
             "nnp", "train", str(db), "--out", str(out), "--n-models", "1", "--hidden", "8,8",
@@ -110,7 +110,7 @@ def test_train_with_max_host_displacement(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit) as exc:
         main(["nnp", "train", str(db), "--out", str(out), "--network-weight", "0"])
     assert exc.value.code == 2
-    assert "network_weight must be a finite number > 0" in capsys.readouterr().err
+    assert "--network-weight must be a finite number > 0" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -127,7 +127,7 @@ def test_errors_are_one_line(morse_db: Path, tmp_path: Path, capsys: pytest.Capt
         main(["nnp", "train", str(morse_db), "--out", str(tmp_path / "m"), "--n-jobs", "0"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "n_jobs must be an integer >= 1 or -1" in err and err.count("\n") == 1
+    assert "--n-jobs must be >= 1 or -1" in err and err.count("\n") == 1
     assert not (tmp_path / "m.json").exists()
 
 

@@ -140,7 +140,8 @@ def test_cli_kinetics_with_model(fitted, tmp_path, capsys) -> None:
 
     model, ds = fitted
     host = ds.hosts["random-1"]
-    ase.io.write(tmp_path / "host.extxyz", host)
+    # the file's stem is the sample id of the host (its info holds none): the network's sample
+    ase.io.write(tmp_path / "random-1.extxyz", host)
     model.save(tmp_path / "nnp")
     # a 2x2x2 lattice spanning the host's (cubic) cell: it wraps, saddles at the bond midpoints
     length = float(host.cell[0, 0])
@@ -156,7 +157,7 @@ def test_cli_kinetics_with_model(fitted, tmp_path, capsys) -> None:
             return int(exc.code or 0)
         return 0
 
-    args = ["--model", str(tmp_path / "nnp"), "--sample", str(tmp_path / "host.extxyz")]
+    args = ["--model", str(tmp_path / "nnp"), "--sample", str(tmp_path / "random-1.extxyz")]
     assert run(*args, "--json") == 0
     out = json.loads(capsys.readouterr().out)
     direct = ensemble_activation_energy(G, model.surface(host))
@@ -166,8 +167,13 @@ def test_cli_kinetics_with_model(fitted, tmp_path, capsys) -> None:
     assert run(*args) == 0
     assert f"spread (std) {out['ensemble']['Ea_model_std_eV']:.4f} eV" in capsys.readouterr().out
     # bad input: one line, exit 2
-    assert run("--sample", str(tmp_path / "host.extxyz")) == 2
+    assert run("--sample", str(tmp_path / "random-1.extxyz")) == 2
     assert "give --model too" in capsys.readouterr().err
     assert run("--model", str(tmp_path / "nope")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+    # the same host under another sample id is not the network's sample: refused, both named
+    ase.io.write(tmp_path / "host.extxyz", host)
+    assert run("--model", str(tmp_path / "nnp"), "--sample", str(tmp_path / "host.extxyz")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'host'" in err[0] and "'random-1'" in err[0]

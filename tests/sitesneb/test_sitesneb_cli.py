@@ -93,7 +93,9 @@ def test_explore_writes_the_hop_network(explored):
     assert G.graph["species"] == "Cu" and G.graph["energy_unit"] == "eV"
     np.testing.assert_allclose(G.graph["cell"], np.eye(3) * 6.0)
     assert summary["sites"] == G.number_of_nodes() > 0
-    assert summary["hops"] * 2 == G.number_of_edges() > 0
+    # hops: directed edges, as `db ingest` and sample_summary count them; pairs: one NEB each
+    assert summary["hops"] == G.number_of_edges() == 2 * summary["pairs"] > 0
+    assert summary["pairs"] == G.graph["search"]["hops"]
     for _, d in G.nodes(data=True):
         assert len(d["position"]) == 3 and np.isfinite(d["energy"]) and d["uncertainty"] >= 0
     cell = np.asarray(G.graph["cell"])

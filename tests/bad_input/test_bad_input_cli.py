@@ -1,0 +1,285 @@
+"""Every bad input of ``sample``, ``reference``, ``nnp``, ``study``, ``explore`` and the root command
+is answered with exit status 2 and one line on stderr that names the bad value, and writes nothing.
+
+Each case runs the CLI in-process on small files made in ``tmp_path``; the whole folder (names and
+bytes) is compared before and after, so a refused command that created a file or folder, or wrote
+ASE's tables into a database it only reads, fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import torch
+
+from landscape.cli import main
+from landscape.reference.importer import bundled_reference_db
+
+INJECTION = "Cu' DETACH DELETE n //"
+
+
+def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    """``landscape ARGV`` in-process: (exit status, stdout, stderr)."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every file and folder under ``root``: relative path -> SHA-256 of the bytes ("dir")."""
+    snap = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            snap[os.path.relpath(os.path.join(dirpath, d), root)] = "dir"
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            snap[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+    return snap
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Bad inputs in ``tmp_path`` (also the working folder): their paths by name."""
+    monkeypatch.chdir(tmp_path)
+    foreign = tmp_path / "foreign.db"  # SQLite, but another program's
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE notes (x TEXT)")
+    con.execute("INSERT INTO notes VALUES ('keep me')")
+    con.commit()
+    con.close()
+    (tmp_path / "empty.db").write_bytes(b"")
+    (tmp_path / "random.db").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "text.db").write_text("not a database\n")
+    ref = Path(bundled_reference_db()).with_name("chgnet-cu-a-Ta2O5-fullrelax.db")
+    (tmp_path / "truncated.db").write_bytes(ref.read_bytes()[:150_000])
+    (tmp_path / "afile").write_text("a regular file\n")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "net.json").write_text("{}")
+    names = ("foreign.db", "empty.db", "random.db", "text.db", "truncated.db", "afile", "adir")
+    paths = {Path(n).stem if n.endswith(".db") else n: str(tmp_path / n) for n in names}
+    paths["under"] = str(tmp_path / "afile" / "x.json")  # fails even as root: under a file
+    paths["model"] = str(tmp_path / "no-model")
+    paths["net"] = str(tmp_path / "net.json")
+    return paths
+
+
+# (argv, text the one line must contain); "{name}" is a path of the fixture ``files``
+CASES: list[tuple[list[str], str]] = [
+    # the root command: usage errors in one line
+    (["kinetcs"], "kinetcs"),
+    (["--bogus"], "--bogus"),
+    (["nnp", "trian"], "trian"),
+    (["sample", "info", "a-Ta2O5-1", "--bogus"], "--bogus"),
+    (["kinetics", "{net}", "-T", "hot"], "hot"),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--n-images", "x"], "'x'"),
+    # sample
+    (["sample", "generate", "{under}", "--calculator", "none"], "{under}"),
+    (["sample", "generate", "{adir}", "--calculator", "none"], "{adir}"),
+    (["sample", "generate", "s.extxyz", "--density", "0"], "--density"),
+    (["sample", "generate", "s.extxyz", "--density", "nan"], "nan"),
+    (["sample", "generate", "s.extxyz", "--timestep", "-1"], "--timestep"),
+    (["sample", "generate", "s.extxyz", "--melt-steps", "-5"], "--melt-steps"),
+    (["sample", "generate", "s.extxyz", "--composition", "Xx2O5"], "Xx"),
+    (["sample", "generate", "s.extxyz", "--calculator", "nosuch"], "nosuch"),
+    (["sample", "anneal", "a-Ta2O5-1", "s.extxyz", "--t-anneal", "nan"], "--t-anneal"),
+    (["sample", "anneal", "a-Ta2O5-1", "{under}"], "{under}"),
+    # reference: reading never writes; bad options refused before any point
+    (["reference", "info", "{foreign}"], "{foreign}"),
+    (["reference", "info", "{empty}"], "empty"),
+    (["reference", "info", "{random}"], "not an SQLite file"),
+    (["reference", "info", "{text}"], "{text}"),
+    (["reference", "info", "{truncated}"], "truncated"),
+    (["reference", "info", str(bundled_reference_db()), "--consistency", "nan"], "nan"),
+    (
+        ["reference", "run", "a-Ta2O5-1a", "--points", "1", "--db", "r.db"]
+        + ["--calculator", "ase.calculators.emt:EMT"],
+        "'Ta'",
+    ),
+    (["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "r.db", "--species", "Xx"], "Xx"),
+    (
+        ["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "r.db", "--species", INJECTION],
+        INJECTION,
+    ),
+    (["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "{under}"], "{under}"),
+    (["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "{adir}"], "{adir}"),
+    (["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "{foreign}"], "{foreign}"),
+    (["reference", "run", "a-Ta2O5-1", "--points", "0", "--db", "r.db"], "--points"),
+    (["reference", "run", "a-Ta2O5-1", "--points", "2", "--db", "r.db", "--fmax", "0"], "--fmax"),
+    (
+        ["reference", "run", "a-Ta2O5-1", "--points", "2", "--db", "r.db", "--workers", "0"],
+        "--workers",
+    ),
+    (
+        ["reference", "run", "a-Ta2O5-1", "--points", "2", "--db", "r.db", "--optimizer", "NEWTON"],
+        "NEWTON",
+    ),
+    (
+        ["reference", "run", "a-Ta2O5-1", "--points", "2", "--db", "r.db"]
+        + ["--relax-radius", "nan"],
+        "--relax-radius",
+    ),
+    (
+        ["reference", "import", "{afile}", "--db", "r.db", "--sample-id", "s", "--species", "Xx"],
+        "Xx",
+    ),
+    (["reference", "merge", "{foreign}", "--db", "merged.db"], "{foreign}"),
+    (["reference", "merge", "{truncated}", "--db", "merged.db"], "{truncated}"),
+    # nnp
+    (["nnp", "train", "{foreign}", "--out", "m"], "{foreign}"),
+    (["nnp", "train", "{empty}", "--out", "m"], "{empty}"),
+    (["nnp", "train", "{truncated}", "--out", "m"], "{truncated}"),
+    (["nnp", "train", "{random}", "--out", "{under}"], "{afile}"),
+    (["nnp", "train", "{random}", "--out", "m", "--figures", "{afile}"], "{afile}"),
+    (["nnp", "train", "{random}", "--out", "m", "--force-weight", "nan"], "--force-weight"),
+    (["nnp", "train", "{random}", "--out", "m", "--n-models", "0"], "--n-models"),
+    (["nnp", "train", "{random}", "--out", "m", "--alpha", "-1"], "--alpha"),
+    (["nnp", "train", "{random}", "--out", "m", "--hidden", "0,8"], "0,8"),
+    (["nnp", "eval", "{model}", "{random}"], "{random}"),
+    (["nnp", "eval", "{model}", "{foreign}"], "{foreign}"),
+    # explore: options, device and output paths before the model is even read
+    (
+        ["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--n-images", "1"],
+        "--n-images",
+    ),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--prefactor", "0"], "'0'"),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--candidates", "x"], "'x'"),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--fmax", "nan"], "--fmax"),
+    (
+        ["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--grid-spacing", "0"],
+        "--grid-spacing",
+    ),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "{under}"], "{under}"),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "{adir}"], "{adir}"),
+    (
+        ["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--figures", "{afile}"],
+        "{afile}",
+    ),
+    (["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--device", "gpu"], "gpu"),
+    (
+        ["validate-hops", "a-Ta2O5-1", "--model", "{model}", "--network", "{net}"]
+        + ["--out", "v.json", "--hops", "0"],
+        "--hops",
+    ),
+    (
+        ["validate-hops", "a-Ta2O5-1", "--model", "{model}", "--network", "{net}"]
+        + ["--out", "{under}"],
+        "{under}",
+    ),
+    (["demo", "--out", "{afile}"], "{afile}"),
+]
+
+if not torch.cuda.is_available():  # the same command on a GPU machine would run
+    CASES += [
+        (
+            ["explore", "a-Ta2O5-1", "--model", "{model}", "--out", "o.json", "--device", "cuda"],
+            "cuda",
+        ),
+        (
+            ["validate-hops", "a-Ta2O5-1", "--model", "{model}", "--network", "{net}"]
+            + ["--out", "v.json", "--device", "cuda"],
+            "cuda",
+        ),
+    ]
+
+
+def _assert_one_line_refusal(code: int, err: str, expected: str) -> None:
+    lines = err.splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].strip(), err
+    assert lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    assert expected in lines[0], f"{expected!r} not in {lines[0]!r}"
+
+
+@pytest.mark.parametrize(("argv", "expected"), CASES, ids=[" ".join(a)[:60] for a, _ in CASES])
+def test_bad_input_is_one_line_and_writes_nothing(capsys, tmp_path, files, argv, expected):
+    argv = [a.format(**files) for a in argv]
+    expected = expected.format(**files)
+    before = _snapshot(tmp_path)
+    code, _, err = _run(capsys, argv)
+    _assert_one_line_refusal(code, err, expected)
+    assert _snapshot(tmp_path) == before
+
+
+STUDY = """
+[study]
+out = "{out}"
+species = "{species}"
+[[samples]]
+source = "a-Ta2O5-1a"
+[reference]
+db = "{db}"
+[nnp]
+force_weight = {force_weight}
+[hops]
+n_images = {n_images}
+"""
+GOOD = {
+    "out": "results",
+    "species": "Cu",
+    "db": "bundled",
+    "force_weight": "0.0",
+    "n_images": "9",
+}
+
+STUDY_CASES: list[tuple[dict[str, str], str]] = [
+    ({"force_weight": "nan"}, "nnp.force_weight"),
+    ({"force_weight": "-1.0"}, "nnp.force_weight"),
+    ({"n_images": "1"}, "hops.n_images"),
+    ({"species": INJECTION.replace("'", "")}, "study.species"),
+    ({"species": "Xx"}, "'Xx'"),
+    ({"out": "{under}"}, "study.out"),
+    ({"out": "{afile}"}, "{afile}"),
+    ({"db": "{foreign}"}, "reference.db"),
+    ({"db": "{random}"}, "{random}"),
+    ({"db": "{truncated}"}, "{truncated}"),
+    ({"db": "{empty}"}, "{empty}"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), STUDY_CASES, ids=[str(c) for c, _ in STUDY_CASES])
+def test_bad_study_file_is_one_line_and_writes_nothing(capsys, tmp_path, files, change, expected):
+    values = {k: v.format(**files) for k, v in (GOOD | change).items()}
+    study = tmp_path / "study.toml"
+    study.write_text(STUDY.format(**values))
+    before = _snapshot(tmp_path)
+    code, _, err = _run(capsys, ["study", str(study), "--no-store", "--quiet"])
+    _assert_one_line_refusal(code, err, expected.format(**files))
+    assert _snapshot(tmp_path) == before
+
+
+def test_study_file_of_random_bytes_is_one_line(capsys, tmp_path, files):
+    code, _, err = _run(capsys, ["study", files["random"]])
+    _assert_one_line_refusal(code, err, files["random"])
+
+
+def test_reference_info_reads_a_good_database_without_writing_it(capsys, tmp_path, files):
+    db = tmp_path / "copy.db"
+    db.write_bytes(
+        Path(bundled_reference_db()).with_name("chgnet-cu-a-Ta2O5-fullrelax.db").read_bytes()
+    )
+    os.chmod(db, 0o444)  # read-only: reading must not need to write (as root: bytes compared)
+    before = _snapshot(tmp_path)
+    code, out, err = _run(capsys, ["reference", "info", str(db)])
+    assert code == 0, err
+    assert "a-Ta2O5-1: 301 points" in out
+    assert _snapshot(tmp_path) == before
+
+
+def test_version_and_help_exit_0(capsys):
+    from landscape import __version__
+
+    code, out, err = _run(capsys, ["--version"])
+    assert (code, out.strip(), err) == (0, f"landscape {__version__}", "")
+    code, out, _ = _run(capsys, ["--help"])
+    assert code == 0 and "explore" in out
+    code, out, _ = _run(capsys, ["nnp", "train", "--help"])
+    assert code == 0 and "--force-weight" in out
