@@ -41,6 +41,9 @@ _LAZY: dict[str, str] = {
     "SimplifiedNNP": "landscape.potential",
     "NNPSurface": "landscape.potential",
     "NNPCalculator": "landscape.potential",
+    # contracts between the steps
+    "EnergySurface": "landscape.contracts",
+    "save_network": "landscape.contracts",
     # sites, neb
     "find_sites": "landscape.sites",
     "Sites": "landscape.sites",

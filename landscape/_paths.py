@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
-__all__ = ["check_writable"]
+__all__ = ["check_writable", "write_json_atomic"]
 
 
 def check_writable(path: str | os.PathLike, what: str, *, directory: bool = False) -> Path:
@@ -54,3 +56,12 @@ def check_writable(path: str | os.PathLike, what: str, *, directory: bool = Fals
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(f"{what} {str(p)!r} cannot be created: {str(ancestor)!r} is not writable")
     return p
+
+
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = 1) -> None:
+    """Write ``data`` as JSON to ``path`` through a temporary file in the same folder, then
+    :func:`os.replace` it: a reader never sees half a file. Values JSON does not know (numpy
+    numbers) are written as floats."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=indent, default=float))
+    os.replace(tmp, path)

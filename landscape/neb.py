@@ -31,21 +31,19 @@ import numpy as np
 import torch
 
 from .config import DEFAULTS
+from .contracts import EnergySurface, add_hop, add_site, check_surface, network_points, new_network
 from .errors import InputError
+from .geometry import close_pairs, min_image, wrap, wrap_positions
+from .grid import evaluate, outside_domain, tabulate
 from .sites import (
+    BatchedFIRE,
     Sites,
-    _BatchedFIRE,
-    _cell,
-    _close_pairs,
-    _evaluate,
-    _make_sites,
-    _min_image,
-    _newton_polish,
-    _wrap,
+    harmonic_frequencies,
     hessians,
+    make_sites,
     merge_minima,
     minimise,
-    outside_domain,
+    newton_polish,
 )
 from .units import DEFAULT_PREFACTOR_HZ
 
@@ -99,9 +97,7 @@ def candidate_pairs(
     are handled; cost ``O(n² × images)``.
     """
     cell = np.asarray(cell, dtype=float)
-    inv = np.linalg.inv(cell)
-    frac = np.asarray(positions, dtype=float) @ inv
-    pos = (frac - np.floor(frac)) @ cell
+    pos = wrap_positions(np.asarray(positions, dtype=float), cell)
     volume = abs(np.linalg.det(cell))
     widths = [
         volume / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3])) for k in range(3)
@@ -346,7 +342,7 @@ def _neb_forces(
 
 
 def batched_neb(
-    surface,
+    surface: EnergySurface,
     start: torch.Tensor,
     end: torch.Tensor,
     *,
@@ -432,16 +428,16 @@ def batched_neb(
         )  # (P, N, 3)
         X[:, 0], X[:, -1] = start, end
     E = torch.zeros(P, N, **t)
-    E[:, 0] = _evaluate(surface, start, batch_size)[0] if e_start is None else e_start
-    E[:, -1] = _evaluate(surface, end, batch_size)[0] if e_end is None else e_end
+    E[:, 0] = evaluate(surface, start, batch_size)[0] if e_start is None else e_start
+    E[:, -1] = evaluate(surface, end, batch_size)[0] if e_end is None else e_end
     Ft = torch.zeros(P, N - 2, 3, **t)
-    e, f = _evaluate(surface, X[:, 1:-1].reshape(-1, 3), batch_size)
+    e, f = evaluate(surface, X[:, 1:-1].reshape(-1, 3), batch_size)
     E[:, 1:-1], Ft[:] = e.reshape(P, N - 2), f.reshape(P, N - 2, 3)
     fmax_p = torch.full((P,), math.inf, **t)
     converged = torch.zeros(P, dtype=torch.bool, device=cell.device)
     ci = torch.zeros(P, dtype=torch.bool, device=cell.device)
     steps = torch.zeros(P, dtype=torch.long, device=cell.device)
-    fire = _BatchedFIRE((P, N - 2), X)
+    fire = BatchedFIRE((P, N - 2), X)
     done = torch.zeros(P, dtype=torch.bool, device=cell.device)
     bar = tqdm(total=P, desc="NEB", unit="band", disable=not progress, leave=False)
     for step in range(max_steps + 1):
@@ -469,7 +465,7 @@ def batched_neb(
         if len(act) == 0 or step == max_steps:
             break
         Xi = fire.step(X[act, 1:-1], F, act)  # (b, N-2, 3)
-        e, f = _evaluate(surface, Xi.reshape(-1, 3), batch_size)
+        e, f = evaluate(surface, Xi.reshape(-1, 3), batch_size)
         X[act, 1:-1] = Xi
         E[act, 1:-1] = e.reshape(len(act), N - 2)
         Ft[act] = f.reshape(len(act), N - 2, 3)
@@ -488,7 +484,7 @@ def _vineyard(freq_min: np.ndarray, freq_saddle: np.ndarray) -> float:
 
 
 def find_hops(
-    surface,
+    surface: EnergySurface,
     sites: Sites,
     *,
     max_distance: float = DEFAULTS.hop_max_distance,
@@ -607,11 +603,11 @@ def find_hops(
         raise InputError(f"unknown candidates {candidates!r}; expected 'distance' or 'basins'")
     if sites is None or len(sites) == 0:
         raise InputError("empty site set; expected at least one site (run find_sites first)")
-    cell, inv = _cell(surface)
+    cell, inv = check_surface(surface)
     t = dict(dtype=cell.dtype, device=cell.device)
     cell_np = cell.cpu().numpy().astype(float)
-    pos_t = _wrap(torch.as_tensor(sites.positions, **t), cell, inv)
-    close = _close_pairs(pos_t, cell, inv, merge_distance)
+    pos_t = wrap(torch.as_tensor(sites.positions, **t), cell, inv)
+    close = close_pairs(pos_t, cell, inv, merge_distance)
     np.fill_diagonal(close, False)
     if close.any():
         a, b = np.argwhere(close)[0]
@@ -623,14 +619,13 @@ def find_hops(
         host = getattr(surface, "host", None)
         sample_id = str(host.info.get("sample_id", "surface")) if host is not None else "surface"
     species = sites.species
-    G = nx.MultiDiGraph(
-        sample_id=str(sample_id), cell=cell_np.tolist(), species=species, energy_unit="eV"
-    )
+    G = new_network(cell_np, sample_id=str(sample_id), species=species)
     for k in range(len(sites)):
-        G.add_node(
+        add_site(
+            G,
             k,
-            position=[float(v) for v in pos_t[k].cpu().numpy()],
-            energy=float(sites.energies[k]),
+            pos_t[k].cpu().numpy(),
+            sites.energies[k],
             frequencies=[float(v) for v in sites.frequencies[k]],
             converged=bool(sites.converged[k]),
         )
@@ -694,7 +689,7 @@ def find_hops(
             sure = depth_g > guide_composite
             res.converged &= ~sure
             k = torch.nonzero(~sure).flatten()
-            e_img = _evaluate(surface, res.images[k, 1:-1].reshape(-1, 3), batch_size)[0]
+            e_img = evaluate(surface, res.images[k, 1:-1].reshape(-1, 3), batch_size)[0]
             res.energies[k, 1:-1] = e_img.reshape(len(k), n_images - 2)
             res.energies[:, 0], res.energies[:, -1] = energies[src_t], energies[dst_t]
             counts["guide_composite"] = counts.get("guide_composite", 0) + int(sure.sum())
@@ -712,13 +707,13 @@ def find_hops(
         hop_like = conv & (depth <= interior_minimum)
         idx = torch.nonzero(hop_like).flatten()
         if (refine_saddle or guide) and climb and len(idx):
-            x1, e1, f1 = x0, e0, f0 = sx[idx], *_evaluate(surface, sx[idx], batch_size)
+            x1, e1, f1 = x0, e0, f0 = sx[idx], *evaluate(surface, sx[idx], batch_size)
             if guide:  # quasi-Newton with the guide's Hessians (one surface call per step) first
-                x1, e1, f1 = _newton_polish(
+                x1, e1, f1 = newton_polish(
                     surface, x0, e0, f0, n_negative=1, target=1e-2 * fmax, max_step=0.3,
                     max_iter=10, batch_size=batch_size, hessian_surface=neb_surface,
                 )  # fmt: skip
-            x1, e1, f1 = _newton_polish(
+            x1, e1, f1 = newton_polish(
                 surface, x1, e1, f1, n_negative=1, target=1e-2 * fmax,
                 max_step=0.3 if guide else 0.1, max_iter=8, batch_size=batch_size,
             )  # fmt: skip
@@ -783,37 +778,38 @@ def find_hops(
         t0 = time.perf_counter()
         # interior minima next to a known site are that site; the others are merged, then relaxed
         trial = torch.as_tensor(np.array(new_min), **t)
-        near = _close_pairs(_wrap(trial, cell, inv), cell, inv, merge_distance, pos_t)
+        near = close_pairs(wrap(trial, cell, inv), cell, inv, merge_distance, pos_t)
         trial = trial[torch.as_tensor(~near.any(axis=1))]
         if guide and len(trial):  # relax on the guide first: most trials fall into known sites
             xg, eg, _, _ = minimise(neb_surface, trial, fmax=10 * site_fmax, batch_size=batch_size)
-            near = _close_pairs(_wrap(xg, cell, inv), cell, inv, merge_distance, pos_t)
+            near = close_pairs(wrap(xg, cell, inv), cell, inv, merge_distance, pos_t)
             keep_g = torch.as_tensor(~near.any(axis=1))
             trial, eg = xg[keep_g], eg[keep_g]
             trial = trial[
-                torch.as_tensor(merge_minima(_wrap(trial, cell, inv), eg, cell, merge_distance))
+                torch.as_tensor(merge_minima(wrap(trial, cell, inv), eg, cell, merge_distance))
             ]
-        e0 = _evaluate(surface, trial, batch_size)[0]
+        e0 = evaluate(surface, trial, batch_size)[0]
         trial = trial[
-            torch.as_tensor(merge_minima(_wrap(trial, cell, inv), e0, cell, merge_distance))
+            torch.as_tensor(merge_minima(wrap(trial, cell, inv), e0, cell, merge_distance))
         ]
         x, e, _, cv = minimise(surface, trial, fmax=site_fmax, batch_size=batch_size)
-        keep = merge_minima(_wrap(x, cell, inv), e, cell, merge_distance)
+        keep = merge_minima(wrap(x, cell, inv), e, cell, merge_distance)
         keep = keep[~outside_domain(surface, x[keep]).cpu().numpy()]
-        new, _ = _make_sites(
+        new, _ = make_sites(
             surface, x[keep], e[keep], cv[keep], species=species, mass=sites.mass,
             batch_size=batch_size,
         )  # fmt: skip
         if len(new):
             new_pos = torch.as_tensor(new.positions, **t)
-            fresh = ~_close_pairs(new_pos, cell, inv, merge_distance, pos_t).any(axis=1)
+            fresh = ~close_pairs(new_pos, cell, inv, merge_distance, pos_t).any(axis=1)
             new_idx = []
             for k in np.nonzero(fresh)[0]:
                 n = len(G)
-                G.add_node(
+                add_site(
+                    G,
                     n,
-                    position=[float(v) for v in new.positions[k]],
-                    energy=float(new.energies[k]),
+                    new.positions[k],
+                    new.energies[k],
                     frequencies=[float(v) for v in new.frequencies[k]],
                     converged=bool(new.converged[k]),
                     added=True,
@@ -860,13 +856,13 @@ def find_hops(
     return G
 
 
-def _site_grid(surface, sites: Sites, spacing: float, min_host_distance: float, batch_size: int):
+def _site_grid(
+    surface: EnergySurface, sites: Sites, spacing: float, min_host_distance: float, batch_size: int
+):
     """The energies (n1, n2, n3) of the site search's grid (``sites.grid``) when it is no coarser than
     ``spacing`` (Å), else tabulated anew at ``spacing`` with points closer than
     ``min_host_distance`` (Å) to a host atom at ``inf``."""
-    from .sites import tabulate
-
-    cell, _ = _cell(surface)
+    cell, _ = check_surface(surface)
     grid = getattr(sites, "grid", None)
     if grid is not None and np.allclose(np.asarray(sites.cell), cell.cpu().numpy()):
         h = cell.norm(dim=1).cpu().numpy() / np.asarray(np.shape(grid))
@@ -890,11 +886,8 @@ def _add_hop(
     mass: float,
 ) -> None:
     """Two directed edges of one elementary hop (band from site i to site j's image ``shift``)."""
-    from .sites import harmonic_frequencies
-
     saddle = images[ci]
     es = float(profile[ci])
-    ei, ej = G.nodes[i]["energy"], G.nodes[j]["energy"]
     d = images[-1] - images[0]
     length = float(np.linalg.norm(d))
     path_length = float(np.linalg.norm(np.diff(images, axis=0), axis=1).sum())
@@ -904,83 +897,18 @@ def _add_hop(
         nu_ji = _vineyard(np.asarray(G.nodes[j]["frequencies"]), fs)
     else:
         nu_ij = nu_ji = DEFAULT_PREFACTOR_HZ
-    back = saddle - np.asarray(shift, dtype=float) @ cell
-    common = dict(saddle_energy=es, length=length, path_length=path_length, converged=True)
-    G.add_edge(
-        i,
-        j,
-        barrier=es - ei,
-        shift=list(shift),
+    add_hop(
+        G, i, j, shift, es,
+        saddle=saddle,
+        profile=profile,
+        cell=cell,
         prefactor=nu_ij,
-        saddle=[float(v) for v in saddle],
-        profile=[float(v) for v in profile],
-        **common,
-    )
-    G.add_edge(
-        j,
-        i,
-        barrier=es - ej,
-        shift=[-v for v in shift],
-        prefactor=nu_ji,
-        saddle=[float(v) for v in back],
-        profile=[float(v) for v in profile[::-1]],
-        **common,
-    )
-
-
-def network_points(
-    G: nx.MultiDiGraph, *, sites: bool = True, saddles: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the sites and saddle points of a hop network, for targeted reference points.
-
-    A network found on a trained potential has its minima and saddles where the potential's error
-    happens to pull them; reference energies computed there (``landscape reference run
-    --network``, origin ``"network"``) and added to the training data correct the potential
-    exactly where the barriers are read. One saddle per undirected hop (the two directions share
-    it).
-
-    Parameters
-    ----------
-    G : networkx.MultiDiGraph
-        Hop network (:func:`find_hops`), with ``cell`` in its graph attributes.
-    sites, saddles : bool
-        Include the site positions / the saddle points.
-
-    Returns
-    -------
-    positions : numpy.ndarray, shape (n, 3)
-        Å, Cartesian, wrapped into the cell; sites first (by node id), then saddles.
-    kinds : numpy.ndarray of str, shape (n,)
-        ``"site"`` or ``"saddle"`` per position.
-
-    Raises
-    ------
-    InputError
-        Neither kind asked for, no cell, or nothing to return.
-    """
-    if not (sites or saddles):
-        raise InputError("network_points: ask for sites, saddles or both")
-    if "cell" not in G.graph:
-        raise InputError("the network has no 'cell' graph attribute; expected one from find_hops")
-    cell = np.asarray(G.graph["cell"], dtype=float).reshape(3, 3)
-    pos, kinds = [], []
-    if sites:
-        for n in sorted(G.nodes):
-            pos.append(np.asarray(G.nodes[n]["position"], dtype=float))
-            kinds.append("site")
-    if saddles:
-        for u, v, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1], tuple(e[2]["shift"]))):
-            if (G.nodes[u]["energy"], u) > (G.nodes[v]["energy"], v):
-                continue  # the other direction carries the same saddle
-            if u == v and tuple(d["shift"]) < tuple(-s for s in d["shift"]):
-                continue
-            pos.append(np.asarray(d["saddle"], dtype=float))
-            kinds.append("saddle")
-    if not pos:
-        raise InputError("the network has no sites or hops to take points from")
-    pos = np.asarray(pos, dtype=float)
-    frac = pos @ np.linalg.inv(cell)
-    return (frac - np.floor(frac)) @ cell, np.asarray(kinds)
+        reverse_prefactor=nu_ji,
+        saddle_energy=es,
+        length=length,
+        path_length=path_length,
+        converged=True,
+    )  # fmt: skip
 
 
 def _position_key(x: np.ndarray) -> tuple[float, ...]:
@@ -1006,7 +934,7 @@ def _read_checkpoint(path: str | Path | None) -> dict[tuple[float, ...], dict]:
 
 
 def validate_hops(
-    surface,
+    surface: EnergySurface,
     G: nx.MultiDiGraph,
     host,
     calculator,
@@ -1114,7 +1042,7 @@ def validate_hops(
         # or over a hill the path goes around relaxes to another band, or does not converge
         mid = torch.as_tensor(0.5 * (start + end), **t)
         saddle = torch.as_tensor(np.array([d["saddle"] for _, _, d in chosen]), **t)
-        via = mid + _min_image(saddle - mid, cell, torch.linalg.inv(cell))
+        via = mid + min_image(saddle - mid, cell, torch.linalg.inv(cell))
     t0 = time.perf_counter()
     res = batched_neb(
         surface,

@@ -26,9 +26,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ._paths import write_json_atomic
 from .config import DEFAULTS
+from .contracts import network_data, network_from_data, save_network
 from .errors import InputError
-from .studyfile import StudyConfig, parse_study
+from .studyfile import (  # noqa: F401  (the point-id blocks are part of the pipeline's API)
+    SEED_LIMIT,
+    STUDY_RANDOM_FIRST_ID,
+    TARGETED_FIRST_ID,
+    StudyConfig,
+    parse_study,
+)
 
 __all__ = ["run_study", "demo_config", "StudyResult", "DEMO_SAMPLES"]
 
@@ -62,20 +70,6 @@ def _atoms_sha(atoms) -> str:
         np.round(atoms.get_positions(), 6).tobytes(),
         np.round(np.asarray(atoms.cell), 6).tobytes(),
     )
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=float))
-    os.replace(tmp, path)
-
-
-def _network_to_json(G: nx.MultiDiGraph) -> dict:
-    return nx.node_link_data(G, edges="edges")
-
-
-def _network_from_json(data: dict) -> nx.MultiDiGraph:
-    return nx.node_link_graph(data, edges="edges", multigraph=True, directed=True)
 
 
 # --------------------------------------------------------------------------- progress
@@ -260,19 +254,6 @@ def _publish_copy(src: Path, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-#: First point id of a study's own random points of ``reference.seed`` 0; seed ``s`` starts at
-#: ``STUDY_RANDOM_FIRST_ID + 1_000_000 * s``. Above every id of the shipped data set (its blocks
-#: end below 10**7; tests/reference/test_shipped_data.py), so that a study adding points to the
-#: bundled data never meets one of its ids.
-STUDY_RANDOM_FIRST_ID = 100_000_000
-
-#: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
-#: clear of the blocks of the random points of any ``reference.seed`` below ``SEED_LIMIT``.
-TARGETED_FIRST_ID = 500_000_000
-#: ``reference.seed`` must be below this (400), so that its id block stays below the targeted ones
-SEED_LIMIT = (TARGETED_FIRST_ID - STUDY_RANDOM_FIRST_ID) // 1_000_000
-
-
 def _training_samples(cfg: StudyConfig, samples: dict) -> list[str]:
     """The study's samples the NNP trains on (``nnp.train_samples``; empty: all of them)."""
     wanted = set(cfg.nnp.train_samples)
@@ -284,9 +265,9 @@ def _network(cfg: StudyConfig, cache: Path, model, model_key: str, sid: str, ato
     key = _sha("explore", model_key, _atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
     data, cached = _cached_json(
         cache / f"network-{sid}-{key}.json",
-        lambda: _network_to_json(_explore(cfg, model, atoms)),
+        lambda: network_data(_explore(cfg, model, atoms)),
     )
-    G = _network_from_json(data)
+    G = network_from_data(data)
     G.graph["sample_id"] = sid
     return G, key, cached
 
@@ -461,7 +442,7 @@ def _cached_json(path: Path, compute: Callable[[], Any]) -> tuple[Any, bool]:
     if path.exists():
         return json.loads(path.read_text()), True
     value = compute()
-    _write_json_atomic(path, value)
+    write_json_atomic(path, value)
     return value, False
 
 
@@ -518,7 +499,7 @@ def _remove_empty(folders: list[Path]) -> None:
 def _run_study(
     cfg: StudyConfig, out: Path, cache: Path, *, progress: bool, store: bool
 ) -> StudyResult:
-    from .kinetics.network import hop_counts
+    from .contracts import hop_counts
 
     n_samples = len(cfg.samples)
     rounds = int(cfg.reference.targeted_rounds)
@@ -558,7 +539,7 @@ def _run_study(
             stages.step(f"sites and hops of {sid}")
             G, key, cached[f"explore:{sid}"] = _network(cfg, cache, model, model_key, sid, atoms)
             networks[sid] = G
-            _write_json_atomic(out / "networks" / f"{sid}.json", _network_to_json(G))
+            save_network(G, out / "networks" / f"{sid}.json")
             stages.done(
                 f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops "
                 f"({hop_counts(G)['pairs']} pairs)",
@@ -618,7 +599,7 @@ def _run_study(
 
 
 def _summary(cfg, model, samples, networks, kinetics, db, validation=None) -> dict:
-    from .kinetics.network import hop_counts
+    from .contracts import hop_counts
 
     rows = []
     for sid, G in networks.items():

@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from .descriptors import SymmetryFunctions
 from .errors import InputError
 
-__all__ = ["SimplifiedNNP", "NNPSurface", "NNPCalculator"]
+__all__ = ["SimplifiedNNP", "NNPSurface", "NNPCalculator", "model_paths"]
 
 FORMAT = "landscape-nnp"
 FORMAT_VERSION = 1
@@ -98,7 +98,7 @@ def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _model_paths(path: str | Path) -> tuple[Path, Path]:
+def model_paths(path: str | Path) -> tuple[Path, Path]:
     """``(MODEL.json, MODEL.safetensors)`` for a path given with either suffix or none."""
     p = Path(path)
     if p.suffix in (".json", ".safetensors"):
@@ -987,7 +987,7 @@ class SimplifiedNNP:
         from safetensors.torch import save_file
 
         self._check_fitted()
-        json_path, st_path = _model_paths(path)
+        json_path, st_path = model_paths(path)
         json_path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {}
         for k, (w, b) in enumerate(zip(self.weights_, self.biases_, strict=True)):
@@ -1063,7 +1063,7 @@ class SimplifiedNNP:
         """
         from safetensors.torch import load
 
-        json_path, st_path = _model_paths(path)
+        json_path, st_path = model_paths(path)
         if not json_path.is_file():
             raise InputError(f"model file {str(json_path)!r} does not exist")
         try:

@@ -21,7 +21,10 @@ import numpy as np
 import torch
 
 from .config import DEFAULTS
+from .contracts import EnergySurface, check_surface
 from .errors import InputError
+from .geometry import close_pairs, wrap
+from .grid import evaluate, outside_domain, tabulate
 from .units import EV_A2_AMU_TO_THZ
 
 #: Å: the site search uses its spline guide only on grids at least this fine
@@ -35,68 +38,12 @@ __all__ = [
     "hessians",
     "harmonic_frequencies",
     "site_mass",
+    "BatchedFIRE",
+    "newton_polish",
+    "make_sites",
+    "tabulate",
+    "outside_domain",
 ]
-
-
-# ----------------------------------------------------------------------------------------------
-# small tensor helpers shared with landscape.neb
-
-
-def _cell(surface) -> tuple[torch.Tensor, torch.Tensor]:
-    cell = getattr(surface, "cell", None)
-    if not isinstance(cell, torch.Tensor) or cell.shape != (3, 3):
-        raise InputError(
-            "surface.cell must be a torch tensor of shape (3, 3), rows lattice vectors Å"
-        )
-    if not hasattr(surface, "energy_and_forces"):
-        raise InputError("surface must have energy_and_forces(positions) (DESIGN.md EnergySurface)")
-    return cell, torch.linalg.inv(cell)
-
-
-def _wrap(x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-    """Wrap Cartesian positions (..., 3) Å into the cell."""
-    frac = x @ inv
-    return (frac - torch.floor(frac)) @ cell
-
-
-def _min_image(d: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-    """Shortest periodic image of displacements d (..., 3) Å (exact for any cell shape)."""
-    frac = d @ inv
-    d0 = (frac - torch.round(frac)) @ cell  # (..., 3)
-    if bool((cell - torch.diag(torch.diagonal(cell)) == 0).all()):
-        return d0  # orthorhombic: rounding the fractional coordinates is exact
-    shifts = (
-        torch.tensor(
-            list(itertools.product((-1, 0, 1), repeat=3)), dtype=cell.dtype, device=cell.device
-        )
-        @ cell
-    )  # (27, 3)
-    cand = d0[..., None, :] + shifts  # (..., 27, 3)
-    best = (cand * cand).sum(-1).argmin(-1)  # (...)
-    return torch.gather(cand, -2, best[..., None, None].expand(*best.shape, 1, 3)).squeeze(-2)
-
-
-def _evaluate(surface, x: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Energies (n,) eV and forces (n, 3) eV/Å in batches, detached, positions wrapped first."""
-    cell, inv = surface.cell, torch.linalg.inv(surface.cell)
-    xw = _wrap(x.detach(), cell, inv)
-    es, fs = [], []
-    for s in range(0, len(xw), batch_size):
-        e, f = surface.energy_and_forces(xw[s : s + batch_size])
-        es.append(e.detach().reshape(-1))
-        fs.append(f.detach().reshape(-1, 3))
-    if not es:
-        return x.new_zeros(0), x.new_zeros(0, 3)
-    return torch.cat(es).to(x.dtype), torch.cat(fs).to(x.dtype)
-
-
-def _grid_energies(surface, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Energies (n,) eV only: ``surface.energy`` when it has one (no forces, cheaper)."""
-    energy = getattr(surface, "energy", None)
-    if energy is None:
-        return _evaluate(surface, x, batch_size)[0]
-    out = [energy(x[s : s + batch_size]).detach().reshape(-1) for s in range(0, len(x), batch_size)]
-    return torch.cat(out).to(x.dtype) if out else x.new_zeros(0)
 
 
 def _fd_step(dtype: torch.dtype) -> float:
@@ -104,7 +51,11 @@ def _fd_step(dtype: torch.dtype) -> float:
 
 
 def hessians(
-    surface, positions: torch.Tensor, *, step: float | None = None, batch_size: int = 65536
+    surface: EnergySurface,
+    positions: torch.Tensor,
+    *,
+    step: float | None = None,
+    batch_size: int = 65536,
 ) -> torch.Tensor:
     """Hessians of the surface at many positions, by central differences of the forces.
 
@@ -130,13 +81,13 @@ def hessians(
     eye = torch.eye(3, dtype=cell.dtype, device=cell.device) * h  # (3, 3)
     disp = torch.cat([eye, -eye])  # (6, 3)
     pts = (x[:, None, :] + disp[None]).reshape(-1, 3)  # (n*6, 3)
-    _, f = _evaluate(surface, pts, batch_size)
+    _, f = evaluate(surface, pts, batch_size)
     f = f.reshape(-1, 6, 3)
     H = -(f[:, :3, :] - f[:, 3:, :]) / (2 * h)  # (n, 3 displaced axes, 3 force components)
     return 0.5 * (H + H.transpose(1, 2))
 
 
-def site_mass(surface, mass: float | None = None) -> tuple[str, float]:
+def site_mass(surface: EnergySurface, mass: float | None = None) -> tuple[str, float]:
     """The mobile species (``surface.species`` or "Cu") and its mass in amu (``mass`` overrides)."""
     from ase.data import atomic_masses, atomic_numbers
 
@@ -164,7 +115,7 @@ def harmonic_frequencies(hessian: np.ndarray, mass: float) -> np.ndarray:
 # batched optimisers
 
 
-class _BatchedFIRE:
+class BatchedFIRE:
     """FIRE (Bitzek et al., PRL 97, 170201 (2006)) for B independent systems of M points each.
 
     Same parameters as :class:`ase.optimize.FIRE`; every system has its own time step, mixing
@@ -218,8 +169,8 @@ class _BatchedFIRE:
         return x + dr
 
 
-def _newton_polish(
-    surface,
+def newton_polish(
+    surface: EnergySurface,
     x: torch.Tensor,
     e: torch.Tensor,
     f: torch.Tensor,
@@ -252,7 +203,7 @@ def _newton_polish(
             break
         sel = todo[ok]
         xt = x[sel] + dx[ok]
-        et, ft = _evaluate(surface, xt, batch_size)
+        et, ft = evaluate(surface, xt, batch_size)
         better = ft.norm(dim=1) < f[sel].norm(dim=1)
         if not better.any():
             break
@@ -262,7 +213,7 @@ def _newton_polish(
 
 
 def minimise(
-    surface,
+    surface: EnergySurface,
     positions: torch.Tensor,
     *,
     fmax: float = DEFAULTS.site_fmax,
@@ -314,8 +265,8 @@ def minimise(
 
     cell = surface.cell
     x = torch.as_tensor(positions, dtype=cell.dtype, device=cell.device).reshape(-1, 3).clone()
-    e, f = _evaluate(surface, x, batch_size)
-    fire = _BatchedFIRE((len(x), 1), x)
+    e, f = evaluate(surface, x, batch_size)
+    fire = BatchedFIRE((len(x), 1), x)
     steps_done = 0
     bar = tqdm(total=max_steps, desc="minimise", disable=not progress, leave=False)
 
@@ -327,7 +278,7 @@ def minimise(
             if len(active) == 0:
                 return
             xa = fire.step(x[active, None, :], f[active, None, :], active)[:, 0, :]
-            ea, fa = _evaluate(surface, xa, batch_size)
+            ea, fa = evaluate(surface, xa, batch_size)
             ea = torch.where(outside_domain(surface, xa), torch.full_like(ea, math.inf), ea)
             x[active], e[active], f[active] = xa, ea, fa
             steps_done += 1
@@ -337,11 +288,11 @@ def minimise(
         run_fire(max(fmax, 0.02), max_steps)
         xp, ep, fp = x, e, f
         if hessian_surface is not None:
-            xp, ep, fp = _newton_polish(
+            xp, ep, fp = newton_polish(
                 surface, xp, ep, fp, n_negative=0, target=0.1 * fmax, max_iter=10,
                 batch_size=batch_size, hessian_surface=hessian_surface,
             )  # fmt: skip
-        xp, ep, fp = _newton_polish(
+        xp, ep, fp = newton_polish(
             surface, xp, ep, fp, n_negative=0, target=0.1 * fmax, batch_size=batch_size
         )
         x.copy_(xp), e.copy_(ep), f.copy_(fp)
@@ -430,79 +381,6 @@ class Sites:
         )
 
 
-def _grid(cell: torch.Tensor, spacing: float) -> tuple[tuple[int, int, int], torch.Tensor]:
-    lengths = cell.norm(dim=1)
-    shape = tuple(max(1, math.ceil(float(L) / spacing - 1e-9)) for L in lengths)
-    axes = [torch.arange(n, dtype=cell.dtype, device=cell.device) / n for n in shape]
-    frac = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 3)  # (G, 3)
-    return shape, frac @ cell
-
-
-def _host_mask(
-    points: torch.Tensor, host, cell: torch.Tensor, inv: torch.Tensor, cutoff: float
-) -> torch.Tensor:
-    """True where a point is closer than ``cutoff`` Å (periodic) to any host atom."""
-    atoms = torch.as_tensor(host.positions, dtype=cell.dtype, device=cell.device)  # (A, 3)
-    mask = torch.zeros(len(points), dtype=torch.bool, device=cell.device)
-    chunk = max(1, 2_000_000 // (27 * max(1, len(atoms))))
-    for s in range(0, len(points), chunk):
-        d = _min_image(points[s : s + chunk, None, :] - atoms[None], cell, inv)  # (c, A, 3)
-        mask[s : s + chunk] = (d.norm(dim=-1) < cutoff).any(dim=1)
-    return mask
-
-
-def tabulate(
-    surface,
-    spacing: float,
-    min_host_distance: float,
-    *,
-    batch_size: int = 65536,
-    progress: bool = False,
-) -> tuple[tuple[int, int, int], torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Energies of a surface on the fractional grid no coarser than ``spacing`` (Å).
-
-    Points closer than ``min_host_distance`` (Å, periodic) to a host atom (when the surface has a
-    ``host``) are skipped and hold ``inf``.
-
-    Returns
-    -------
-    shape : (n1, n2, n3)
-    points : Tensor (G, 3)
-        Cartesian grid points, Å, in C order of ``shape``.
-    energies : Tensor (G,)
-        eV (``inf`` where skipped).
-    skipped : Tensor (G,) bool
-    """
-    from tqdm.auto import tqdm
-
-    cell, inv = _cell(surface)
-    shape, points = _grid(cell, spacing)
-    host = getattr(surface, "host", None)
-    skip = (
-        _host_mask(points, host, cell, inv, min_host_distance)
-        if host is not None and len(host) and min_host_distance > 0
-        else torch.zeros(len(points), dtype=torch.bool, device=cell.device)
-    )
-    energies = torch.full((len(points),), math.inf, dtype=cell.dtype, device=cell.device)
-    todo = torch.nonzero(~skip).flatten()
-    chunk = min(batch_size, 8192)  # several chunks, so that a progress bar moves
-    for s in tqdm(range(0, len(todo), chunk), desc="grid", disable=not progress, leave=False):
-        idx = todo[s : s + chunk]
-        energies[idx] = _grid_energies(surface, points[idx], batch_size)
-    return shape, points, energies, skip
-
-
-def outside_domain(surface, x: torch.Tensor) -> torch.Tensor:
-    """Boolean (n,): positions closer to a host atom than the surface's own ``min_host_distance``
-    (Å; the NNP's training domain), where it extrapolates. All False for a surface without one."""
-    domain = getattr(surface, "min_host_distance", None)
-    host = getattr(surface, "host", None)
-    if domain is None or host is None or len(x) == 0:
-        return torch.zeros(len(x), dtype=torch.bool, device=x.device)
-    cell, inv = _cell(surface)
-    return _host_mask(x, host, cell, inv, float(domain))
-
-
 def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
     """Boolean mask of grid points not higher than any of their 26 periodic neighbours."""
     is_min = torch.isfinite(grid_e)
@@ -513,20 +391,6 @@ def _local_minima(grid_e: torch.Tensor) -> torch.Tensor:
     return is_min
 
 
-def _close_pairs(
-    x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor, r: float, y: torch.Tensor | None = None
-) -> np.ndarray:
-    """Boolean (n, m) matrix of periodic distances < r (Å) between x (n, 3) and y (m, 3) (y = x
-    when not given)."""
-    y = x if y is None else y
-    close = np.zeros((len(x), len(y)), dtype=bool)
-    chunk = max(1, 1_000_000 // (27 * max(1, len(y))))
-    for s in range(0, len(x), chunk):
-        d = _min_image(x[s : s + chunk, None, :] - y[None], cell, inv).norm(dim=-1)
-        close[s : s + chunk] = (d < r).cpu().numpy()
-    return close
-
-
 def merge_minima(
     positions: torch.Tensor, energies: torch.Tensor, cell: torch.Tensor, merge_distance: float
 ) -> np.ndarray:
@@ -534,7 +398,7 @@ def merge_minima(
     the lowest of each group is kept (greedy in order of energy)."""
     inv = torch.linalg.inv(cell)
     order = torch.argsort(energies).cpu().numpy()
-    close = _close_pairs(positions[order], cell, inv, merge_distance)
+    close = close_pairs(positions[order], cell, inv, merge_distance)
     removed = np.zeros(len(order), dtype=bool)
     keep = []
     for k in range(len(order)):
@@ -545,8 +409,8 @@ def merge_minima(
     return np.asarray(keep, dtype=int)
 
 
-def _make_sites(
-    surface,
+def make_sites(
+    surface: EnergySurface,
     x: torch.Tensor,
     e: torch.Tensor,
     conv: torch.Tensor,
@@ -562,7 +426,7 @@ def _make_sites(
     minimum = lam[:, 0] > 0 if len(x) else np.zeros(0, dtype=bool)
     k = np.nonzero(minimum)[0]
     sites = Sites(
-        positions=_wrap(x, cell, inv).cpu().numpy()[k].astype(float),
+        positions=wrap(x, cell, inv).cpu().numpy()[k].astype(float),
         energies=e.cpu().numpy()[k].astype(float),
         frequencies=harmonic_frequencies(H[k], mass).reshape(-1, 3),
         hessians=H[k].reshape(-1, 3, 3),
@@ -575,7 +439,7 @@ def _make_sites(
 
 
 def find_sites(
-    surface,
+    surface: EnergySurface,
     *,
     grid_spacing: float = DEFAULTS.grid_spacing,
     min_host_distance: float = DEFAULTS.min_host_distance,
@@ -648,7 +512,7 @@ def find_sites(
             f"need grid_spacing > 0 Å, fmax > 0 eV/Å, merge_distance >= 0 Å, min_host_distance >= 0 Å; "
             f"got {grid_spacing}, {fmax}, {merge_distance}, {min_host_distance}"
         )
-    cell, inv = _cell(surface)
+    cell, inv = check_surface(surface)
     species, mass = site_mass(surface, mass)
     info: dict = {}
     t0 = time.perf_counter()
@@ -703,7 +567,7 @@ def find_sites(
         xg = torch.where(ok[:, None], xg, start)
         eg = torch.where(ok, eg, spline.energy(start))
         start = xg[
-            torch.as_tensor(merge_minima(_wrap(xg, cell, inv), eg, cell, 0.5 * merge_distance))
+            torch.as_tensor(merge_minima(wrap(xg, cell, inv), eg, cell, 0.5 * merge_distance))
         ]
         info["n_guide_starts"] = len(start)
     x, e, _, conv = minimise(
@@ -741,13 +605,13 @@ def find_sites(
     info["seconds_minimise"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    keep = torch.as_tensor(merge_minima(_wrap(x, cell, inv), e, cell, merge_distance))
+    keep = torch.as_tensor(merge_minima(wrap(x, cell, inv), e, cell, merge_distance))
     if domain is not None:
         # minima the network put closer to a host atom than any training point are extrapolation
         outside = outside_domain(surface, x[keep])
         info["n_outside_domain"] = int(outside.sum())
         keep = keep[~outside]
-    sites, n_not_min = _make_sites(
+    sites, n_not_min = make_sites(
         surface, x[keep], e[keep], conv[keep], species=species, mass=mass, batch_size=batch_size
     )
     info.update(

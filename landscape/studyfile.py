@@ -83,6 +83,18 @@ from .reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 __all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
+#: First point id of a study's own random points of ``reference.seed`` 0; seed ``s`` starts at
+#: ``STUDY_RANDOM_FIRST_ID + 1_000_000 * s``. Above every id of the shipped data set (its blocks
+#: end below 10**7; tests/reference/test_shipped_data.py), so that a study adding points to the
+#: bundled data never meets one of its ids.
+STUDY_RANDOM_FIRST_ID = 100_000_000
+
+#: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
+#: clear of the blocks of the random points of any ``reference.seed`` below ``SEED_LIMIT``.
+TARGETED_FIRST_ID = 500_000_000
+#: ``reference.seed`` must be below this (400), so that its id block stays below the targeted ones
+SEED_LIMIT = (TARGETED_FIRST_ID - STUDY_RANDOM_FIRST_ID) // 1_000_000
+
 
 @dataclass
 class StudySection:
@@ -349,8 +361,6 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             "study file: reference.points and reference.seed must be >= 0, reference.workers and "
             f"reference.max_steps >= 1, got {ref.points}, {ref.seed}, {ref.workers}, {ref.max_steps}"
         )
-    from .pipeline import SEED_LIMIT  # here: pipeline imports this module
-
     if ref.seed >= SEED_LIMIT:  # its id block would reach the targeted rounds'
         raise InputError(f"study file: reference.seed must be below {SEED_LIMIT}, got {ref.seed}")
     if not (ref.fmax > 0 and ref.relax_radius >= 0 and ref.min_distance > 0):
@@ -445,9 +455,9 @@ def check_study_paths(cfg: StudyConfig) -> None:
         else:
             connect_readonly(db, "study file: reference.db")
     if cfg.nnp.model:
-        from .potential import _model_paths
+        from .potential import model_paths
 
-        json_path = _model_paths(cfg.resolve(cfg.nnp.model))[0]
+        json_path = model_paths(cfg.resolve(cfg.nnp.model))[0]
         if not json_path.is_file():
             raise InputError(
                 f"study file: nnp.model {cfg.nnp.model!r}: {str(json_path)!r} does not exist"

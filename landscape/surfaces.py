@@ -30,6 +30,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 from .errors import InputError
+from .grid import tabulate
 
 __all__ = [
     "CosineSurface",
@@ -338,8 +339,6 @@ class SplineSurface(_Surface):
         """Tabulate ``surface`` on a grid no coarser than ``spacing`` (Å) along each lattice vector,
         skipping points closer than ``min_host_distance`` (Å) to a host atom (when the surface
         has ``host``), and interpolate it."""
-        from .sites import tabulate
-
         cell = surface.cell
         shape, _, values, _ = tabulate(
             surface, spacing, min_host_distance, batch_size=batch_size, progress=progress

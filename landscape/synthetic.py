@@ -1,10 +1,10 @@
 """Synthetic hop networks with known answers, for tests, benchmarks and the demo.
 
-Every network follows the hop-network contract of DESIGN.md: a :class:`networkx.MultiDiGraph` with
-graph attributes ``sample_id``, ``cell`` (3×3 list, Å), ``species``, ``energy_unit``; nodes with
-``position`` (Å) and ``energy`` (eV); one edge per direction with ``barrier`` (eV), ``shift``
-(integer lattice image of the target), ``prefactor`` (Hz) and optional ``saddle``, ``profile``,
-``length``.
+Every network follows the hop-network contract and is built with its builder
+(:mod:`landscape.contracts`): graph attributes ``sample_id``, ``cell`` (3×3 list, Å), ``species``,
+``energy_unit``; nodes with ``position`` (Å) and ``energy`` (eV); one edge per direction with
+``barrier`` (eV), ``shift`` (integer lattice image of the target), ``prefactor`` (Hz), ``saddle``,
+``profile`` and ``length``.
 """
 
 from __future__ import annotations
@@ -14,20 +14,15 @@ import itertools
 import networkx as nx
 import numpy as np
 
+from .contracts import add_hop, add_site, new_network
 from .errors import InputError
 from .units import DEFAULT_PREFACTOR_HZ
 
 __all__ = ["empty_network", "cubic_lattice_network", "random_network"]
 
 
-def empty_network(cell: np.ndarray, *, sample_id: str, species: str = "Cu") -> nx.MultiDiGraph:
-    """An empty hop network with the contract's graph attributes (cell rows are lattice vectors, Å)."""
-    cell = np.asarray(cell, dtype=float)
-    if cell.shape != (3, 3):
-        raise InputError(f"cell must be 3x3 (rows are lattice vectors, Å), got shape {cell.shape}")
-    return nx.MultiDiGraph(
-        sample_id=str(sample_id), cell=cell.tolist(), species=species, energy_unit="eV"
-    )
+#: An empty hop network with the contract's graph attributes: :func:`landscape.contracts.new_network`.
+empty_network = new_network
 
 
 def _add_hop(
@@ -39,33 +34,19 @@ def _add_hop(
     prefactor: float,
     cell: np.ndarray,
 ) -> None:
-    """Add the two directed edges of one hop i -> j (+shift) with a three-point profile."""
+    """Add the two directed edges of one hop i -> j (+shift) with a three-point profile, the
+    saddle half-way."""
     pi = np.asarray(G.nodes[i]["position"])
     pj = np.asarray(G.nodes[j]["position"]) + np.asarray(shift) @ cell
-    length = float(np.linalg.norm(pj - pi))
-    saddle = 0.5 * (pi + pj)
     ei, ej = G.nodes[i]["energy"], G.nodes[j]["energy"]
-    G.add_edge(
-        i,
-        j,
-        barrier=float(saddle_energy - ei),
-        shift=[int(s) for s in shift],
-        prefactor=float(prefactor),
-        saddle=saddle.tolist(),
+    add_hop(
+        G, i, j, shift, saddle_energy,
+        saddle=0.5 * (pi + pj),
         profile=[float(ei), float(saddle_energy), float(ej)],
-        length=length,
-    )
-    back = saddle - np.asarray(shift) @ cell  # the same saddle seen from j's image
-    G.add_edge(
-        j,
-        i,
-        barrier=float(saddle_energy - ej),
-        shift=[-int(s) for s in shift],
-        prefactor=float(prefactor),
-        saddle=back.tolist(),
-        profile=[float(ej), float(saddle_energy), float(ei)],
-        length=length,
-    )
+        cell=cell,
+        prefactor=prefactor,
+        length=float(np.linalg.norm(pj - pi)),
+    )  # fmt: skip
 
 
 def cubic_lattice_network(
@@ -101,7 +82,7 @@ def cubic_lattice_network(
     index = {}
     for k, (x, y, z) in enumerate(itertools.product(range(n), repeat=3)):
         index[(x, y, z)] = k
-        G.add_node(k, position=[x * a, y * a, z * a], energy=0.0)
+        add_site(G, k, [x * a, y * a, z * a], 0.0)
     for (x, y, z), i in index.items():
         for axis in range(3):
             c = [x, y, z]
@@ -162,7 +143,7 @@ def random_network(
     energy = rng.normal(0.0, energy_spread, size=n_sites)
     G = empty_network(cell, sample_id=sample_id, species=species)
     for k in range(n_sites):
-        G.add_node(k, position=pos[k].tolist(), energy=float(energy[k]))
+        add_site(G, k, pos[k], energy[k])
     shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3)))  # (27, 3)
     pairs = []
     for i in range(n_sites):

@@ -146,17 +146,17 @@ def _running_store(data_dir: Path | None):
 
 def _parse_value(query: str, param, text: str) -> Any:
     """A command-line value as the type the query's header declares for ``param``."""
-    from ..graph.queries import _a
+    from ..graph.queries import with_article
 
     t = param.type
     bad = InputError(
-        f"query {query!r}: parameter ${param.name} must be {_a(t)}, got {text!r}"
+        f"query {query!r}: parameter ${param.name} must be {with_article(t)}, got {text!r}"
         + (" (JSON)" if t in ("list", "map") else "")
     )
     if not text.strip():
         raise InputError(
             f"query {query!r}: parameter ${param.name} has an empty value ({param.name}=); "
-            f"expected {_a(t)}"
+            f"expected {with_article(t)}"
         )
     if t == "string":
         return text
@@ -272,13 +272,13 @@ def ingest(
     """Write hop networks into the graph, each sample's network replacing what it had stored.
 
     Every file is read and validated first, by the same contract as ``landscape kinetics``
-    (:func:`~landscape.kinetics.network.hop_arrays`: at least one hop, finite barriers >= 0 eV,
+    (:func:`~landscape.contracts.hop_arrays`: at least one hop, finite barriers >= 0 eV,
     ...); if one is malformed, none is written. Each network is then written in one transaction
     (all of it or nothing), idempotently. ``hops`` counts directed hops (one per direction),
     ``pairs`` the undirected site pairs.
     """
+    from ..contracts import load_network
     from ..graph.network import network_to_rows
-    from ..kinetics.network import load_network
 
     checked = []  # (path, validated rows), written only once every file passed
     seen: dict[str, Path] = {}
@@ -314,21 +314,17 @@ def export(
 ) -> None:
     """Read a stored hop network back as node-link JSON (the input of `landscape kinetics`)."""
     from .._paths import check_writable
-    from ..pipeline import _network_to_json, _write_json_atomic
+    from ..contracts import hop_counts, network_data, save_network
 
     if out is not None:
         out = check_writable(out, "db export --out")  # before reading the network
     with _running_store(data_dir) as st:
         G = st.hop_network(sample)
     if out is None:
-        typer.echo(json.dumps(_network_to_json(G)))
+        typer.echo(json.dumps(network_data(G)))
         return
-    from ..kinetics.network import hop_counts
-
     c = hop_counts(G)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(out, _network_to_json(G))  # a reader never sees half a file
+    out = save_network(G, out)  # atomic: a reader never sees half a file
     typer.echo(
         f"{sample}: {G.number_of_nodes()} sites, {c['hops']} hops ({c['pairs']} pairs) "
         f"written to {out}"

@@ -60,10 +60,10 @@ def register(app: typer.Typer) -> None:
         import json
         import time
 
-        import networkx as nx
         import numpy as np
 
         from .._paths import check_writable
+        from ..contracts import hop_counts, save_network
         from ..neb import find_hops
         from ..potential import SimplifiedNNP
         from ..samples import load_sample
@@ -130,9 +130,7 @@ def register(app: typer.Typer) -> None:
         G.graph["sites_search"] = sites.info
         for *_, d in G.edges(data=True):
             d["model_id"] = model_id
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
-        from ..kinetics.network import hop_counts
+        save_network(G, out, indent=None)
 
         summary = {
             "sample_id": G.graph["sample_id"],
@@ -194,8 +192,8 @@ def register(app: typer.Typer) -> None:
         """Reference energies (host relaxed) along NNP hops of SAMPLE: the barrier MAE."""
         import json
 
+        from ..contracts import load_network
         from ..errors import InputError
-        from ..kinetics import load_network
         from ..neb import validate_hops
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator

@@ -44,9 +44,9 @@ def register(app: typer.Typer) -> None:
         """
         from .._paths import check_writable
         from ..config import DEFAULTS
+        from ..contracts import as_temperatures, hop_arrays, load_network
         from ..errors import InputError
-        from ..kinetics import kinetics_summary, load_network, plot_arrhenius
-        from ..kinetics.network import as_temperatures, hop_arrays
+        from ..kinetics import kinetics_summary, plot_arrhenius
 
         tokens = [network, *ctx.args]  # --temperatures 500 600 ...: the extra numbers land here
         numbers, paths = [], []

@@ -63,11 +63,11 @@ def _check_train_options(out: Path, figures: Path | None, numbers: dict) -> None
     read: ``OUT.json`` and ``OUT.safetensors`` and the figures folder must be writable."""
     from .._checks import check_number
     from .._paths import check_writable
-    from ..potential import _model_paths
+    from ..potential import model_paths
 
     for what, (value, bounds) in numbers.items():
         check_number(value, what, **bounds)
-    for path in _model_paths(out):
+    for path in model_paths(out):
         check_writable(path, "--out")
     if figures is not None:
         check_writable(figures, "--figures", directory=True)

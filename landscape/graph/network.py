@@ -40,6 +40,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..contracts import GRAPH_REQUIRED, check_graph_attributes, hop_arrays
 from ..errors import InputError
 
 __all__ = [
@@ -57,8 +58,6 @@ __all__ = [
 #: Suffix of a property holding a JSON-encoded value that the databases cannot store natively.
 JSON_SUFFIX = "__json"
 
-#: Graph attributes every hop network carries.
-GRAPH_REQUIRED = ("sample_id", "cell", "species", "energy_unit")
 #: Properties of a ``Site`` node that are not node attributes of the network.
 SITE_RESERVED = frozenset({"uid", "sample_id", "index", "x", "y", "z"})
 #: Properties of a ``HOP`` relationship that are not edge attributes of the network.
@@ -342,7 +341,7 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
 
     The hop-network contract (sites with positions and energies, at least one hop, finite
     barriers >= 0 eV, integer shifts, prefactors > 0 Hz) is checked by the one validator that
-    the kinetics use, :func:`landscape.kinetics.network.hop_arrays`, so that what can be stored
+    the kinetics use, :func:`landscape.contracts.hop_arrays`, so that what can be stored
     is exactly what ``landscape kinetics`` accepts; this function adds what only the store needs
     (the graph attributes ``sample_id``, ``species``, ``energy_unit``, integer site ids, one edge
     per hop and lattice image, storable attribute values).
@@ -354,27 +353,11 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
 def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
     if not isinstance(G, nx.MultiDiGraph):
         raise InputError(f"a hop network must be a networkx.MultiDiGraph, got {type(G).__name__}")
-    missing = [k for k in GRAPH_REQUIRED if k not in G.graph]
-    if missing:
-        raise InputError(
-            f"hop network lacks graph attribute(s) {missing}; expected {list(GRAPH_REQUIRED)}"
-        )
+    check_graph_attributes(G)
     sid = G.graph["sample_id"]
-    if not isinstance(sid, str) or not sid.strip():
-        raise InputError(f"graph attribute 'sample_id' must be a non-empty string, got {sid!r}")
-    if not isinstance(G.graph["species"], str) or not G.graph["species"]:
-        raise InputError(
-            f"graph attribute 'species' must be a non-empty string, got {G.graph['species']!r}"
-        )
-    if G.graph["energy_unit"] != "eV":
-        raise InputError(
-            f"graph attribute 'energy_unit' must be 'eV', got {G.graph['energy_unit']!r}"
-        )
     for name in G.graph:
         if name in SAMPLE_RESERVED:
             raise InputError(f"graph attribute {name!r} is reserved by the graph store")
-    from ..kinetics.network import hop_arrays
-
     net = hop_arrays(G)  # the hop-network contract, checked as `landscape kinetics` checks it
     cell = flat_cell(G.graph["cell"], "graph attribute 'cell'")
     extra = {k: v for k, v in G.graph.items() if k not in GRAPH_REQUIRED}

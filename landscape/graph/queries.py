@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["NamedQuery", "load_query", "query_names", "PACKAGE"]
+__all__ = ["NamedQuery", "load_query", "query_names", "PACKAGE", "with_article"]
 
 #: The package the ``.cypher`` files are installed in (the top-level ``cypher/`` folder).
 PACKAGE = "landscape.cypher"
@@ -68,7 +68,7 @@ class Param:
             ok = isinstance(value, dict)
         if not ok:
             raise InputError(
-                f"query {query!r}: parameter ${self.name} must be {_a(t)}, got {type(value).__name__} {value!r}"
+                f"query {query!r}: parameter ${self.name} must be {with_article(t)}, got {type(value).__name__} {value!r}"
             )
         if t == "integer" and not _INT64[0] <= value <= _INT64[1]:
             raise InputError(
@@ -81,7 +81,7 @@ class Param:
             )
 
 
-def _a(type_name: str) -> str:
+def with_article(type_name: str) -> str:
     """``"a float"``, ``"an integer"``."""
     return ("an " if type_name[0] in "aeiou" else "a ") + type_name
 

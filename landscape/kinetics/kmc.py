@@ -30,7 +30,7 @@ from .network import HopArrays, as_temperatures, hop_arrays
 from .superbasin import DEFAULT_FAST_RATIO, DEFAULT_MAX_BASIN_SITES
 from .superbasin import superbasins as _superbasins
 
-__all__ = ["KMCResult", "kmc"]
+__all__ = ["KMCResult", "kmc", "superbasin_ratio"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -381,7 +381,7 @@ def kmc(
         raise InputError(f"fit_from must be in [0, 1) or None, got {fit_from}")
     if int(n_bootstrap) < 10:
         raise InputError(f"n_bootstrap must be >= 10, got {n_bootstrap}")
-    fast_ratio = _fast_ratio(superbasins)
+    fast_ratio = superbasin_ratio(superbasins)
     if isinstance(max_basin_sites, bool) or not isinstance(max_basin_sites, int | np.integer):
         raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites!r}")
     if max_basin_sites < 2:
@@ -469,7 +469,7 @@ def kmc(
     )
 
 
-def _fast_ratio(superbasins: bool | float | None) -> float | None:
+def superbasin_ratio(superbasins: bool | float | None) -> float | None:
     """The flux ratio of ``superbasins`` (True: the default), or None when off."""
     if superbasins is None or superbasins is False:
         return None

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .arrhenius import arrhenius
 from .exact import components, exact_diffusion, stationary_occupation
-from .kmc import _fast_ratio, kmc
+from .kmc import kmc, superbasin_ratio
 from .network import HopArrays, as_temperatures, hop_arrays
 from .percolation import percolation_barrier
 from .superbasin import superbasins
@@ -137,7 +137,7 @@ def kinetics_summary(
     """
     net = hop_arrays(G)
     temps = as_temperatures(list(temperatures))
-    fast_ratio = _fast_ratio(kmc_superbasins)
+    fast_ratio = superbasin_ratio(kmc_superbasins)
     methods = list(dict.fromkeys(methods))
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:

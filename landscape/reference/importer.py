@@ -16,6 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import InputError
+from ..geometry import wrap_positions
 from .dataset import HOST, POINT, connect_readonly, row_origin
 
 __all__ = ["import_results", "dataset_info", "bundled_reference_db", "read_frames"]
@@ -130,13 +131,13 @@ def import_results(
         Unreadable files, frames without energy, no or several hosts, frames of unexpected size,
         or a point frame without the mobile species.
     """
-    from .run import _host_row, _labelled, existing_point_ids, open_reference_db
+    from .run import existing_point_ids, find_host_row, labelled_atoms, open_reference_db
 
     frames: list[Atoms] = []
     for f in files:
         frames.extend(read_frames(f))
     db = open_reference_db(db_path)
-    host_row = _host_row(db, sample_id, calculator)
+    host_row = find_host_row(db, sample_id, calculator)
     sizes = sorted({len(a) for a in frames})
     counts = {"hosts": 0, "points": 0, "skipped": 0}
     if host_row is not None:
@@ -154,7 +155,7 @@ def import_results(
         e_host = float(host.get_potential_energy())
         h = Atoms(host.get_chemical_symbols(), positions=host.positions, cell=host.cell, pbc=True)
         db.write(
-            _labelled(h, calculator, e_host),
+            labelled_atoms(h, calculator, e_host),
             kind=HOST,
             sample_id=sample_id,
             e_host=e_host,
@@ -188,8 +189,7 @@ def import_results(
         m = idx[-1]
         energy = float(a.get_potential_energy())
         cell = np.asarray(a.cell)
-        frac = a.positions[m] @ np.linalg.inv(cell)
-        pos = (frac - np.floor(frac)) @ cell
+        pos = wrap_positions(a.positions[m], cell)
         if "point_id" in a.info:
             pid = int(a.info["point_id"])
             seen = pid in done
@@ -230,7 +230,7 @@ def import_results(
         }
         if np.isfinite(fm):
             kv["relax_fmax"] = fm
-        db.write(_labelled(row, calculator, energy, fmob), **kv)
+        db.write(labelled_atoms(row, calculator, energy, fmob), **kv)
         done.add(pid)
         stored.append((pos, energy))
         next_id = max(next_id, pid + 1)

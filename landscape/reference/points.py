@@ -11,6 +11,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import InputError
+from ..geometry import wrap_positions
 
 __all__ = ["random_points", "grid_points", "check_points", "distance_to_host"]
 
@@ -150,6 +151,4 @@ def check_points(
             f"point {k} at {np.round(pts[k], 3).tolist()} Å is inside host atom {int(idx[k])} "
             f"({sym}): {d[k]:.3f} Å away; expected at least {min_distance} Å"
         )
-    cell = np.asarray(host.cell)
-    frac = pts @ np.linalg.inv(cell)
-    return (frac - np.floor(frac)) @ cell
+    return wrap_positions(pts, np.asarray(host.cell))

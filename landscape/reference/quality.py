@@ -95,13 +95,12 @@ def _close_pairs(
 
     Returns the indices ``a``, ``b`` and the vectors ``pos[b] − pos[a]`` (minimum image) of each
     pair, ``(P, 3)``. The periodic distances come in chunks from the site search's
-    :func:`landscape.sites._close_pairs` (an all-pairs ``(n, n, 3)`` array of 4000 points took
+    :func:`landscape.geometry.close_pairs` (an all-pairs ``(n, n, 3)`` array of 4000 points took
     > 20 GiB). Hosts are periodic in 3D (:func:`landscape.samples.load_sample` refuses others).
     """
     import torch
 
-    from ..sites import _close_pairs as close_matrix
-    from ..sites import _min_image
+    from ..geometry import close_pairs, min_image
 
     if not all(host.pbc):
         raise InputError(
@@ -110,8 +109,8 @@ def _close_pairs(
     cell = torch.as_tensor(np.asarray(host.cell.array), dtype=torch.float64)
     inv = torch.linalg.inv(cell)
     x = torch.as_tensor(np.asarray(pos), dtype=torch.float64)
-    a, b = np.nonzero(np.triu(close_matrix(x, cell, inv, max_distance), 1))
-    vec = _min_image(x[b] - x[a], cell, inv).numpy()
+    a, b = np.nonzero(np.triu(close_pairs(x, cell, inv, max_distance), 1))
+    vec = min_image(x[b] - x[a], cell, inv).numpy()
     return a, b, vec
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from ase import Atom, Atoms
 
 from ..errors import ConvergenceError, InputError
+from ..geometry import wrap_positions
 from .dataset import HOST, ORIGINS, POINT
 from .points import DEFAULT_MIN_DISTANCE, check_points, grid_points, random_points
 
@@ -47,6 +48,8 @@ __all__ = [
     "OPTIMIZERS",
     "existing_point_ids",
     "merge_databases",
+    "labelled_atoms",
+    "find_host_row",
 ]
 
 #: Optimisers by name (ASE classes).
@@ -427,7 +430,9 @@ def _check_same_points(
         )
 
 
-def _labelled(atoms: Atoms, label: str, energy: float | None = None, forces=None) -> Atoms:
+def labelled_atoms(atoms: Atoms, label: str, energy: float | None = None, forces=None) -> Atoms:
+    """``atoms`` with a single-point calculator named ``label`` holding ``energy`` (eV) and
+    ``forces`` (eV/Å) when given: how a row of the reference database is written."""
     from ase.calculators.singlepoint import SinglePointCalculator
 
     results: dict[str, Any] = {}
@@ -441,7 +446,8 @@ def _labelled(atoms: Atoms, label: str, energy: float | None = None, forces=None
     return atoms
 
 
-def _host_row(db: Any, sample_id: str, label: str) -> Any | None:
+def find_host_row(db: Any, sample_id: str, label: str) -> Any | None:
+    """The relaxed-host row of ``sample_id`` by calculator ``label`` (any case), or None."""
     for row in db.select(kind=HOST, sample_id=sample_id):
         if str(row.get("calculator", "")).lower() == label.lower():
             return row
@@ -452,8 +458,7 @@ def _write_point(
     db: Any, host: Atoms, sample_id: str, species: str, res: dict[str, Any], meta: dict[str, Any]
 ) -> None:
     cell = np.asarray(host.cell)
-    frac = np.asarray(res["position"]) @ np.linalg.inv(cell)
-    pos = (frac - np.floor(frac)) @ cell
+    pos = wrap_positions(np.asarray(res["position"]), cell)
     atoms = Atoms(species, positions=[pos], cell=cell, pbc=True)
     kv: dict[str, Any] = {
         "kind": POINT,
@@ -486,10 +491,12 @@ def _write_point(
                 "max_displacement": float(res["max_displacement"]),
             }
         )
-        _labelled(atoms, meta["calculator"], float(res["energy"]), np.asarray(res["force"])[None])
+        labelled_atoms(
+            atoms, meta["calculator"], float(res["energy"]), np.asarray(res["force"])[None]
+        )
     else:
         kv["error"] = res["error"]
-        _labelled(atoms, meta["calculator"])
+        labelled_atoms(atoms, meta["calculator"])
     db.write(atoms, **kv)
 
 
@@ -697,7 +704,7 @@ def run_reference(
     db = open_reference_db(db_path)
 
     # the host alone: once per sample and calculator
-    row = _host_row(db, sample_id, meta["calculator"])
+    row = find_host_row(db, sample_id, meta["calculator"])
     if row is not None:
         e_host = float(row.e_host)
         relaxed = row.toatoms()
@@ -707,7 +714,7 @@ def run_reference(
         relaxed, e_host, hinfo = relax_host(
             host, calc_here, fmax=fmax, max_steps=max(max_steps, 1000), optimizer=optimizer
         )
-        hrow = _labelled(relaxed.copy(), meta["calculator"], e_host)
+        hrow = labelled_atoms(relaxed.copy(), meta["calculator"], e_host)
         db.write(
             hrow,
             kind=HOST,
@@ -823,12 +830,10 @@ def run_network_reference(
         Passed to :func:`run_reference` (``first_id``, calculator, relaxation settings, ...).
     """
     from ..config import DEFAULTS
-    from ..neb import network_points
+    from ..contracts import load_network, network_points
 
     name = "the network"
     if isinstance(network, str | Path):
-        from ..kinetics.network import load_network
-
         name, network = f"network {str(network)!r}", load_network(network)
     sid = str(host.info.get("sample_id", "sample"))
     if network.graph.get("sample_id") not in (None, sid):
@@ -1089,7 +1094,7 @@ def merge_databases(sources: list[str | Path], dest: str | Path) -> dict[str, in
     seen: dict[str, set[int]] = {}
     for src, db in opened:
         for row in db.select(kind=HOST):
-            have = _host_row(out, row.sample_id, row.get("calculator"))
+            have = find_host_row(out, row.sample_id, row.get("calculator"))
             if have is None:
                 out.write(_row_atoms(row), **_kvp(row))
                 counts["hosts"] += 1
@@ -1121,4 +1126,4 @@ def _row_atoms(row: Any) -> Atoms:
     label = row.get("calculator")
     energy = row.get("energy")
     forces = row.get("forces")
-    return _labelled(atoms, label or "unknown", energy, forces)
+    return labelled_atoms(atoms, label or "unknown", energy, forces)

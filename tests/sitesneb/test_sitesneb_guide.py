@@ -10,16 +10,17 @@ import pytest
 import torch
 
 from landscape.errors import InputError
+from landscape.grid import grid_energies, grid_points
 from landscape.neb import basin_pairs, batched_neb, find_hops
-from landscape.sites import _grid, _grid_energies, find_sites
+from landscape.sites import find_sites
 from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface, SplineSurface
 
 A, a = 0.1, 2.5
 
 
 def _table(surface, spacing):
-    shape, points = _grid(surface.cell, spacing)
-    return _grid_energies(surface, points, 65536).reshape(shape).numpy()
+    shape, points = grid_points(surface.cell, spacing)
+    return grid_energies(surface, points, 65536).reshape(shape).numpy()
 
 
 def test_spline_passes_through_the_grid_and_its_forces_are_its_gradient():
