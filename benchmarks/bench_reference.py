@@ -2,7 +2,7 @@
 
 Peers measured in the same run:
 - CHGNet's own ``CrystalGraphConverter`` vs the vectorised builder of
-  ``landscape.reference.chgnet_graph`` (identical graphs; ratio printed);
+  ``landscape.calculators.chgnet_graph`` (identical graphs; ratio printed);
 - the stock ``CHGNetCalculator`` (energy, forces, stress, magmoms) vs landscape's energy+forces
   calculator (same energies; ratio printed);
 - optionally (``--points N``) N insertion points of Cu in the bundled sample relaxed with
@@ -43,8 +43,8 @@ def main() -> None:
     from chgnet.model.dynamics import CHGNetCalculator
     from pymatgen.io.ase import AseAtomsAdaptor
 
+    from landscape.calculators.chgnet_graph import crystal_graph
     from landscape.reference import get_calculator, random_points, run_reference
-    from landscape.reference.chgnet_graph import crystal_graph
     from landscape.samples import load_sample
 
     host = load_sample(args.sample)

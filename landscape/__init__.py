@@ -70,7 +70,14 @@ _LAZY: dict[str, str] = {
     "ensemble_activation_energy": "landscape.ensemble",
     "member_networks": "landscape.ensemble",
     "EnsembleActivation": "landscape.ensemble",
-    # pipeline
+    # the whole study
+    "run_study": "landscape.study",
+    "demo_config": "landscape.study",
+    "StudyResult": "landscape.study",
+    "DEMO_SAMPLES": "landscape.study",
+    "StudyConfig": "landscape.study",
+    "load_study": "landscape.study",
+    "parse_study": "landscape.study",
 }
 
 __all__ = [

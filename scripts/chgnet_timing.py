@@ -16,7 +16,7 @@ def main() -> None:
     from ase import Atom
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from landscape.reference.calculators import get_calculator
+    from landscape.calculators import get_calculator
     from landscape.reference.points import random_points
     from landscape.samples import load_sample
 

@@ -192,12 +192,12 @@ def register(app: typer.Typer) -> None:
         """Reference energies (host relaxed) along NNP hops of SAMPLE: the barrier MAE."""
         import json
 
+        from ..calculators import check_calculator_name, parse_calculator_kwargs
         from ..contracts import load_network
         from ..errors import InputError
         from ..neb import validate_hops
         from ..potential import SimplifiedNNP
         from ..reference import get_calculator
-        from ..reference.calculators import check_calculator_name, parse_calculator_kwargs
         from ..reference.run import OPTIMIZERS
         from ..samples import load_sample
 

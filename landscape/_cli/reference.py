@@ -24,7 +24,7 @@ def _check_run_options(
     for what, (value, bounds) in numbers.items():
         check_number(value, what, **bounds)
     if calculator is not None:
-        from ..reference.calculators import check_calculator_name
+        from ..calculators import check_calculator_name
 
         check_calculator_name(calculator)
     if optimizer is not None:
@@ -104,8 +104,8 @@ def register(app: typer.Typer) -> None:
         store relaxed energies, one row per point."""
         import signal
 
+        from ..calculators import parse_calculator_kwargs
         from ..errors import InputError
-        from ..reference.calculators import parse_calculator_kwargs
         from ..reference.points import DEFAULT_MIN_DISTANCE
         from ..reference.run import run_reference
 

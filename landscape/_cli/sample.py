@@ -23,7 +23,7 @@ def _check_options(output: Path, calculator: str, numbers: dict) -> None:
     """One-line InputError for a bad option of ``sample generate | anneal``, before any MD."""
     from .._checks import check_number
     from .._paths import check_writable
-    from ..reference.calculators import check_calculator_name
+    from ..calculators import check_calculator_name
 
     for what, (value, bounds) in numbers.items():
         check_number(value, what, **bounds)
@@ -67,8 +67,8 @@ def register(app: typer.Typer) -> None:
         from ase.formula import Formula
 
         from .._checks import check_species
+        from ..calculators import parse_calculator_kwargs
         from ..errors import InputError
-        from ..reference.calculators import parse_calculator_kwargs
         from ..samples import generate_amorphous, sample_info
 
         try:
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         """Anneal a sample by MD with the reference calculator, cool it and relax it."""
         import ase.io
 
-        from ..reference.calculators import parse_calculator_kwargs
+        from ..calculators import parse_calculator_kwargs
         from ..samples import anneal_sample, load_sample, sample_info
 
         _check_options(

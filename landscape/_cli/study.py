@@ -78,13 +78,14 @@ def _print_table(result) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("study")
     def study(
-        study_file: Path = typer.Argument(..., help="Study file (TOML), see landscape.studyfile."),
+        study_file: Path = typer.Argument(
+            ..., help="Study file (TOML), see landscape.study.studyfile."
+        ),
         no_store: bool = typer.Option(False, "--no-store", help="Do not write to the graph store."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
     ) -> None:
         """Run a whole study: samples → reference → NNP → sites/hops → graph → kinetics → report."""
-        from ..pipeline import run_study
-        from ..studyfile import check_study_paths, load_study
+        from ..study import check_study_paths, load_study, run_study
 
         cfg = load_study(study_file)
         check_study_paths(cfg)  # before run_study creates the results folder
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
         """The demo study on the three annealed bundled a-Ta₂O₅ samples with the embedded database."""
         from .._paths import check_writable
         from ..errors import InputError
-        from ..pipeline import demo_config, run_study
+        from ..study import demo_config, run_study
 
         if validate_hops < 0:
             raise InputError(f"--validate-hops must be >= 0, got {validate_hops}")

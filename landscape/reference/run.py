@@ -229,7 +229,7 @@ def _calc_key(name: str, kwargs: dict[str, Any]) -> str:
 
 
 def _worker_calculator(name: str, kwargs: dict[str, Any]) -> Any:
-    from .calculators import get_calculator
+    from ..calculators import get_calculator
 
     key = _calc_key(name, kwargs)
     if getattr(_WORKER, "key", None) != key:
@@ -642,8 +642,8 @@ def run_reference(
         The host alone could not be evaluated.
     """
 
+    from ..calculators import calculator_info
     from ..samples import load_sample
-    from .calculators import calculator_info
 
     t_start = time.perf_counter()
     host = sample if isinstance(sample, Atoms) else load_sample(sample)
@@ -662,7 +662,7 @@ def run_reference(
     check_species(species, "species")
     _optimizer(optimizer)
     if isinstance(calculator, str):
-        from .calculators import KNOWN_CALCULATORS
+        from ..calculators import KNOWN_CALCULATORS
 
         if calculator.strip().lower() not in KNOWN_CALCULATORS and ":" not in calculator:
             raise InputError(
@@ -693,7 +693,7 @@ def run_reference(
         meta = calculator_info(name, getattr(calculator, "parameters", None) or {})
 
     # elements the calculator cannot handle: refused before the database is created
-    from .calculators import check_elements
+    from ..calculators import check_elements
 
     in_process = calc_obj is not None or (":" in name and workers == 1 and scheduler is None)
     probe = (

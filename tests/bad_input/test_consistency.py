@@ -184,10 +184,9 @@ def _study(d: Path, *, out: str, db: str, points: int, model: str = "") -> Path:
 def test_missing_database_with_points_is_created_with_them(tmp_path):
     """points > 0 and no database: it is created with the uniform points (here the study then
     fails on a model that does not exist; the folders holding results stay, the empty go)."""
-    from landscape.pipeline import STUDY_RANDOM_FIRST_ID, run_study
     from landscape.reference.dataset import load_dataset
     from landscape.reference.points import random_points
-    from landscape.studyfile import load_study
+    from landscape.study import STUDY_RANDOM_FIRST_ID, load_study, run_study
 
     path = _study(tmp_path, out="res", db="data/new.db", points=12, model="nope.json")
     with pytest.raises(InputError, match="nope.json"):
@@ -215,8 +214,7 @@ def test_missing_database_with_points_is_created_with_them(tmp_path):
 
 
 def test_missing_database_without_points_is_one_line_and_leaves_no_folder(tmp_path):
-    from landscape.pipeline import run_study
-    from landscape.studyfile import load_study
+    from landscape.study import load_study, run_study
 
     (tmp_path / "keep").mkdir()  # existed before the run: stays, though empty
     path = _study(tmp_path, out="keep/deep/res", db="missing.db", points=0)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from ase.db import connect
 
-from landscape.pipeline import STUDY_RANDOM_FIRST_ID
 from landscape.reference import bundled_reference_db
 from landscape.reference.dataset import load_dataset
 from landscape.reference.points import distance_to_host, random_points
 from landscape.samples import load_sample
+from landscape.study import STUDY_RANDOM_FIRST_ID
 
 #: point set -> (first id, seed, minimum distance in Å), as in scripts/make_reference.sh
 POINT_SETS = {"sites": (0, 0, 1.6), "wall": (100000, 1, 1.2)}
@@ -61,7 +61,7 @@ def test_every_row_records_the_protocol(rows):
         assert (r.optimizer, r.target_fmax, r.max_steps, r.relax_radius) == ("BFGS", 0.05, 300, 5.0)
         assert r.status == "ok" and r.symbols == ["Cu"]
         assert r.e_insert == pytest.approx(r.energy - hosts[r.sample_id].e_host, abs=1e-9)
-    # below the ids a study gives the points it adds to the bundled data (pipeline.py)
+    # below the ids a study gives the points it adds to the bundled data (study/studyfile.py)
     assert max(r.point_id for r in points) < STUDY_RANDOM_FIRST_ID
     by = collections.Counter((r.sample_id, r.get("origin", "random")) for r in points)
     assert set(k[1] for k in by) <= {"random", "network"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from landscape.errors import InputError
-from landscape.studyfile import load_study, parse_study
+from landscape.study import load_study, parse_study
 
 GOOD = """
 [study]
@@ -54,7 +54,7 @@ def test_calculator_kwargs_table(tmp_path):
 
 
 def test_validate_samples_must_be_samples_of_the_study(tmp_path):
-    from landscape.pipeline import run_study
+    from landscape.study import run_study
 
     cfg = parse_study(
         {
@@ -148,7 +148,7 @@ def test_cli_bad_study_exits_2_without_traceback(tmp_path):
 
 
 def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with_forces(tmp_path):
-    from landscape.pipeline import demo_config
+    from landscape.study import demo_config
 
     cfg = demo_config(tmp_path / "out")
     assert [s.source for s in cfg.samples] == ["a-Ta2O5-1a", "a-Ta2O5-2a", "a-Ta2O5-3a"]
@@ -162,7 +162,7 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
 
 
 def test_demo_validation_option(tmp_path):
-    from landscape.pipeline import demo_config
+    from landscape.study import demo_config
 
     cfg = demo_config(tmp_path / "out", validate_hops=10)
     assert cfg.validate.hops == 10 and cfg.validate.samples == ["a-Ta2O5-1a"]
@@ -182,7 +182,7 @@ def test_the_readme_study_example_parses():
     """The study file shown in README.md is valid, and its [nnp] keys arrive as written."""
     import tomllib
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = text[text.index("```toml\n[study]") + len("```toml\n") :]
     cfg = parse_study(tomllib.loads(block[: block.index("```")]))
     assert cfg.nnp.patience == 800 and cfg.nnp.n_jobs == -1 and cfg.nnp.network_weight == 4.0

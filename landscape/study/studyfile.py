@@ -75,11 +75,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-from ._checks import check_number, check_species
-from .config import DEFAULTS
-from .errors import InputError
-from .reference.points import DEFAULT_MIN_DISTANCE
-from .reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
+from .._checks import check_number, check_species
+from ..config import DEFAULTS
+from ..errors import InputError
+from ..reference.points import DEFAULT_MIN_DISTANCE
+from ..reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
 
 __all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
@@ -432,10 +432,10 @@ def check_study_paths(cfg: StudyConfig) -> None:
     InputError
         One line naming the key of the study file and the bad value.
     """
-    from ._paths import check_writable
-    from .reference.calculators import check_calculator_name
-    from .reference.dataset import connect_readonly
-    from .samples import bundled_samples
+    from .._paths import check_writable
+    from ..calculators import check_calculator_name
+    from ..reference.dataset import connect_readonly
+    from ..samples import bundled_samples
 
     check_writable(cfg.resolve(cfg.study.out), "study file: study.out", directory=True)
     if cfg.store.data_dir:
@@ -455,7 +455,7 @@ def check_study_paths(cfg: StudyConfig) -> None:
         else:
             connect_readonly(db, "study file: reference.db")
     if cfg.nnp.model:
-        from .potential import model_paths
+        from ..potential import model_paths
 
         json_path = model_paths(cfg.resolve(cfg.nnp.model))[0]
         if not json_path.is_file():

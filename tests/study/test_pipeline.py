@@ -18,12 +18,11 @@ import ase.io
 import numpy as np
 import pytest
 
-NNP_TESTS = Path(__file__).resolve().parent / "nnp"
+NNP_TESTS = Path(__file__).resolve().parents[1] / "nnp"
 sys.path.insert(0, str(NNP_TESTS))
 from _morse import morse_energy, random_host, write_morse_db  # noqa: E402
 
-from landscape.pipeline import run_study  # noqa: E402
-from landscape.studyfile import load_study  # noqa: E402
+from landscape.study import load_study, run_study  # noqa: E402
 
 STUDY = """
 [study]
@@ -128,7 +127,7 @@ def test_missing_reference_points_are_computed_into_a_copy(first_run, study_dir)
 
     assert len(load_dataset(study_dir / "ref.db")) == 300  # the given database is never changed
     ds = load_dataset(study_dir / "res" / "cache" / "reference.db")
-    from landscape.pipeline import STUDY_RANDOM_FIRST_ID
+    from landscape.study import STUDY_RANDOM_FIRST_ID
 
     # the ten missing ones: points 0..9 of reference.seed (0) in their own id block
     block = list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 10))
@@ -310,9 +309,9 @@ def test_targeted_rounds_add_the_networks_sites_and_saddles_and_retrain(tmp_path
     a copy of the database; the NNP is retrained on them and the study goes on with it."""
     from landscape.kinetics.network import load_network
     from landscape.neb import network_points
-    from landscape.pipeline import TARGETED_FIRST_ID
     from landscape.potential import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
+    from landscape.study import TARGETED_FIRST_ID
 
     host = _morse_study(tmp_path, ROUNDS_STUDY)
     cfg = load_study(tmp_path / "study.toml")
@@ -363,7 +362,7 @@ def test_targeted_rounds_add_the_networks_sites_and_saddles_and_retrain(tmp_path
 
 def test_targeted_rounds_bad_values():
     from landscape.errors import InputError
-    from landscape.studyfile import parse_study
+    from landscape.study import parse_study
 
     for extra in (
         {"reference": {"targeted_rounds": -1}},
@@ -377,17 +376,18 @@ def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
     """A study adding points to a database that already has points in the blocks the shipped data
     use (ids 1_000_000.. of another seed, as a-Ta2O5-1a's step 10) computes them in its own block
     instead of stopping at a resumed-run mismatch."""
-    from landscape.pipeline import STUDY_RANDOM_FIRST_ID, _complete_reference, _reference_settings
     from landscape.reference import run_reference
     from landscape.reference.dataset import load_dataset
+    from landscape.study import STUDY_RANDOM_FIRST_ID
+    from landscape.study.stages import complete_reference, reference_settings
 
     host = _morse_study(tmp_path, STUDY.replace("points = 310", "points = 306"))
     db = tmp_path / "ref.db"
     cfg = load_study(tmp_path / "study.toml")
-    kw = dict(calculator="_morse:RigidHostMorse", min_distance=1.5, **_reference_settings(cfg))
+    kw = dict(calculator="_morse:RigidHostMorse", min_distance=1.5, **reference_settings(cfg))
     run_reference(host, db, n_points=4, first_id=1_000_000, seed=4, **kw)  # another seed's block
     (tmp_path / "cache").mkdir()
-    work = _complete_reference(cfg, {"morse-host": host}, db, tmp_path / "cache")
+    work = complete_reference(cfg, {"morse-host": host}, db, tmp_path / "cache")
     ds = load_dataset(work)
     new = sorted(i for i in ds.point_ids.tolist() if i >= STUDY_RANDOM_FIRST_ID)
     assert new == list(range(STUDY_RANDOM_FIRST_ID, STUDY_RANDOM_FIRST_ID + 2))  # 306 - 300 - 4

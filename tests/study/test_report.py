@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from landscape.report import Figure, barrier_histograms, sample_comparison, write_report
+from landscape.study.report import Figure, barrier_histograms, sample_comparison, write_report
 from landscape.synthetic import cubic_lattice_network, random_network
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from ._plotting import pyplot
+from .._plotting import pyplot
 
 __all__ = [
     "Figure",
     "barrier_histograms",
     "sample_comparison",
+    "study_report",
     "write_report",
 ]
 
@@ -209,3 +210,72 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
     path = out_dir / "index.html"
     path.write_text("\n".join(parts))
     return path
+
+
+def study_report(out: Path, summary: dict, model, networks, kinetics, validation=None) -> Path:
+    """The study's figures and ``index.html`` in ``out`` (:func:`write_report`); returns the page.
+
+    Draws the NNP parity plot (for a model fitted in this run), the barrier histograms, and per
+    sample the hop profiles, the validated hops, the network in its cell and the Arrhenius plot,
+    then the sample comparison.
+    """
+    figs_dir = out / "figures"
+    figs_dir.mkdir(exist_ok=True)
+    figures: list[Figure] = []
+    if getattr(model, "predictions_", None) is not None:  # fitted in this run (not loaded)
+        from ..nnp_plots import parity_plot
+
+        parity_plot(model, figs_dir / "parity.png")
+        figures.append(
+            Figure("figures/parity.png", "NNP vs reference insertion energies", "Potential")
+        )
+    barrier_histograms(networks, figs_dir / "barriers.png")
+    figures.append(Figure("figures/barriers.png", "Hop barriers per sample (eV)", "Hop networks"))
+    from ..kinetics import plot_arrhenius
+    from ..neb_plots import plot_network_3d, plot_profiles
+
+    for sid, G in networks.items():
+        plot_profiles(G, figs_dir / f"profiles-{sid}.png")
+        figures.append(
+            Figure(
+                f"figures/profiles-{sid}.png",
+                f"{sid}: energy profiles of hops (NNP)",
+                "Hop networks",
+            )
+        )
+        v = (validation or {}).get(sid)
+        if v is not None:
+            from ..neb import describe_validation
+            from ..neb_plots import plot_validation
+
+            plot_validation(v, figs_dir / f"validation-{sid}.png")
+            figures.append(
+                Figure(
+                    f"figures/validation-{sid}.png",
+                    f"{sid}: NNP vs {v.get('calculator', 'reference')} along {len(v['hops'])} "
+                    f"hops (host relaxed at every image); {describe_validation(v)}",
+                    "Hop networks",
+                )
+            )
+        plot_network_3d(G, figs_dir / f"network-{sid}.png")
+        figures.append(
+            Figure(
+                f"figures/network-{sid}.png", f"{sid}: sites and hops in the cell", "Hop networks"
+            )
+        )
+        plot_arrhenius(kinetics[sid], figs_dir / f"arrhenius-{sid}.png", title=sid)
+        figures.append(
+            Figure(
+                f"figures/arrhenius-{sid}.png", f"{sid}: Arrhenius plot, exact and KMC", "Kinetics"
+            )
+        )
+    sample_comparison(summary["samples"], figs_dir / "comparison.png")
+    figures.append(
+        Figure(
+            "figures/comparison.png",
+            "Activation energy (error bar: spread of the NNP ensemble members) and percolation "
+            "barrier per sample",
+            "Comparison",
+        )
+    )
+    return write_report(out, summary, figures)

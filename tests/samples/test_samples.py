@@ -273,3 +273,28 @@ def test_cli_sample_anneal(tmp_path):
     assert atoms.info["anneal_seed"] == 2 and atoms.info["sample_id"] == "tiny"
     assert "sample anneal" in atoms.info["anneal_command"]
     assert '"density_g_cm3"' in res.output or "density" in res.output
+
+
+def test_generation_repeats_exactly_across_processes():
+    # MeltPairPotential summed its species pairs in the order of a Python set, which changes with
+    # the per-process hash seed: the same seed gave other samples in another process
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib; from landscape.samples import generate_amorphous; "
+        "a = generate_amorphous({'Ta': 4, 'O': 10}, seed=3, melt_steps=50, quench_steps=50, "
+        "calculator=None); print(hashlib.sha256(a.positions.tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in (0, 1, 7)
+    }
+    assert len(digests) == 1 and len(next(iter(digests))) == 64

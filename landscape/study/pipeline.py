@@ -1,0 +1,249 @@
+"""The whole study in one call: samples → reference → NNP → sites and hops → graph → kinetics → report.
+
+Each stage is cached in ``<out>/cache`` under the content hash of its inputs, so a re-run recomputes
+only what changed, and a run that failed resumes from the last finished stage. Results go to the
+graph store (``Sample``, ``Site``, ``HOP``, ``Model`` and ``Kinetics`` nodes) and to the results folder
+(``summary.json``, ``networks/<sample>.json``, figures and ``index.html``).
+
+With ``reference.targeted_rounds = n``, the NNP step repeats n times after the first training:
+explore the training samples, compute reference energies at their networks' sites and saddles
+(``origin = "network"``), retrain on them too. The minima of a potential fitted to noisy data sit
+where its error is most negative; reference points exactly there correct the barriers (README,
+"How good is the simplified potential here").
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from ..contracts import save_network
+from .cache import cached_json, file_sha, sha
+from .report import study_report
+from .stages import (
+    complete_reference,
+    ensemble_spread,
+    load_samples,
+    reference_db,
+    reference_settings,
+    run_kinetics,
+    sample_network,
+    store_results,
+    targeted_round,
+    train_or_load,
+    validate_sample,
+    validation_samples,
+)
+from .studyfile import StudyConfig
+from .summary import study_summary
+
+__all__ = ["run_study", "StudyResult"]
+
+
+# --------------------------------------------------------------------------- progress
+class _Stages:
+    """One progress display across all stages (rich), or plain lines when not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = None
+        self._task = None
+        self._t0 = time.perf_counter()
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]study[/]"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("starting", total=total)
+
+    def step(self, description: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=description)
+
+    def set_total(self, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def done(self, description: str, cached: bool) -> None:
+        if self._progress is not None:
+            tag = " (cached)" if cached else ""
+            self._progress.update(self._task, advance=1, description=description + tag)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@dataclass
+class StudyResult:
+    """What a study produced: the summary (as in ``summary.json``) and where its files are."""
+
+    summary: dict
+    out_dir: Path
+    report: Path
+    networks: dict[str, nx.MultiDiGraph] = field(default_factory=dict)
+    cached: dict[str, bool] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- the study
+def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) -> StudyResult:
+    """Run a whole study (see the module docstring); returns its summary and file locations.
+
+    Parameters
+    ----------
+    cfg : StudyConfig
+        The validated study (:func:`landscape.study.load_study`).
+    progress : bool
+        Show one progress display across the stages.
+    store : bool
+        Write samples, networks, the model and kinetics results to the graph store.
+
+    Raises
+    ------
+    InputError, StoreError, ConvergenceError
+        Bad input, an unreachable database, a failed stage; finished stages stay cached.
+    """
+    out = cfg.resolve(cfg.study.out)
+    cache = out / "cache"
+    # the folders this run creates: those still empty are removed if it fails
+    created: list[Path] = []
+    if not (out / "figures").exists():
+        created.append(out / "figures")
+    try:
+        _mkdirs(out / "networks", created)
+        _mkdirs(cache, created)
+        return _run_study(cfg, out, cache, progress=progress, store=store)
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _mkdirs(path: Path, created: list[Path]) -> None:
+    """``path`` and its missing parents, each one it makes appended to ``created``."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(exist_ok=True)
+        created.append(p)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` that are empty, deepest first (others are left as they are)."""
+    for p in sorted(set(folders), key=lambda q: len(q.parts), reverse=True):
+        try:
+            p.rmdir()
+        except OSError:  # not empty, or already gone
+            pass
+
+
+def _run_study(
+    cfg: StudyConfig, out: Path, cache: Path, *, progress: bool, store: bool
+) -> StudyResult:
+    from ..contracts import hop_counts
+
+    n_samples = len(cfg.samples)
+    rounds = int(cfg.reference.targeted_rounds)
+    fixed = 4 + 2 * n_samples + 2 * rounds + (1 if store else 0)
+    stages = _Stages(total=fixed, enabled=progress)
+    cached: dict[str, bool] = {}
+    try:
+        stages.step("loading samples")
+        samples = load_samples(cfg)
+        to_validate = validation_samples(cfg, samples)
+        stages.set_total(fixed + len(to_validate))
+        stages.done(f"samples: {', '.join(samples)}", False)
+
+        stages.step("reference data")
+        db = complete_reference(cfg, samples, reference_db(cfg), cache)
+        stages.done(f"reference data: {db.name}", cfg.reference.points <= 0)
+
+        stages.step("training the NNP")
+        model, model_key, cached["nnp"] = train_or_load(cfg, db, cache)
+        stages.done("NNP ready", cached["nnp"])
+
+        db_key = file_sha(db) if rounds else ""
+        for r in range(1, rounds + 1):
+            stages.step(f"targeted reference points, round {r} of {rounds}")
+            db, db_key, n_targeted = targeted_round(
+                cfg, samples, db, db_key, cache, model, model_key, r
+            )
+            stages.done(f"round {r}: {n_targeted} sites and saddles", False)
+            stages.step(f"retraining the NNP with round {r}")
+            model, model_key, cached[f"nnp:round{r}"] = train_or_load(cfg, db, cache)
+            stages.done(f"NNP of round {r} ready", cached[f"nnp:round{r}"])
+
+        networks: dict[str, nx.MultiDiGraph] = {}
+        kinetics: dict[str, dict] = {}
+        validation: dict[str, dict] = {}
+        for sid, atoms in samples.items():
+            stages.step(f"sites and hops of {sid}")
+            G, key, cached[f"explore:{sid}"] = sample_network(
+                cfg, cache, model, model_key, sid, atoms
+            )
+            networks[sid] = G
+            save_network(G, out / "networks" / f"{sid}.json")
+            stages.done(
+                f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops "
+                f"({hop_counts(G)['pairs']} pairs)",
+                cached[f"explore:{sid}"],
+            )
+
+            stages.step(f"kinetics of {sid}")
+            kkey = sha("kinetics", key, vars(cfg.kinetics), cfg.study.seed)
+            kinetics[sid], cached[f"kinetics:{sid}"] = cached_json(
+                cache / f"kinetics-{sid}-{kkey}.json", lambda G=G: run_kinetics(cfg, G)
+            )
+            # each NNP member's Eₐ on this network: the model uncertainty (cheap, not cached)
+            kinetics[sid]["ensemble"] = ensemble_spread(cfg, model, atoms, G)
+            stages.done(f"kinetics of {sid}", cached[f"kinetics:{sid}"])
+
+            if sid in to_validate:
+                stages.step(f"validating {cfg.validate.hops} hops of {sid} against the reference")
+                vkey = sha(
+                    "validate",
+                    key,
+                    cfg.validate.hops,
+                    cfg.study.species,
+                    cfg.reference.calculator,
+                    cfg.reference.calculator_kwargs,
+                    reference_settings(cfg),
+                )
+                validation[sid], cached[f"validate:{sid}"] = cached_json(
+                    cache / f"validation-{sid}-{vkey}.json",
+                    lambda atoms=atoms, G=G, ck=cache / f"validation-{sid}-{vkey}.jsonl": (
+                        validate_sample(cfg, model, atoms, G, ck)
+                    ),
+                )
+                # figures over the hops whose NNP band and reference relaxations converged (also
+                # for results cached before validate_hops reported them)
+                from ..neb import describe_validation, validation_errors
+
+                validation[sid].update(validation_errors(validation[sid]["hops"]))
+                stages.done(
+                    f"{sid}: {describe_validation(validation[sid])}", cached[f"validate:{sid}"]
+                )
+
+        summary = study_summary(cfg, model, samples, networks, kinetics, db, validation)
+
+        if store:
+            stages.step("graph store")
+            store_results(cfg, model, model_key, samples, networks, kinetics)
+            stages.done("graph store updated", False)
+
+        stages.step("report")
+        report = study_report(out, summary, model, networks, kinetics, validation)
+        stages.done("report written", False)
+    finally:
+        stages.close()
+    return StudyResult(
+        summary=summary, out_dir=out, report=report, networks=networks, cached=cached
+    )

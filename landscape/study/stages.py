@@ -1,0 +1,357 @@
+"""The stages of a study, one function each: samples, reference data, the NNP, targeted rounds,
+hop networks, kinetics, hop validation and the graph store.
+
+:func:`landscape.study.run_study` calls them in order. Each stage that costs time is cached under
+the content hash of its inputs (:mod:`landscape.study.cache`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..contracts import network_data, network_from_data
+from ..errors import InputError
+from .cache import atoms_sha, cache_copy, cached_json, publish_copy, sha
+from .studyfile import STUDY_RANDOM_FIRST_ID, TARGETED_FIRST_ID, StudyConfig
+
+__all__ = [
+    "complete_reference",
+    "ensemble_spread",
+    "load_samples",
+    "reference_db",
+    "reference_settings",
+    "run_kinetics",
+    "sample_network",
+    "store_results",
+    "targeted_round",
+    "train_or_load",
+    "validate_sample",
+    "validation_samples",
+]
+
+
+def load_samples(cfg: StudyConfig) -> dict[str, Any]:
+    from ..samples import load_sample
+
+    samples: dict[str, Any] = {}
+    for spec in cfg.samples:
+        source = spec.source
+        path = cfg.resolve(source)
+        atoms = load_sample(str(path) if path.exists() else source)
+        sid = spec.sample_id or atoms.info.get("sample_id") or Path(source).stem
+        atoms.info["sample_id"] = sid
+        if sid in samples:
+            raise InputError(
+                f"study file: two samples share the sample_id {sid!r}; give each a sample_id"
+            )
+        samples[sid] = atoms
+    return samples
+
+
+def reference_db(cfg: StudyConfig) -> Path:
+    if cfg.reference.db == "bundled":
+        from ..reference import bundled_reference_db
+
+        return Path(bundled_reference_db())
+    path = cfg.resolve(cfg.reference.db)
+    if path.exists() and not path.is_file():
+        raise InputError(f"reference database {str(path)!r} is not a file")
+    if not path.is_file():
+        if cfg.reference.points <= 0:
+            raise InputError(
+                f"reference database {str(path)!r} does not exist; reference.points > 0 would "
+                "create it with that many uniform points per sample"
+            )
+        # created by complete_reference with reference.points uniform points per sample
+    return path
+
+
+def reference_settings(cfg: StudyConfig) -> dict[str, Any]:
+    """Host-relaxation settings of ``[reference]`` (for missing points and hop validation)."""
+    ref = cfg.reference
+    return {
+        "fmax": ref.fmax,
+        "max_steps": ref.max_steps,
+        "relax_radius": ref.relax_radius or None,
+        "optimizer": ref.optimizer.upper(),
+    }
+
+
+def complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -> Path:
+    """Compute missing reference points (only when ``reference.points`` asks for more).
+
+    A sample with fewer than ``points`` points in the database gets the missing ones: uniform
+    random points of ``reference.seed``, under ids from ``STUDY_RANDOM_FIRST_ID + 1_000_000 * seed``
+    on (their own block, clear of every id the shipped data uses, so they never collide with the
+    points already there), computed into a copy of the database in the cache (the given database
+    is never modified). Finished points are written one by one, so an interrupted run resumes.
+    """
+    ref = cfg.reference
+    if ref.points <= 0:
+        return db
+    from ..reference import run_reference
+
+    # a database the study names but that does not exist yet: made complete (and resumed) in the
+    # cache, then published at its path once every sample has its points
+    new = not db.is_file()
+    if new:
+        from ..reference.run import open_reference_db
+
+        work = cache / "reference.db"
+        open_reference_db(work)
+    else:
+        work = cache_copy(db, cache / "reference.db")
+    from ase.db import connect
+
+    from ..reference.run import existing_point_ids
+
+    first_id = STUDY_RANDOM_FIRST_ID + 1_000_000 * int(ref.seed)
+    with connect(str(work)) as wdb:
+        present = {
+            sid: existing_point_ids(wdb, str(atoms.info.get("sample_id", sid)))
+            for sid, atoms in samples.items()
+        }
+    for sid, atoms in samples.items():
+        others = {i for i in present[sid] if not first_id <= i < first_id + 1_000_000}
+        if len(others) >= ref.points:
+            continue
+        run_reference(
+            atoms,
+            work,
+            n_points=ref.points - len(others),
+            first_id=first_id,
+            species=cfg.study.species,
+            calculator=ref.calculator,
+            calculator_kwargs=dict(ref.calculator_kwargs),
+            seed=ref.seed,
+            min_distance=ref.min_distance,
+            workers=ref.workers,
+            **reference_settings(cfg),
+        )
+    if new:
+        publish_copy(work, db)
+    return work
+
+
+def _training_samples(cfg: StudyConfig, samples: dict) -> list[str]:
+    """The study's samples the NNP trains on (``nnp.train_samples``; empty: all of them)."""
+    wanted = set(cfg.nnp.train_samples)
+    return [sid for sid in samples if not wanted or sid in wanted]
+
+
+def sample_network(cfg: StudyConfig, cache: Path, model, model_key: str, sid: str, atoms):
+    """The hop network of one sample on ``model``, cached under the hash of its inputs."""
+    key = sha("explore", model_key, atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
+    data, cached = cached_json(
+        cache / f"network-{sid}-{key}.json",
+        lambda: network_data(_explore(cfg, model, atoms)),
+    )
+    G = network_from_data(data)
+    G.graph["sample_id"] = sid
+    return G, key, cached
+
+
+def targeted_round(
+    cfg: StudyConfig,
+    samples: dict,
+    db: Path,
+    db_key: str,
+    cache: Path,
+    model,
+    model_key: str,
+    r: int,
+) -> tuple[Path, str, int]:
+    """Round ``r`` of targeted points: reference energies at the sites and saddles of the
+    networks ``model`` gives the training samples (:func:`landscape.neb.network_points`;
+    ``origin = "network"``, ids from ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``).
+
+    They go into a copy of ``db`` in the cache named by the hash of its inputs (``db_key`` stands
+    for ``db``: its file hash, or the key of the round before); the given database is never
+    modified, and an interrupted round resumes point by point. Returns the copy, its key and how
+    many points this round has.
+    """
+    from ..reference.run import run_network_reference
+
+    ref = cfg.reference
+    key = sha(
+        "targeted",
+        r,
+        db_key,
+        model_key,
+        cfg.study.species,
+        ref.calculator,
+        ref.calculator_kwargs,
+        reference_settings(cfg),
+    )
+    work = cache_copy(db, cache / f"reference-round{r}-{key}.db")
+    n = 0
+    for sid in _training_samples(cfg, samples):
+        atoms = samples[sid]
+        G, _, _ = sample_network(cfg, cache, model, model_key, sid, atoms)
+        if G.number_of_nodes() == 0:
+            continue
+        n += run_network_reference(
+            atoms,
+            G,
+            work,
+            first_id=TARGETED_FIRST_ID + 1_000_000 * (r - 1),
+            species=cfg.study.species,
+            calculator=ref.calculator,
+            calculator_kwargs=dict(ref.calculator_kwargs),
+            workers=ref.workers,
+            **reference_settings(cfg),
+        ).requested
+    return work, key, n
+
+
+def train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bool]:
+    from ..potential import SimplifiedNNP
+    from ..reference.dataset import load_dataset
+
+    if cfg.nnp.model:
+        path = cfg.resolve(cfg.nnp.model)
+        model = SimplifiedNNP.load(path)
+        return model, sha(str(path), model.weights_sha256_[:16]), True
+    from ..descriptors import propose_grids
+
+    dataset = load_dataset(db, cfg.nnp.train_samples or None)
+    # the default descriptor grids are part of the key: a model cached before they changed is
+    # trained again rather than reused
+    grids = [g.tolist() for g in propose_grids()]
+    # run-time settings (n_jobs) do not change the model: not in the key
+    runtime = SimplifiedNNP._RUNTIME_PARAMS
+    settings = {k: v for k, v in vars(cfg.nnp).items() if k not in runtime}
+    key = sha("nnp", dataset.content_hash(), settings, cfg.study.seed, grids)
+    path = cache / f"nnp-{key}"
+    if path.with_suffix(".json").exists():
+        return SimplifiedNNP.load(path), key, True
+    model = SimplifiedNNP(
+        n_models=cfg.nnp.n_models,
+        hidden=tuple(cfg.nnp.hidden),
+        max_epochs=cfg.nnp.max_epochs,
+        patience=cfg.nnp.patience,
+        n_jobs=cfg.nnp.n_jobs,
+        force_weight=cfg.nnp.force_weight,
+        network_weight=cfg.nnp.network_weight,
+        max_host_displacement=cfg.nnp.max_host_displacement or None,
+        random_state=cfg.study.seed,
+    ).fit(dataset)
+    model.save(path)
+    return model, key, False
+
+
+def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
+    from ..neb import find_hops
+    from ..sites import find_sites
+
+    surface = model.surface(atoms)
+    sites = find_sites(surface, **vars(cfg.sites), progress=False)
+    return find_hops(surface, sites, **vars(cfg.hops), progress=False)
+
+
+def run_kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
+    from ..kinetics import kinetics_summary
+
+    return kinetics_summary(
+        G,
+        temperatures=cfg.kinetics.temperatures,
+        methods=tuple(cfg.kinetics.methods),
+        walkers=cfg.kinetics.walkers,
+        steps=cfg.kinetics.kmc_steps,
+        random_state=cfg.study.seed,
+        kmc_cells=cfg.kinetics.kmc_cells,
+        kmc_hop_budget=cfg.kinetics.kmc_hop_budget,
+        kmc_superbasins=cfg.kinetics.kmc_superbasins,
+    )
+
+
+def ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict | None:
+    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.ensemble.ensemble_activation_energy`);
+    None for a single-member model or a network without saddles or that does not wrap the cell."""
+    if int(getattr(model, "n_models", 1)) < 2 or not callable(getattr(model, "surface", None)):
+        return None
+    if G.number_of_edges() == 0 or any("saddle" not in d for *_, d in G.edges(data=True)):
+        return None
+    from ..ensemble import ensemble_activation_energy
+    from ..kinetics import components
+
+    if not any(c.dimensionality > 0 for c in components(G)):  # D = 0: no Eₐ to spread
+        return None
+
+    surface = model.surface(atoms)
+    return ensemble_activation_energy(G, surface, cfg.kinetics.temperatures).as_dict()
+
+
+def validation_samples(cfg: StudyConfig, samples: dict) -> list[str]:
+    """Sample ids whose hops ``[validate]`` checks against the reference (in study order)."""
+    if cfg.validate.hops <= 0:
+        return []
+    unknown = sorted(set(cfg.validate.samples) - set(samples))
+    if unknown:
+        raise InputError(
+            f"study file: validate.samples {unknown} are not samples of this study; "
+            f"expected some of {list(samples)}"
+        )
+    return [sid for sid in samples if not cfg.validate.samples or sid in cfg.validate.samples]
+
+
+def validate_sample(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph, checkpoint: Path) -> dict:
+    """Reference energies along ``validate.hops`` NNP hops of one sample (barrier MAE, eV); every
+    finished calculation goes to ``checkpoint`` at once, so a re-run after a crash resumes."""
+    from ..neb import validate_hops
+    from ..reference import get_calculator
+
+    calc = get_calculator(cfg.reference.calculator, **dict(cfg.reference.calculator_kwargs))
+    result = validate_hops(
+        model.surface(atoms),
+        G,
+        atoms,
+        calc,
+        n_hops=cfg.validate.hops,
+        species=cfg.study.species,
+        progress=False,
+        checkpoint=checkpoint,
+        **reference_settings(cfg),
+    )
+    result["calculator"] = cfg.reference.calculator
+    return result
+
+
+def store_results(cfg, model, model_key, samples, networks, kinetics) -> None:
+    from ..graph import open_store
+
+    uri = cfg.store.uri or None
+    data_dir = cfg.resolve(cfg.store.data_dir) if cfg.store.data_dir else None
+    with open_store(uri=uri, data_dir=data_dir) as st:
+        st.apply_schema()
+        for sid, atoms in samples.items():
+            st.upsert_sample(
+                sid,
+                formula=atoms.get_chemical_formula(),
+                n_atoms=len(atoms),
+                material=atoms.info.get("material", atoms.get_chemical_formula(empirical=True)),
+                cell=np.asarray(atoms.cell).ravel().tolist(),
+                density=float(atoms.info.get("density_g_cm3", 0.0)) or None,
+                source=str(atoms.info.get("source", sid)),
+            )
+            st.upsert_network(networks[sid])
+            k = kinetics[sid]
+            ens = k.get("ensemble") or {}
+            st.upsert_result(
+                sid,
+                "kinetics",
+                model_id=model_key,
+                temperatures=list(k["temperatures_K"]),
+                D_exact=k["D_cm2_s"].get("exact"),
+                D_kmc=k["D_cm2_s"].get("kmc"),
+                Ea_exact=k["Ea_eV"].get("exact"),
+                Ea_kmc=k["Ea_eV"].get("kmc"),
+                D0_exact=(k.get("D0_cm2_s") or {}).get("exact"),
+                percolation_barrier=k["percolation_barrier_eV"]["any"],
+                Ea_model_std=ens.get("Ea_model_std_eV"),
+                Ea_members=ens.get("Ea_members_eV"),
+            )
