@@ -8,41 +8,21 @@ ASE's tables into a database it only reads, fails.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 import torch
+from bad_input_helpers import run_cli, snapshot
 
-from landscape.cli import main
 from landscape.reference.importer import bundled_reference_db
 
 INJECTION = "Cu' DETACH DELETE n //"
 
 
-def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """``landscape ARGV`` in-process: (exit status, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _snapshot(root: Path) -> dict[str, str]:
-    """Every file and folder under ``root``: relative path -> SHA-256 of the bytes ("dir")."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            snap[os.path.relpath(os.path.join(dirpath, d), root)] = "dir"
-        for f in filenames:
-            p = os.path.join(dirpath, f)
-            snap[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return snap
+_run = run_cli
+_snapshot = snapshot
 
 
 @pytest.fixture

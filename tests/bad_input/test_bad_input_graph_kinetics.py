@@ -12,44 +12,23 @@ counts of hops agree everywhere (``hops`` = directed edges, ``pairs`` = undirect
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
+from bad_input_helpers import run_cli, snapshot
 
-from landscape.cli import main
 from landscape.kinetics.network import hop_counts
 from landscape.synthetic import cubic_lattice_network, random_network
 
 INJECTION = "x' }) DETACH DELETE n //"
 
 
-def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """``landscape ARGV`` in-process: (exit status, stdout, stderr)."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _snapshot(root: Path) -> dict[str, str]:
-    """Every file and folder under ``root``: relative path -> SHA-256 of the bytes ("dir")."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            snap[os.path.relpath(os.path.join(dirpath, d), root)] = "dir"
-        for f in filenames:
-            p = os.path.join(dirpath, f)
-            snap[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return snap
+_run = run_cli
+_snapshot = snapshot
 
 
 def _assert_one_line_refusal(code: int, err: str, expected: str) -> None:
