@@ -69,7 +69,7 @@ def make(n: int) -> None:
 def compare(n: int) -> None:
     from ase.db import connect
 
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
 
     for name, (_, db, pairs) in HOSTS.items():
@@ -116,7 +116,7 @@ def learning_curve(sizes: list[int], n_test: int, limit: float, hosts: list[str]
     are nested draws from the rest. The error is reported on all test points and on those whose
     host moved no atom farther than ``limit`` Å.
     """
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
 
     n_max = max(sizes) + n_test
     for name in hosts:

@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--sample", default="a-Ta2O5-1a")
     args = ap.parse_args()
 
-    from landscape.descriptors import SymmetryFunctions
+    from landscape.nnp import SymmetryFunctions
 
     host = ta2o5_host(args.sample)
     print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}; {os.cpu_count()} CPUs")

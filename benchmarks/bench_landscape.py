@@ -42,12 +42,11 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
-    from landscape.neb import find_hops
-    from landscape.sites import find_sites
+    from landscape.explore import find_hops, find_sites
 
     t_all = time.perf_counter()
     if args.model:
-        from landscape.potential import SimplifiedNNP
+        from landscape.nnp import SimplifiedNNP
         from landscape.samples import load_sample
 
         surface = SimplifiedNNP.load(args.model).surface(
@@ -55,7 +54,7 @@ def main() -> None:
         )
         what = f"NNP {args.model} on {args.sample}"
     else:
-        from landscape.surfaces import GaussianSumSurface
+        from landscape.explore import GaussianSumSurface
 
         surface = GaussianSumSurface.random(
             250, 11.0, width=(0.4, 0.55), random_state=0, device=args.device

@@ -57,7 +57,7 @@ def score_header(lead: str, masks: dict, width: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     from landscape._cli.nnp import _parse_hidden
     from landscape.errors import InputError
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
     from landscape.reference.quality import pair_consistency
 

@@ -1,10 +1,10 @@
 """P3: batched climbing-image NEB against ase.mep.NEB, per hop, on the same surface and tolerance.
 
 The surface is a random sum of Gaussian wells (a stand-in for an amorphous host). Its elementary hops
-are found once with :func:`landscape.neb.find_hops`; then the same bands (straight initial path,
+are found once with :func:`landscape.explore.find_hops`; then the same bands (straight initial path,
 ``n_images`` images, climbing image, improved tangent, spring ``k``, FIRE, ``fmax``) are relaxed
-(a) all together by :func:`landscape.neb.batched_neb` and (b) one by one by ``ase.mep.NEB`` with
-``ase.optimize.FIRE`` and :class:`landscape.surfaces.SurfaceCalculator`. Prints per-hop times, the
+(a) all together by :func:`landscape.explore.batched_neb` and (b) one by one by ``ase.mep.NEB`` with
+``ase.optimize.FIRE`` and :class:`landscape.explore.SurfaceCalculator`. Prints per-hop times, the
 ratio (goal >= 50x) and the largest barrier difference between the two.
 
 Run: ``.venv/bin/python benchmarks/bench_neb.py [--threads 2] [--n-ase 6]``
@@ -35,9 +35,13 @@ def main() -> None:
     from ase.mep import NEB
     from ase.optimize import FIRE
 
-    from landscape.neb import batched_neb, find_hops
-    from landscape.sites import find_sites
-    from landscape.surfaces import GaussianSumSurface, SurfaceCalculator
+    from landscape.explore import (
+        GaussianSumSurface,
+        SurfaceCalculator,
+        batched_neb,
+        find_hops,
+        find_sites,
+    )
 
     surface = GaussianSumSurface.random(
         args.wells, args.length, width=(0.4, 0.55), random_state=args.seed

@@ -61,7 +61,7 @@ def _morse(host: Atoms, p: np.ndarray) -> float:
 
 def quick_model(host: Atoms):
     """A default-architecture ensemble fitted briefly on Morse energies of ``host`` (seconds)."""
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import ReferenceDataset
 
     pos = free_positions(host, 300, seed=5)
@@ -169,7 +169,7 @@ def main() -> None:
     ap.add_argument("--fd-step", type=float, default=1e-5, help="finite-difference step, Å")
     args = ap.parse_args()
 
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
 
     host = ta2o5_host(args.sample)
     print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}; {os.cpu_count()} CPUs")
@@ -206,7 +206,7 @@ def main() -> None:
     )
 
     # the tabulated NNP (the hop search's guide): one table, then spline look-ups
-    from landscape.surfaces import SplineSurface
+    from landscape.explore import SplineSurface
 
     t = time.perf_counter()
     spline = SplineSurface.from_surface(surface, spacing=0.25)

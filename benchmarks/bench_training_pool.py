@@ -43,7 +43,7 @@ POOLS = ("sample", "sample+net", "uniform", "all-w1", "all-w4")
 def main(argv: list[str] | None = None) -> int:
     from landscape._cli.nnp import _parse_hidden
     from landscape.errors import InputError, LandscapeError
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -36,22 +36,22 @@ _LAZY: dict[str, str] = {
     "get_calculator": "landscape.reference",
     "load_dataset": "landscape.reference",
     # descriptors, potential
-    "SymmetryFunctions": "landscape.descriptors",
-    "propose_grids": "landscape.descriptors",
-    "SimplifiedNNP": "landscape.potential",
-    "NNPSurface": "landscape.potential",
-    "NNPCalculator": "landscape.potential",
+    "SymmetryFunctions": "landscape.nnp.descriptors",
+    "propose_grids": "landscape.nnp.descriptors",
+    "SimplifiedNNP": "landscape.nnp.model",
+    "NNPSurface": "landscape.nnp.surface",
+    "NNPCalculator": "landscape.nnp.surface",
     # contracts between the steps
     "EnergySurface": "landscape.contracts",
     "save_network": "landscape.contracts",
-    # sites, neb
-    "find_sites": "landscape.sites",
-    "Sites": "landscape.sites",
-    "find_hops": "landscape.neb",
-    "CosineSurface": "landscape.surfaces",
-    "DoubleWellSurface": "landscape.surfaces",
-    "GaussianSumSurface": "landscape.surfaces",
-    "SurfaceCalculator": "landscape.surfaces",
+    # explore: sites, hops
+    "find_sites": "landscape.explore",
+    "Sites": "landscape.explore",
+    "find_hops": "landscape.explore",
+    "CosineSurface": "landscape.explore",
+    "DoubleWellSurface": "landscape.explore",
+    "GaussianSumSurface": "landscape.explore",
+    "SurfaceCalculator": "landscape.explore",
     # kinetics
     "HopArrays": "landscape.kinetics",
     "hop_arrays": "landscape.kinetics",
@@ -67,9 +67,9 @@ _LAZY: dict[str, str] = {
     "kinetics_summary": "landscape.kinetics",
     "plot_arrhenius": "landscape.kinetics",
     # model uncertainty of the kinetics (NNP ensemble members)
-    "ensemble_activation_energy": "landscape.ensemble",
-    "member_networks": "landscape.ensemble",
-    "EnsembleActivation": "landscape.ensemble",
+    "ensemble_activation_energy": "landscape.nnp.ensemble",
+    "member_networks": "landscape.nnp.ensemble",
+    "EnsembleActivation": "landscape.nnp.ensemble",
     # the whole study
     "run_study": "landscape.study",
     "demo_config": "landscape.study",

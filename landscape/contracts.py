@@ -81,7 +81,7 @@ class EnergySurface(Protocol):
 
     Examples
     --------
-    >>> from landscape.surfaces import CosineSurface
+    >>> from landscape.explore import CosineSurface
     >>> isinstance(CosineSurface(2.5, 0.3, 2), EnergySurface)
     True
     """
@@ -670,7 +670,7 @@ def network_points(
     Parameters
     ----------
     G : networkx.MultiDiGraph
-        Hop network (:func:`landscape.neb.find_hops`), with ``cell`` in its graph attributes.
+        Hop network (:func:`landscape.explore.find_hops`), with ``cell`` in its graph attributes.
     sites, saddles : bool
         Include the site positions / the saddle points.
 

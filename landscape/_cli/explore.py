@@ -64,10 +64,9 @@ def register(app: typer.Typer) -> None:
 
         from .._paths import check_writable
         from ..contracts import hop_counts, save_network
-        from ..neb import find_hops
-        from ..potential import SimplifiedNNP
+        from ..explore import find_hops, find_sites
+        from ..nnp.model import SimplifiedNNP
         from ..samples import load_sample
-        from ..sites import find_sites
 
         t0 = time.perf_counter()
         _check_options(
@@ -151,7 +150,7 @@ def register(app: typer.Typer) -> None:
                 "max": float(b.max()),
             }
         if figures is not None:
-            from ..neb_plots import plot_network_3d, plot_profiles, write_network_html
+            from ..explore import plot_network_3d, plot_profiles, write_network_html
 
             summary["figures"] = [
                 str(plot_profiles(G, figures / "hop_profiles.png")),
@@ -195,8 +194,8 @@ def register(app: typer.Typer) -> None:
         from ..calculators import check_calculator_name, parse_calculator_kwargs
         from ..contracts import load_network
         from ..errors import InputError
-        from ..neb import validate_hops
-        from ..potential import SimplifiedNNP
+        from ..explore import validate_hops
+        from ..nnp.model import SimplifiedNNP
         from ..reference import get_calculator
         from ..reference.run import OPTIMIZERS
         from ..samples import load_sample
@@ -239,7 +238,7 @@ def register(app: typer.Typer) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result))
         if figure is not None:
-            from ..neb_plots import plot_validation
+            from ..explore import plot_validation
 
             result["figure"] = str(plot_validation(result, figure))
         typer.echo(

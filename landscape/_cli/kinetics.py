@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         hop_arrays(G)  # the hop-network contract, before the model is loaded
         surface = None
         if model is not None:  # checked before the (long) KMC
-            from ..potential import SimplifiedNNP
+            from ..nnp.model import SimplifiedNNP
             from ..samples import load_sample
 
             name = sample or G.graph.get("sample_id")
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
             progress=not json_out,
         )
         if surface is not None:
-            from ..ensemble import ensemble_activation_energy
+            from ..nnp.ensemble import ensemble_activation_energy
 
             summary["ensemble"] = ensemble_activation_energy(G, surface, temps).as_dict()
         if plot is not None:

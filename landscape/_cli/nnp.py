@@ -36,7 +36,7 @@ def _grids(r_cut, n_radial, r_min, angular_radii, zetas):
     """``(r_cut, g2, g4)`` of the descriptor grid options (:func:`propose_grids`), or None (the
     model's default descriptor) when none is set. Checked before any data is read."""
     from ..config import DEFAULTS
-    from ..descriptors import propose_grids
+    from ..nnp.descriptors import propose_grids
 
     kw = {"n_radial": n_radial, "r_min": r_min}
     if angular_radii is not None:
@@ -63,7 +63,7 @@ def _check_train_options(out: Path, figures: Path | None, numbers: dict) -> None
     read: ``OUT.json`` and ``OUT.safetensors`` and the figures folder must be writable."""
     from .._checks import check_number
     from .._paths import check_writable
-    from ..potential import model_paths
+    from ..nnp.io import model_paths
 
     for what, (value, bounds) in numbers.items():
         check_number(value, what, **bounds)
@@ -138,8 +138,8 @@ def train(
     from rich.table import Table
     from tqdm import tqdm
 
-    from ..descriptors import SymmetryFunctions
-    from ..potential import SimplifiedNNP
+    from ..nnp.descriptors import SymmetryFunctions
+    from ..nnp.model import SimplifiedNNP
     from ..reference.dataset import load_dataset
     from . import console as _console
 
@@ -254,7 +254,7 @@ def train(
     )
     console.print(f"model: {json_path} (+ {json_path.with_suffix('.safetensors').name})")
     if figures is not None:
-        from ..nnp_plots import learning_curve, parity_plot
+        from ..nnp.plots import learning_curve, parity_plot
 
         stem = json_path.stem
         p1 = parity_plot(model, figures / f"{stem}_parity.png")
@@ -278,7 +278,7 @@ def evaluate(
     import numpy as np
     from rich.table import Table
 
-    from ..potential import SimplifiedNNP
+    from ..nnp.model import SimplifiedNNP
     from ..reference.dataset import load_dataset
     from . import console as _console
 

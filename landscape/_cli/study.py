@@ -10,7 +10,7 @@ import typer
 def _print_table(result) -> None:
     from rich.table import Table
 
-    from ..neb import describe_validation
+    from ..explore import describe_validation
     from . import console as _console
 
     def f(v, spec=".3f"):

@@ -626,8 +626,8 @@ def run_reference(
     origin : str, optional
         How the points were chosen, recorded in every row (``origin``): default ``"random"``,
         ``"grid"`` or ``"given"`` by the point source; ``"network"`` marks points taken from a hop
-        network (sites and saddles, :func:`landscape.neb.network_points`), which
-        :meth:`landscape.potential.SimplifiedNNP.fit` trains on but never tests on.
+        network (sites and saddles, :func:`landscape.explore.network_points`), which
+        :meth:`landscape.nnp.SimplifiedNNP.fit` trains on but never tests on.
 
     Returns
     -------
@@ -812,14 +812,14 @@ def run_network_reference(
     **kwargs: Any,
 ) -> RunSummary:
     """Reference energies at the sites and saddle points of a hop network (``origin =
-    "network"``): :func:`run_reference` at :func:`landscape.neb.network_points`.
+    "network"``): :func:`run_reference` at :func:`landscape.explore.network_points`.
 
     Parameters
     ----------
     host : ase.Atoms
         The network's sample (``info["sample_id"]`` must match the network's, when it has one).
     network : networkx.MultiDiGraph, str or Path
-        Hop network of :func:`landscape.neb.find_hops` (positions in Å), or its node-link JSON
+        Hop network of :func:`landscape.explore.find_hops` (positions in Å), or its node-link JSON
         file (``landscape explore --out``).
     db_path : str or Path
         The ASE database to write (resumed if it exists).

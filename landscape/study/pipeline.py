@@ -225,7 +225,7 @@ def _run_study(
                 )
                 # figures over the hops whose NNP band and reference relaxations converged (also
                 # for results cached before validate_hops reported them)
-                from ..neb import describe_validation, validation_errors
+                from ..explore import describe_validation, validation_errors
 
                 validation[sid].update(validation_errors(validation[sid]["hops"]))
                 stages.done(

@@ -223,7 +223,7 @@ def study_report(out: Path, summary: dict, model, networks, kinetics, validation
     figs_dir.mkdir(exist_ok=True)
     figures: list[Figure] = []
     if getattr(model, "predictions_", None) is not None:  # fitted in this run (not loaded)
-        from ..nnp_plots import parity_plot
+        from ..nnp.plots import parity_plot
 
         parity_plot(model, figs_dir / "parity.png")
         figures.append(
@@ -231,8 +231,8 @@ def study_report(out: Path, summary: dict, model, networks, kinetics, validation
         )
     barrier_histograms(networks, figs_dir / "barriers.png")
     figures.append(Figure("figures/barriers.png", "Hop barriers per sample (eV)", "Hop networks"))
+    from ..explore import plot_network_3d, plot_profiles
     from ..kinetics import plot_arrhenius
-    from ..neb_plots import plot_network_3d, plot_profiles
 
     for sid, G in networks.items():
         plot_profiles(G, figs_dir / f"profiles-{sid}.png")
@@ -245,8 +245,7 @@ def study_report(out: Path, summary: dict, model, networks, kinetics, validation
         )
         v = (validation or {}).get(sid)
         if v is not None:
-            from ..neb import describe_validation
-            from ..neb_plots import plot_validation
+            from ..explore import describe_validation, plot_validation
 
             plot_validation(v, figs_dir / f"validation-{sid}.png")
             figures.append(

@@ -166,7 +166,7 @@ def targeted_round(
     r: int,
 ) -> tuple[Path, str, int]:
     """Round ``r`` of targeted points: reference energies at the sites and saddles of the
-    networks ``model`` gives the training samples (:func:`landscape.neb.network_points`;
+    networks ``model`` gives the training samples (:func:`landscape.explore.network_points`;
     ``origin = "network"``, ids from ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``).
 
     They go into a copy of ``db`` in the cache named by the hash of its inputs (``db_key`` stands
@@ -209,14 +209,14 @@ def targeted_round(
 
 
 def train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bool]:
-    from ..potential import SimplifiedNNP
+    from ..nnp.model import SimplifiedNNP
     from ..reference.dataset import load_dataset
 
     if cfg.nnp.model:
         path = cfg.resolve(cfg.nnp.model)
         model = SimplifiedNNP.load(path)
         return model, sha(str(path), model.weights_sha256_[:16]), True
-    from ..descriptors import propose_grids
+    from ..nnp.descriptors import propose_grids
 
     dataset = load_dataset(db, cfg.nnp.train_samples or None)
     # the default descriptor grids are part of the key: a model cached before they changed is
@@ -245,8 +245,7 @@ def train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bo
 
 
 def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
-    from ..neb import find_hops
-    from ..sites import find_sites
+    from ..explore import find_hops, find_sites
 
     surface = model.surface(atoms)
     sites = find_sites(surface, **vars(cfg.sites), progress=False)
@@ -270,14 +269,14 @@ def run_kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
 
 
 def ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict | None:
-    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.ensemble.ensemble_activation_energy`);
+    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.nnp.ensemble.ensemble_activation_energy`);
     None for a single-member model or a network without saddles or that does not wrap the cell."""
     if int(getattr(model, "n_models", 1)) < 2 or not callable(getattr(model, "surface", None)):
         return None
     if G.number_of_edges() == 0 or any("saddle" not in d for *_, d in G.edges(data=True)):
         return None
-    from ..ensemble import ensemble_activation_energy
     from ..kinetics import components
+    from ..nnp.ensemble import ensemble_activation_energy
 
     if not any(c.dimensionality > 0 for c in components(G)):  # D = 0: no Eₐ to spread
         return None
@@ -302,7 +301,7 @@ def validation_samples(cfg: StudyConfig, samples: dict) -> list[str]:
 def validate_sample(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph, checkpoint: Path) -> dict:
     """Reference energies along ``validate.hops`` NNP hops of one sample (barrier MAE, eV); every
     finished calculation goes to ``checkpoint`` at once, so a re-run after a crash resumes."""
-    from ..neb import validate_hops
+    from ..explore import validate_hops
     from ..reference import get_calculator
 
     calc = get_calculator(cfg.reference.calculator, **dict(cfg.reference.calculator_kwargs))

@@ -42,11 +42,11 @@ Example
     network_weight = 1.0         # loss weight of targeted points (origin "network") vs the others
     max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)
 
-    [sites]                      # landscape.sites.find_sites keywords
+    [sites]                      # landscape.explore.find_sites keywords
     grid_spacing = 0.25
     guide = true                 # pre-relax grid minima on a spline of the NNP
 
-    [hops]                       # landscape.neb.find_hops keywords
+    [hops]                       # landscape.explore.find_hops keywords
     max_distance = 4.5
     guide = true                 # relax bands on a spline of the NNP, saddles polished on the NNP
 
@@ -59,7 +59,7 @@ Example
     kmc_hop_budget = 3e8           # moves per temperature at most (longer: flagged not diffusive)
     kmc_superbasins = true         # traps as superbasins (mean-rate method; exact long-time D)
 
-    [validate]                   # reference energies along NNP hops (landscape.neb.validate_hops)
+    [validate]                   # reference energies along NNP hops (landscape.explore.validate_hops)
     hops = 0                     # hops checked per sample, spread over the barriers (0: none)
     samples = []                 # sample ids to check (empty: every sample)
 
@@ -455,7 +455,7 @@ def check_study_paths(cfg: StudyConfig) -> None:
         else:
             connect_readonly(db, "study file: reference.db")
     if cfg.nnp.model:
-        from ..potential import model_paths
+        from ..nnp.io import model_paths
 
         json_path = model_paths(cfg.resolve(cfg.nnp.model))[0]
         if not json_path.is_file():

@@ -25,7 +25,7 @@ from _morse import morse_energy, random_host, write_morse_db  # noqa: E402
 
 from landscape.cli import main  # noqa: E402
 from landscape.errors import InputError  # noqa: E402
-from landscape.potential import SimplifiedNNP  # noqa: E402
+from landscape.nnp import SimplifiedNNP  # noqa: E402
 
 
 def _run(args: list[str]) -> None:

@@ -23,7 +23,7 @@ def morse_db(tmp_path_factory: pytest.TempPathFactory, hosts: list[Atoms]) -> Pa
 @pytest.fixture(scope="session")
 def fitted(morse_db: Path):
     """A small ensemble fitted on the first sample of the Morse data set (seconds)."""
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
 
     ds = load_dataset(morse_db, ["random-1"])

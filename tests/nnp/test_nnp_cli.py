@@ -182,7 +182,7 @@ def test_eval_selects_points_by_origin(tmp_path: Path, capsys) -> None:
 def test_train_with_descriptor_grid_options(morse_db: Path, tmp_path: Path, capsys) -> None:
     """--r-cut/--n-radial/--r-min/--angular-radii/--zetas set the model's symmetry functions (the
     grids of :func:`propose_grids`); bad values are one-line errors and write no model."""
-    from landscape.descriptors import propose_grids
+    from landscape.nnp import propose_grids
 
     out = tmp_path / "model"
     _run(

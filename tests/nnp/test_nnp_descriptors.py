@@ -9,8 +9,8 @@ import pytest
 import torch
 from ase import Atoms
 
-from landscape.descriptors import SymmetryFunctions, propose_grids
 from landscape.errors import InputError
+from landscape.nnp import SymmetryFunctions, propose_grids
 
 
 def _random_host(rng: np.random.Generator, cell: np.ndarray, n: int) -> Atoms:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-import landscape.ensemble
-from landscape.ensemble import ensemble_activation_energy, member_networks
+import landscape.nnp.ensemble
 from landscape.errors import InputError
 from landscape.kinetics import exact_diffusion
+from landscape.nnp.ensemble import ensemble_activation_energy, member_networks
 from landscape.synthetic import cubic_lattice_network, empty_network
 from landscape.units import K_B
 
@@ -35,7 +35,7 @@ class OffsetEnsemble:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(landscape.ensemble, raise_on_error=True).attempted > 0
+    assert doctest.testmod(landscape.nnp.ensemble, raise_on_error=True).attempted > 0
 
 
 def test_cubic_lattice_members_exact() -> None:

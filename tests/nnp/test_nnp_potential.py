@@ -11,9 +11,8 @@ import torch
 from _morse import morse_energy, morse_force, random_host, random_points, write_morse_db
 from ase import Atoms
 
-from landscape.descriptors import SymmetryFunctions, propose_grids
 from landscape.errors import InputError
-from landscape.potential import NNPCalculator, SimplifiedNNP
+from landscape.nnp import NNPCalculator, SimplifiedNNP, SymmetryFunctions, propose_grids
 from landscape.reference.dataset import load_dataset
 
 

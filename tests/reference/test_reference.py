@@ -353,7 +353,7 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     from typer.testing import CliRunner
 
     from landscape.cli import app
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
 
     host = small_host()
     ase.io.write(str(tmp_path / "host.extxyz"), host)

@@ -196,9 +196,9 @@ def test_summary_network_and_report(first_run, study_dir):
     # the model uncertainty of Eₐ: each of the 2 members' Eₐ on the same network, recomputed here
     # from the cached model and the written network
     if row["Ea_eV"]["exact"] is not None:
-        from landscape.ensemble import ensemble_activation_energy
         from landscape.kinetics import load_network
-        from landscape.potential import SimplifiedNNP
+        from landscape.nnp import SimplifiedNNP
+        from landscape.nnp.ensemble import ensemble_activation_energy
 
         (model_file,) = sorted((study_dir / "res" / "cache").glob("nnp-*.json"))
         model = SimplifiedNNP.load(model_file)
@@ -307,9 +307,9 @@ def test_targeted_rounds_add_the_networks_sites_and_saddles_and_retrain(tmp_path
     """reference.targeted_rounds = 1: the first model's network of the training sample gives
     reference points at its sites and saddles (origin network, own id block, exact energies), in
     a copy of the database; the NNP is retrained on them and the study goes on with it."""
+    from landscape.contracts import network_points
     from landscape.kinetics.network import load_network
-    from landscape.neb import network_points
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import load_dataset
     from landscape.study import TARGETED_FIRST_ID
 

@@ -24,8 +24,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .config import DEFAULTS
-from .errors import InputError
+from ..config import DEFAULTS
+from ..errors import InputError
 
 __all__ = ["EnsembleActivation", "member_networks", "ensemble_activation_energy"]
 
@@ -96,7 +96,7 @@ def member_networks(
     G : networkx.MultiDiGraph
         A hop network (DESIGN.md "Hop network") whose every edge has its ``saddle`` [x, y, z], Å.
     surface : EnergySurface with ``member_energies``
-        An ensemble surface, such as :meth:`landscape.potential.SimplifiedNNP.surface`:
+        An ensemble surface, such as :meth:`landscape.nnp.SimplifiedNNP.surface`:
         ``member_energies(positions: Tensor[n, 3]) -> Tensor[M, n]`` (eV), ``M >= 2``.
     chunk_size : int
         Positions per call of ``member_energies``.
@@ -217,8 +217,8 @@ def ensemble_activation_energy(
     Cost: :func:`member_networks`, then ``M`` exact solves per temperature (a sparse linear solve
     each, milliseconds for hundreds of sites).
     """
-    from .kinetics import arrhenius, exact_diffusion
-    from .kinetics.network import as_temperatures
+    from ..kinetics import arrhenius, exact_diffusion
+    from ..kinetics.network import as_temperatures
 
     T = as_temperatures(DEFAULTS.temperatures if temperatures is None else temperatures)
     nets, n_raised = member_networks(G, surface)

@@ -10,8 +10,7 @@ import torch
 from ase import Atoms
 
 from landscape.errors import InputError
-from landscape.sites import find_sites
-from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface
+from landscape.explore import CosineSurface, DoubleWellSurface, GaussianSumSurface, find_sites
 from landscape.units import EV_A2_AMU_TO_THZ
 
 

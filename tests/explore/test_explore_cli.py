@@ -34,7 +34,7 @@ def _energy(host: Atoms, p: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def model_and_sample(tmp_path_factory):
     torch.set_num_threads(1)
-    from landscape.potential import SimplifiedNNP
+    from landscape.nnp import SimplifiedNNP
     from landscape.reference.dataset import ReferenceDataset
 
     tmp = tmp_path_factory.mktemp("explore")
@@ -113,8 +113,8 @@ def test_explore_writes_the_hop_network(explored):
 def test_validate_hops_with_the_nnp_as_reference_is_exact(model_and_sample, explored):
     # With the NNP itself as the "reference" calculator (zero forces on host atoms, so nothing
     # relaxes) the reference profiles must equal the NNP profiles: MAE 0 up to round-off.
-    from landscape.neb import validate_hops
-    from landscape.potential import NNPCalculator, SimplifiedNNP
+    from landscape.explore import validate_hops
+    from landscape.nnp import NNPCalculator, SimplifiedNNP
     from landscape.samples import load_sample
 
     model_path, sample, _ = model_and_sample
@@ -139,9 +139,8 @@ def test_validation_leaves_out_hops_with_an_unconverged_reference(
     # One image's reference relaxation marked unconverged, its energy 10 eV off, in the checkpoint
     # that a re-run reuses: that hop is flagged and left out of mae / max_abs_error, counted in
     # mae_all, and the one-line description names it.
-    from landscape.neb import describe_validation, validate_hops
-    from landscape.neb_plots import plot_validation
-    from landscape.potential import NNPCalculator, SimplifiedNNP
+    from landscape.explore import describe_validation, plot_validation, validate_hops
+    from landscape.nnp import NNPCalculator, SimplifiedNNP
     from landscape.samples import load_sample
 
     model_path, sample, _ = model_and_sample

@@ -11,8 +11,8 @@ import math
 
 import torch
 
-from .contracts import EnergySurface, check_surface
-from .geometry import min_image, wrap
+from ..contracts import EnergySurface, check_surface
+from ..geometry import min_image, wrap
 
 __all__ = ["evaluate", "grid_energies", "grid_points", "host_mask", "tabulate", "outside_domain"]
 

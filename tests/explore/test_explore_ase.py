@@ -7,9 +7,13 @@ import torch
 from ase.mep import NEB
 from ase.optimize import FIRE
 
-from landscape.neb import find_hops
-from landscape.sites import find_sites
-from landscape.surfaces import CosineSurface, GaussianSumSurface, SurfaceCalculator
+from landscape.explore import (
+    CosineSurface,
+    GaussianSumSurface,
+    SurfaceCalculator,
+    find_hops,
+    find_sites,
+)
 
 N_IMAGES, FMAX, SPRING = 9, 0.02, 0.5
 

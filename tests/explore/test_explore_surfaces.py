@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from landscape.errors import InputError
-from landscape.sites import harmonic_frequencies, hessians
-from landscape.surfaces import (
+from landscape.explore import (
     CosineSurface,
     DoubleWellSurface,
     GaussianSumSurface,
     SurfaceCalculator,
+    harmonic_frequencies,
+    hessians,
 )
 
 SURFACES = [

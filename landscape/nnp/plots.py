@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plotting import pyplot
+from .._plotting import pyplot
 
 __all__ = ["parity_plot", "learning_curve"]
 

@@ -41,8 +41,8 @@ from ase import Atoms
 from ase.data import atomic_numbers
 from torch import Tensor, nn
 
-from .config import DEFAULTS
-from .errors import InputError
+from ..config import DEFAULTS
+from ..errors import InputError
 
 __all__ = ["SymmetryFunctions", "HostTensors", "propose_grids"]
 

@@ -10,10 +10,18 @@ import pytest
 import torch
 
 from landscape.errors import InputError
-from landscape.grid import grid_energies, grid_points
-from landscape.neb import basin_pairs, batched_neb, find_hops
-from landscape.sites import find_sites
-from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface, SplineSurface
+from landscape.explore import (
+    CosineSurface,
+    DoubleWellSurface,
+    GaussianSumSurface,
+    SplineSurface,
+    basin_pairs,
+    batched_neb,
+    find_hops,
+    find_sites,
+    grid_energies,
+    grid_points,
+)
 
 A, a = 0.1, 2.5
 

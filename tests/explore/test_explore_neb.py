@@ -12,9 +12,16 @@ import torch
 from ase.calculators.calculator import Calculator, all_changes
 
 from landscape.errors import InputError
-from landscape.neb import candidate_pairs, find_hops, interior_minimum_depth
-from landscape.sites import Sites, find_sites
-from landscape.surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface
+from landscape.explore import (
+    CosineSurface,
+    DoubleWellSurface,
+    GaussianSumSurface,
+    Sites,
+    candidate_pairs,
+    find_hops,
+    find_sites,
+    interior_minimum_depth,
+)
 from landscape.units import DEFAULT_PREFACTOR_HZ, EV_A2_AMU_TO_THZ
 
 A, a = 0.1, 2.5
@@ -205,7 +212,7 @@ def test_bad_input():
 
 
 def test_figures_of_the_cosine_network(cosine, tmp_path):
-    from landscape.neb_plots import hop_segments, plot_network_3d, plot_profiles, write_network_html
+    from landscape.explore import hop_segments, plot_network_3d, plot_profiles, write_network_html
 
     _, _, G = cosine
     segs = hop_segments(G)
@@ -221,7 +228,7 @@ def test_figures_of_the_cosine_network(cosine, tmp_path):
 
 
 def test_network_points_are_the_sites_and_one_saddle_per_hop(cosine):
-    from landscape.neb import network_points
+    from landscape.contracts import network_points
 
     s, _, G = cosine
     pos, kinds = network_points(G)
@@ -279,7 +286,7 @@ def test_validate_hops_follows_the_networks_path_around_a_hill(saddle_image):
     from ase import Atoms
     from scipy.optimize import minimize_scalar
 
-    from landscape.neb import validate_hops
+    from landscape.explore import validate_hops
 
     L = 12.0
     s = GaussianSumSurface(
@@ -330,8 +337,13 @@ def test_validation_leaves_out_hops_whose_nnp_band_did_not_converge(tmp_path):
     # figure name why, apart from a hop left out for an unconverged reference relaxation.
     from ase import Atoms
 
-    from landscape.neb import converged_mask, describe_validation, validate_hops, validation_errors
-    from landscape.neb_plots import plot_validation
+    from landscape.explore import (
+        converged_mask,
+        describe_validation,
+        plot_validation,
+        validate_hops,
+        validation_errors,
+    )
 
     L = 12.0
     s = GaussianSumSurface(np.eye(3) * L, [[4, 6, 6], [8, 7, 6.5]], [-1.0, -0.7], [1.0, 0.8])

@@ -1,7 +1,7 @@
 """Figures of a hop network: energy profiles and barrier distribution, a 3D view of sites and hops.
 
 Both take any network that follows the hop-network contract of DESIGN.md (the output of
-:func:`landscape.neb.find_hops`, or its node-link JSON read back) and write PNG files with the
+:func:`landscape.explore.find_hops`, or its node-link JSON read back) and write PNG files with the
 matplotlib Agg backend. :func:`write_network_html` writes a self-contained interactive view (inline
 SVG and a few lines of JavaScript, no external library) that can be rotated with the mouse.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from ._plotting import pyplot
-from .errors import InputError
+from .._plotting import pyplot
+from ..errors import InputError
 
 __all__ = [
     "plot_profiles",
@@ -260,9 +260,9 @@ def write_network_html(G: nx.MultiDiGraph, path: str | Path) -> Path:
 def plot_validation(result: dict, path: str | Path) -> Path:
     """NNP and reference energy profiles of the validated hops, and the barrier parity, as a PNG.
 
-    ``result`` is the output of :func:`landscape.neb.validate_hops` (energies in eV).
+    ``result`` is the output of :func:`landscape.explore.validate_hops` (energies in eV).
     """
-    from .neb import converged_mask, validation_errors
+    from .validate import converged_mask, validation_errors
 
     plt = pyplot()
     hops = result["hops"]

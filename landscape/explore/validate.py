@@ -1,0 +1,279 @@
+"""Reference energies along the hops of a network: the barrier error of the hop search.
+
+:func:`validate_hops` relaxes some hops of a network again on its surface and computes the
+reference calculator's energy (host relaxed around the fixed mobile atom) at every image;
+:func:`validation_errors` and :func:`describe_validation` summarise the barrier errors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import torch
+
+from ..config import DEFAULTS
+from ..contracts import EnergySurface
+from ..errors import InputError
+from ..geometry import min_image
+from .neb import batched_neb
+
+__all__ = ["validate_hops", "validation_errors", "describe_validation", "converged_mask"]
+
+
+def _position_key(x: np.ndarray) -> tuple[float, ...]:
+    """A position (Å) rounded to 1e-6 Å: the key of a checkpointed reference calculation."""
+    return tuple(round(float(c), 6) for c in x)
+
+
+def _read_checkpoint(path: str | Path | None) -> dict[tuple[float, ...], dict]:
+    """Finished calculations of a :func:`validate_hops` checkpoint (a torn last line is ignored)."""
+    done: dict[tuple[float, ...], dict] = {}
+    if path is None or not Path(path).is_file():
+        return done
+    for line in Path(path).read_text().splitlines():
+        try:
+            rec = json.loads(line)
+            done[_position_key(rec["position"])] = {
+                "energy": float(rec["energy"]),
+                "converged": bool(rec["converged"]),
+            }
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut by a crash: computed again
+    return done
+
+
+def validate_hops(
+    surface: EnergySurface,
+    G: nx.MultiDiGraph,
+    host,
+    calculator,
+    *,
+    n_hops: int = 10,
+    species: str | None = None,
+    fmax: float = 0.05,
+    relax_radius: float | None = None,
+    max_steps: int | None = None,
+    optimizer: str | None = None,
+    neb_fmax: float | None = None,
+    spring: float | None = None,
+    progress: bool = True,
+    checkpoint: str | Path | None = None,
+) -> dict:
+    """Reference energies along NNP hops: the barrier error of the network (issue 6 item 4c).
+
+    ``n_hops`` hops of ``G`` (one direction each, starting from the lower site, spread evenly over
+    the sorted barriers) are relaxed again on ``surface`` with the band settings of ``G``, each
+    band starting through the hop's stored ``saddle`` (straight when a hop of ``G`` has none), and at
+    every image the reference calculator gives the total energy with the host relaxed around the
+    fixed mobile atom (:func:`landscape.reference.relax_insertion`). Barriers are energy
+    differences along one band, so absolute energies of the two methods are never mixed.
+
+    Parameters
+    ----------
+    surface
+        The EnergySurface the network was made with (the NNP bound to ``host``).
+    G : networkx.MultiDiGraph
+        Hop network of :func:`find_hops`.
+    host : ase.Atoms
+        The host structure.
+    calculator : ase.calculators.calculator.Calculator
+        Reference calculator.
+    n_hops : int
+        Hops checked.
+    species : str, optional
+        Mobile species (default ``G.graph["species"]``).
+    fmax : float
+        Host relaxation criterion, eV/Å.
+    relax_radius : float, optional
+        Only host atoms this close to the mobile atom relax, Å.
+    max_steps : int, optional
+        Host relaxation steps at most.
+    optimizer : str, optional
+        Host relaxation optimiser (``"BFGS"``, ``"LBFGS"``, ``"FIRE"``; default that of
+        :func:`landscape.reference.relax_insertion`).
+    neb_fmax, spring : float, optional
+        Band convergence (eV/Å) and spring (eV/Å²); default those recorded in ``G``.
+    progress : bool
+        Progress bar over the reference calculations.
+    checkpoint : str or Path, optional
+        JSON-lines file: every finished reference calculation is appended at once (image position
+        in Å, energy in eV, convergence), and a re-run with the same file reuses the calculations
+        of the same positions, so an interrupted validation resumes instead of starting again.
+
+    Returns
+    -------
+    dict
+        ``hops``: one record per hop (``i``, ``j``, ``shift``, ``barrier_network``, ``barrier_nnp``
+        and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
+        first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
+        not wrapped), ``band_converged``: the NNP band converged, ``converged``: every host
+        relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
+        ``n_converged`` hops whose band converged and whose reference relaxations all converged
+        (``None`` if none did: an unconverged relaxation's energy is not the relaxed one, and one
+        such image can put a barrier tens of eV off; an unconverged band is not a path);
+        ``n_band_unconverged``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
+        (:func:`validation_errors`); ``n_calculations``; ``seconds``.
+    """
+    from tqdm.auto import tqdm
+
+    from ..reference import relax_insertion
+
+    search = G.graph.get("search", {})
+    hops = sorted(
+        (
+            (u, v, d)
+            for u, v, d in G.edges(data=True)
+            if (G.nodes[u]["energy"], u) <= (G.nodes[v]["energy"], v)
+        ),
+        key=lambda h: h[2]["barrier"],
+    )
+    if not hops:
+        raise InputError("the network has no hop to validate")
+    if n_hops < 1:
+        raise InputError(f"n_hops must be >= 1, got {n_hops}")
+    pick = np.unique(np.linspace(0, len(hops) - 1, min(n_hops, len(hops))).round().astype(int))
+    chosen = [hops[k] for k in pick]
+    cell = surface.cell
+    t = dict(dtype=cell.dtype, device=cell.device)
+    cell_np = np.asarray(G.graph["cell"], dtype=float)
+    start = np.array([G.nodes[u]["position"] for u, _, _ in chosen])
+    end = np.array(
+        [
+            np.asarray(G.nodes[v]["position"]) + np.asarray(d["shift"]) @ cell_np
+            for _, v, d in chosen
+        ]
+    )
+    n_images = len(chosen[0][2].get("profile", [])) or search.get("n_images", DEFAULTS.neb_images)
+    via = None
+    if all(d.get("saddle") is not None for _, _, d in chosen):
+        # each band starts through the hop's own saddle (the image nearest the hop's midpoint),
+        # so that it relaxes to the network's path: a straight start through a host atom's wall
+        # or over a hill the path goes around relaxes to another band, or does not converge
+        mid = torch.as_tensor(0.5 * (start + end), **t)
+        saddle = torch.as_tensor(np.array([d["saddle"] for _, _, d in chosen]), **t)
+        via = mid + min_image(saddle - mid, cell, torch.linalg.inv(cell))
+    t0 = time.perf_counter()
+    res = batched_neb(
+        surface,
+        torch.as_tensor(start, **t),
+        torch.as_tensor(end, **t),
+        n_images=n_images,
+        fmax=neb_fmax or search.get("fmax", DEFAULTS.neb_fmax),
+        spring=spring or search.get("spring", 0.5),
+        early_composite=None,
+        via=via,
+    )
+    images = res.images.cpu().numpy()
+    e_nnp = res.energies.cpu().numpy()
+    species = species or G.graph.get("species", "Cu")
+    kwargs: dict[str, Any] = {} if max_steps is None else {"max_steps": max_steps}
+    if optimizer is not None:
+        kwargs["optimizer"] = optimizer
+    bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
+    done = _read_checkpoint(checkpoint)
+    records = []
+    for p, (u, v, d) in enumerate(chosen):
+        energies, ok = [], True
+        for x in images[p]:
+            key = _position_key(x)
+            if key not in done:
+                r = relax_insertion(
+                    host, x, calculator, species=species, fmax=fmax, relax_radius=relax_radius,
+                    **kwargs,
+                )  # fmt: skip
+                done[key] = {"energy": float(r["energy"]), "converged": bool(r["converged"])}
+                if checkpoint is not None:
+                    with open(checkpoint, "a") as fh:
+                        fh.write(
+                            json.dumps({"position": [float(c) for c in x], **done[key]}) + "\n"
+                        )
+            energies.append(done[key]["energy"])
+            ok &= done[key]["converged"]
+            bar.update(1)
+        ref = np.asarray(energies) - energies[0]
+        nnp = e_nnp[p] - e_nnp[p, 0]
+        records.append(
+            {
+                "i": int(u),
+                "j": int(v),
+                "shift": [int(s) for s in d["shift"]],
+                "barrier_network": float(d["barrier"]),
+                "barrier_nnp": float(nnp.max()),
+                "barrier_reference": float(ref.max()),
+                "profile_nnp": [float(e) for e in nnp],
+                "profile_reference": [float(e) for e in ref],
+                "images": images[p].tolist(),
+                "band_converged": bool(res.converged[p]),
+                "converged": ok,
+            }
+        )
+    bar.close()
+    return {
+        "sample_id": G.graph.get("sample_id"),
+        "hops": records,
+        **validation_errors(records),
+        "n_calculations": int(images.shape[0] * images.shape[1]),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def describe_validation(stats: dict) -> str:
+    """One line on :func:`validation_errors`' figures: "barrier MAE 0.035 eV (largest error 0.162
+    eV) on 30 hops", naming the hops left out and why (a reference relaxation or the NNP band did
+    not converge)."""
+    n, k = int(stats["n_hops"]), int(stats["n_converged"])
+    band = int(stats.get("n_band_unconverged") or 0)
+    if stats["mae"] is None:
+        return f"no hop of {n} has a converged NNP band and converged reference relaxations"
+    text = (
+        f"barrier MAE {stats['mae']:.3f} eV (largest error {stats['max_abs_error']:.3f} eV) on "
+        f"{k} hops"
+    )
+    if k < n:
+        why = []
+        if n - k - band > 0:
+            why.append(f"a reference relaxation did not converge: {n - k - band}")
+        if band:
+            why.append(f"the NNP band did not converge: {band}")
+        text += f"; {n - k} of {n} left out ({'; '.join(why)}; MAE over all {n}: "
+        text += f"{stats['mae_all']:.3f} eV)"
+    return text
+
+
+def converged_mask(hops: list[dict]) -> np.ndarray:
+    """(n,) bool: which validated hops count: the NNP band converged (``band_converged``) and every
+    reference relaxation along it converged (``converged``); a missing key counts as converged.
+
+    A band that did not converge is not a path: its images can wander over periodic images of
+    the sites (seen: images 15-23 Å apart, one reference image 11.7 eV up), so its two barriers
+    measure nothing."""
+    return np.array(
+        [bool(h.get("converged", True)) and bool(h.get("band_converged", True)) for h in hops],
+        dtype=bool,
+    )
+
+
+def validation_errors(hops: list[dict]) -> dict:
+    """Barrier errors of validated hops (records of :func:`validate_hops`), eV.
+
+    ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose NNP band converged and
+    whose reference relaxations all converged (``None`` if none did; :func:`converged_mask`),
+    ``n_band_unconverged`` the hops left out because their band did not converge, ``mae_all``
+    and ``max_abs_error_all`` over all ``n_hops``.
+    """
+    err = np.abs([h["barrier_nnp"] - h["barrier_reference"] for h in hops], dtype=float)
+    ok = converged_mask(hops)
+    return {
+        "mae": float(err[ok].mean()) if ok.any() else None,
+        "max_abs_error": float(err[ok].max()) if ok.any() else None,
+        "n_converged": int(ok.sum()),
+        "n_band_unconverged": sum(not h.get("band_converged", True) for h in hops),
+        "n_hops": len(hops),
+        "mae_all": float(err.mean()) if len(err) else None,
+        "max_abs_error_all": float(err.max()) if len(err) else None,
+    }
