@@ -1,6 +1,6 @@
 """One configuration object for landscape: physics defaults and where things live.
 
-Every default of DESIGN.md ("Physics defaults") lives here, documented with its unit, so that no
+Every default of docs/design.md ("Physics defaults") lives here, documented with its unit, so that no
 module carries magic numbers. Override by constructing :class:`Settings` with keywords, or through
 the environment variables named below for the locations and the database.
 

@@ -103,7 +103,9 @@ def check_surface(surface: EnergySurface) -> tuple[torch.Tensor, torch.Tensor]:
             "surface.cell must be a torch tensor of shape (3, 3), rows lattice vectors Å"
         )
     if not hasattr(surface, "energy_and_forces"):
-        raise InputError("surface must have energy_and_forces(positions) (DESIGN.md EnergySurface)")
+        raise InputError(
+            "surface must have energy_and_forces(positions) (docs/design.md EnergySurface)"
+        )
     return cell, torch.linalg.inv(cell)
 
 
@@ -349,7 +351,7 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network"): graph attribute ``cell`` (3×3, Å); node attributes
+        Hop network (docs/design.md, "Hop network"): graph attribute ``cell`` (3×3, Å); node attributes
         ``position`` (Å) and ``energy`` (eV); edge attributes ``barrier`` (eV, finite, >= 0),
         ``shift`` (3 integers) and optional ``prefactor`` (Hz, > 0; default 1e13). A
         :class:`networkx.DiGraph` is accepted too. A :class:`HopArrays` is returned unchanged.

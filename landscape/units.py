@@ -16,7 +16,7 @@ mass       amu
 ========== =========================
 
 Constants come from :mod:`ase.units` (CODATA 2018 set, ``ase.units.create_units("2018")``), so that
-``K_B = 8.617333262e-5 eV/K`` as DESIGN.md states.
+``K_B = 8.617333262e-5 eV/K`` as docs/design.md states.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 inside its wheel so it loads offline. It is fit to PBE data from the Materials Project and stands in
 for DFT; every label says so (:data:`CHGNET_LABEL`). ``"sevennet"`` is SevenNet-0 (the ``dft``
 extra), ``"cp2k"`` is ASE's CP2K calculator with a PBE / GTH / DZVP-MOLOPT-SR-GTH input suited to
-Ta-O-Cu (DESIGN.md, "Real components"), and ``"module:Class"`` is any ASE calculator, built with the
+Ta-O-Cu (docs/design.md, "Real components"), and ``"module:Class"`` is any ASE calculator, built with the
 keyword arguments given (JSON on the command line).
 
 Never mix absolute energies of two calculators: CHGNet's include the Materials Project oxygen
@@ -39,7 +39,7 @@ KNOWN_CALCULATORS = ("chgnet", "sevennet", "cp2k")
 
 #: CP2K input (the parts ASE's calculator does not write): PBE, GTH pseudopotentials,
 #: DZVP-MOLOPT-SR-GTH basis, diagonalisation with Fermi-Dirac smearing (1000 K), Broyden mixing
-#: (alpha 0.2) and 150 added MOs, Gamma point, spin-restricted. DESIGN.md: a 99-atom Ta-O-Cu cell
+#: (alpha 0.2) and 150 added MOs, Gamma point, spin-restricted. docs/design.md: a 99-atom Ta-O-Cu cell
 #: converged in 15 SCF steps with these settings; OT without smearing did not converge.
 _CP2K_INP = """&FORCE_EVAL
   &DFT

@@ -5,7 +5,7 @@ together (:func:`landscape.explore.neb.batched_neb`). A converged climbing image
 Newton steps with the finite-difference Hessian onto the first-order saddle.
 
 A hop is *elementary* when its converged band has no interior minimum deeper than
-``interior_minimum_depth`` (DESIGN.md: 0.01 eV) and its saddle is of first order (one negative
+``interior_minimum_depth`` (docs/design.md: 0.01 eV) and its saddle is of first order (one negative
 Hessian eigenvalue). Composite bands are dropped; the minima found inside them are relaxed and, if
 new, added as sites, and the hops of those sites are searched in a further pass. Bands that do not
 converge, or end on a higher-order saddle, are left out of the network and recorded in the graph
@@ -81,7 +81,7 @@ class HopSearchSettings:
         Stop bands early once they hold a settled interior minimum deeper than this, eV (see
         :func:`~landscape.explore.neb.batched_neb`); ``None`` relaxes every band to convergence.
     candidates : {"distance", "basins"}
-        ``"distance"``: every pair closer than ``max_distance`` (DESIGN.md). ``"basins"``: only
+        ``"distance"``: every pair closer than ``max_distance`` (docs/design.md). ``"basins"``: only
         pairs whose catchment basins on the grid touch
         (:func:`~landscape.explore.candidates.basin_pairs`, still at most ``max_distance``
         apart), each band started through the pass between them; far fewer bands, almost none
@@ -169,7 +169,7 @@ def find_hops(
     Returns
     -------
     networkx.MultiDiGraph
-        The hop-network contract of DESIGN.md: graph attributes ``sample_id``, ``cell``,
+        The hop-network contract of docs/design.md: graph attributes ``sample_id``, ``cell``,
         ``species``, ``energy_unit``, plus ``search`` (counts, parameters and seconds) and
         ``rejected_hops`` (one record per dropped candidate: ``i``, ``j``, ``shift``, ``reason`` in
         {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain", "saddle below an end"}, ``converged``,

@@ -1,6 +1,6 @@
 """Figures of a hop network: energy profiles and barrier distribution, a 3D view of sites and hops.
 
-Both take any network that follows the hop-network contract of DESIGN.md (the output of
+Both take any network that follows the hop-network contract of docs/design.md (the output of
 :func:`landscape.explore.find_hops`, or its node-link JSON read back) and write PNG files with the
 matplotlib Agg backend. :func:`write_network_html` writes a self-contained interactive view (inline
 SVG and a few lines of JavaScript, no external library) that can be rotated with the mouse.

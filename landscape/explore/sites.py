@@ -1,6 +1,6 @@
 """Metastable sites of a mobile atom on any EnergySurface: grid search, batched minimisation, Hessians.
 
-The search follows DESIGN.md ("Physics defaults"): the cell is sampled on a fractional grid no
+The search follows docs/design.md ("Physics defaults"): the cell is sampled on a fractional grid no
 coarser than ``grid_spacing`` along each lattice vector, points closer than ``min_host_distance`` to a
 host atom are skipped (when the surface has a ``host``), the grid's local minima (periodic
 26-neighbourhood) are relaxed *all at once* as one batched tensor problem (FIRE, then a Newton

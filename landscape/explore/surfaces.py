@@ -1,6 +1,6 @@
 """Analytic energy surfaces with known minima and saddles, and an ASE calculator wrapping any surface.
 
-An *EnergySurface* (DESIGN.md) is any object with ``cell`` (torch tensor (3, 3), rows are lattice
+An *EnergySurface* (docs/design.md) is any object with ``cell`` (torch tensor (3, 3), rows are lattice
 vectors, Å) and ``energy_and_forces(positions: Tensor (n, 3)) -> (Tensor (n,), Tensor (n, 3))`` in
 eV and eV/Å, periodic in the cell. The surfaces here are exact test cases for the site search
 (:mod:`landscape.explore.sites`) and the nudged elastic band (:mod:`landscape.explore.neb`):
@@ -258,7 +258,7 @@ class SurfaceCalculator(Calculator):
     Parameters
     ----------
     surface
-        Any object with ``cell`` and ``energy_and_forces`` (DESIGN.md "EnergySurface").
+        Any object with ``cell`` and ``energy_and_forces`` (docs/design.md "EnergySurface").
 
     Examples
     --------

@@ -9,7 +9,7 @@ One code path, the official ``neo4j`` driver over Bolt, serves two databases:
 * a real Neo4j 5 server when ``LANDSCAPE_NEO4J_URI`` (+ ``LANDSCAPE_NEO4J_USER``,
   ``LANDSCAPE_NEO4J_PASSWORD``) is set, or a URI is given to :func:`open_store`.
 
-Schema (DESIGN.md, "Graph database schema")::
+Schema (docs/design.md, "Graph database schema")::
 
     (:Sample {sample_id, material, formula, n_atoms, cell, density, source, species, ...})
     (:Sample)-[:HAS_SITE]->(:Site {uid, sample_id, index, x, y, z, energy, frequencies, ...})

@@ -1,6 +1,6 @@
 """Hop network <-> database rows: validation, property encoding and the exact round trip.
 
-A hop network (DESIGN.md, "Hop network") is turned into plain rows *before* anything is written, so
+A hop network (docs/design.md, "Hop network") is turned into plain rows *before* anything is written, so
 that a network missing a required attribute is refused with one :class:`InputError` line and the
 database is never touched. :func:`network_from_rows` is the inverse: it rebuilds a
 :class:`networkx.MultiDiGraph` equal, attribute for attribute, to the one that was stored.

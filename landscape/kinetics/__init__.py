@@ -1,6 +1,6 @@
 """Kinetics on a hop network: exact diffusion tensor, vectorised KMC, percolation barrier, Arrhenius fit.
 
-Every function takes a hop network (networkx ``MultiDiGraph``, DESIGN.md "Hop network") or the
+Every function takes a hop network (networkx ``MultiDiGraph``, docs/design.md "Hop network") or the
 :class:`HopArrays` made from one, never the database. Units: K, eV, Å, Hz; D in cm²/s.
 """
 

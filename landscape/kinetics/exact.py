@@ -8,7 +8,7 @@ where the corrector ``χ`` (a 3-vector per site) solves ``Σ_j k_ij (χ_j − χ
 with ``u = Σ_i π_i Σ_j k_ij d_ij`` the mean drift (zero under detailed balance). This is the
 martingale (homogenisation) form of the diffusion coefficient of a periodic Markov jump process:
 ``X_t + χ(Y_t) − u t`` is a martingale whose jumps are ``d_ij + χ_j − χ_i``
-(e.g. Kipnis & Varadhan, Commun. Math. Phys. 104, 1 (1986); DESIGN.md, "Exact diffusion coefficient").
+(e.g. Kipnis & Varadhan, Commun. Math. Phys. 104, 1 (1986); docs/design.md, "Exact diffusion coefficient").
 
 Numerics: rates of one network span any range (at 50 K a 2.8 eV barrier is 10²⁸⁰ times slower than
 a 0.05 eV one), and ``D`` rests on the slow hops while the fast ones carry ``g`` ≈ 0 that a linear
@@ -648,7 +648,7 @@ def exact_diffusion(G: nx.MultiDiGraph | HopArrays, T: float | np.ndarray) -> Ex
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network"): rates ``k = prefactor · exp(−barrier / k_B T)``,
+        Hop network (docs/design.md, "Hop network"): rates ``k = prefactor · exp(−barrier / k_B T)``,
         displacements ``pos[j] + shift · cell − pos[i]``.
     T : float or array_like
         Temperature(s), K (> 0).

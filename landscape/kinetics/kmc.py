@@ -294,7 +294,7 @@ def kmc(
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network").
+        Hop network (docs/design.md, "Hop network").
     T : float or array_like
         Temperature(s), K (> 0).
     walkers : int
@@ -352,7 +352,7 @@ def kmc(
     -----
     Covariances ``⟨r_a r_b⟩ − ⟨r_a⟩⟨r_b⟩`` over walkers at common times remove a mean drift when
     there is one. ``Cov(r(t)) = 2 D t + C + o(1)`` with a bounded offset ``C`` (twice the variance of
-    the corrector of DESIGN.md): the endpoint ratio is biased by ``C / 2t``, the slope is not. The
+    the corrector of docs/design.md): the endpoint ratio is biased by ``C / 2t``, the slope is not. The
     relative statistical error is about ``sqrt(2 / 3 walkers)`` for the endpoint ratio and larger
     by a factor of order 1.5 for the slope, independent of ``steps``. Cost: O(walkers · steps) moves,
     O(1) each, split over numba's threads; with superbasins, plus the basin set-up per temperature

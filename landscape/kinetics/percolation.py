@@ -78,7 +78,7 @@ def percolation_barrier(G: nx.MultiDiGraph | HopArrays) -> PercolationResult:
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network"); a hop's saddle energy is ``E_i + barrier_ij`` (eV).
+        Hop network (docs/design.md, "Hop network"); a hop's saddle energy is ``E_i + barrier_ij`` (eV).
         The two directions of a hop form one bond that opens at the higher of their saddle energies
         (they are equal when the barriers come from one saddle).
 

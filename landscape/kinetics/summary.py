@@ -89,7 +89,7 @@ def kinetics_summary(
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network").
+        Hop network (docs/design.md, "Hop network").
     temperatures : sequence of float
         K (> 0).
     methods : sequence of str

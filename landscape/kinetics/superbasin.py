@@ -367,7 +367,7 @@ def superbasins(
     Parameters
     ----------
     G : networkx.MultiDiGraph or HopArrays
-        Hop network (DESIGN.md, "Hop network").
+        Hop network (docs/design.md, "Hop network").
     T : float
         Temperature, K (> 0).
     fast_ratio : float

@@ -94,7 +94,7 @@ def member_networks(
     Parameters
     ----------
     G : networkx.MultiDiGraph
-        A hop network (DESIGN.md "Hop network") whose every edge has its ``saddle`` [x, y, z], Å.
+        A hop network (docs/design.md "Hop network") whose every edge has its ``saddle`` [x, y, z], Å.
     surface : EnergySurface with ``member_energies``
         An ensemble surface, such as :meth:`landscape.nnp.SimplifiedNNP.surface`:
         ``member_energies(positions: Tensor[n, 3]) -> Tensor[M, n]`` (eV), ``M >= 2``.

@@ -41,7 +41,7 @@ def barrier_histograms(networks: dict[str, nx.MultiDiGraph], path: str | Path) -
     Parameters
     ----------
     networks : dict of sample_id -> hop network
-        Hop networks in the contract of DESIGN.md (edge attribute ``barrier``, eV).
+        Hop networks in the contract of docs/design.md (edge attribute ``barrier``, eV).
     path : str or Path
         Output PNG file.
     """

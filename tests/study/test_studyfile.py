@@ -33,7 +33,7 @@ def test_good_file_resolves_paths(tmp_path):
     assert all(isinstance(t, float) for t in cfg.kinetics.temperatures)
     assert cfg.resolve(cfg.study.out) == tmp_path / "res"
     assert cfg.samples[0].source == "a.extxyz"
-    assert cfg.sites.grid_spacing == 0.25  # DESIGN.md default
+    assert cfg.sites.grid_spacing == 0.25  # docs/design.md default
     # missing points and validation relax the host by the shipped data's protocol
     ref = cfg.reference
     assert (ref.seed, ref.min_distance, ref.relax_radius, ref.fmax, ref.max_steps) == (
