@@ -523,10 +523,14 @@ def _check_range(D_tensor: np.ndarray, T: float) -> None:
             f"exact D at {T:g} K is not finite; expected temperatures of 50-3000 K"
         )
     if 0.0 < D < _D_FLOOR:
-        raise ConvergenceError(
-            f"exact D at {T:g} K is {D:.3g} cm²/s, below {_D_FLOOR:g} where double precision "
-            f"keeps 1 % accuracy; expected a higher temperature"
-        )
+        _refuse_below_floor(T, np.log10(D))
+
+
+def _refuse_below_floor(T: float, log10_D: float) -> None:
+    raise ConvergenceError(
+        f"exact D at {T:g} K is 10^{log10_D:.1f} cm²/s, below {_D_FLOOR:g} where double "
+        "precision keeps 1 % accuracy; expected a higher temperature"
+    )
 
 
 def _solve_component(net: HopArrays, comp: Component, log_k: np.ndarray, T: float, *, want_d: bool):
@@ -548,9 +552,7 @@ def _solve_component(net: HopArrays, comp: Component, log_k: np.ndarray, T: floa
         if not want_d:
             return pi, None, np.zeros(3)
         log_c = np.array([bond[3] for bond in bonds])
-        if len(log_c) and (log_c.max() - log_c.min()) / np.log(10) <= np.log10(
-            max(_LU_MAX_SPREAD, 1.0)
-        ):
+        if len(log_c) and log_c.max() - log_c.min() <= np.log(_LU_MAX_SPREAD):
             rates = net.rates(T)
             if _rates_representable(rates[edges]):
                 out = _lu_tensors(net, comp, edges, a, b, T, pi, rates)
@@ -563,10 +565,7 @@ def _solve_component(net: HopArrays, comp: Component, log_k: np.ndarray, T: floa
                 log_scale - log_norm + np.log(trace * ANGSTROM2_PER_S_TO_CM2_PER_S)
             ) / np.log(10)
             if log10_D < np.log10(_D_FLOOR):
-                raise ConvergenceError(
-                    f"exact D at {T:g} K is 10^{log10_D:.1f} cm²/s, below {_D_FLOOR:g} where "
-                    "double precision keeps 1 % accuracy; expected a higher temperature"
-                )
+                _refuse_below_floor(T, log10_D)
         return pi, np.exp(log_scale - log_norm) * S, np.zeros(3)
     return _solve_component_lu(net, comp, edges, a, b, T, want_d=want_d)
 

@@ -306,6 +306,8 @@ KINETICS_CASES: list[tuple[list[str], str]] = [
     (["{net}", "--steps", "nan"], "--steps nan"),
     (["{net}", "--method", "bogus"], "'bogus'"),
     (["{net}", "--seed", "-1"], "--seed -1"),
+    # D below double precision's range: refused, never printed (the solve was a traceback)
+    (["{net}", "--method", "exact", "-T", "1", "2"], "at 1 K"),
     (["{net}", "--plot", "{under}"], "{under}"),
     (["{net}", "--plot", "{adir}"], "{adir}"),
     (["{net}", "--sample", "a-Ta2O5-2a"], "--model"),

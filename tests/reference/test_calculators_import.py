@@ -13,14 +13,14 @@ from ase.build import bulk
 from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from landscape.errors import InputError
-from landscape.reference import get_calculator, load_dataset
-from landscape.reference.calculators import (
+from landscape.calculators import (
     CHGNET_LABEL,
     calculator_info,
     cp2k_input_text,
     parse_calculator_kwargs,
 )
+from landscape.errors import InputError
+from landscape.reference import get_calculator, load_dataset
 from landscape.reference.importer import dataset_info, import_results
 
 LJ_KW = {"sigma": 2.0, "epsilon": 0.05, "rc": 4.5}
@@ -102,7 +102,7 @@ def test_chgnet_loads_offline_and_matches_the_stock_calculator():
     from chgnet.model.dynamics import CHGNetCalculator
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from landscape.reference.chgnet_graph import crystal_graph
+    from landscape.calculators.chgnet_graph import crystal_graph
 
     calc = get_calculator("chgnet")
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
