@@ -42,6 +42,20 @@ class Settings:
     # --- kinetics ---
     temperatures: tuple[float, ...] = (500.0, 600.0, 700.0, 800.0)  # K
     room_temperature: float = 300.0  # K, every study also reports the exact D here
+    kmc_walkers: int = 1000  # independent KMC walkers
+    kmc_steps: int = 2000  # mean hops per walker (at least)
+    kmc_superbasins: bool = True  # mean-rate superbasins in the KMC (exact for D)
+    # --- reference calculations (host + mobile atom relaxed by the reference calculator) ---
+    host_fmax: float = 0.05  # eV/Å, host relaxation stops below this force (also samples, validation)
+    host_max_steps: int = 300  # optimiser steps at most per relaxation
+    host_optimizer: str = "BFGS"  # ASE optimiser of the host relaxations
+    min_insert_distance: float = 1.6  # Å, mobile atom at least this far from every host atom
+    relax_radius: float = 5.0  # Å, host atoms this close to the mobile atom relax (0: all)
+    # --- simplified NNP (ensemble of small networks) ---
+    nnp_n_models: int = 5  # ensemble members
+    nnp_hidden: tuple[int, ...] = (32, 32)  # hidden-layer widths
+    nnp_max_epochs: int = 400  # Adam epochs at most
+    nnp_patience: int = 40  # Adam epochs without validation improvement before stopping
     # --- locations ---
     data_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("LANDSCAPE_DATA", "landscape-data"))

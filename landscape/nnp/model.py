@@ -25,6 +25,7 @@ import torch
 from ase import Atoms
 
 from ..errors import InputError
+from ..config import DEFAULTS
 from .descriptors import SymmetryFunctions
 from .evaluation import score_model, set_fit_metrics
 from .io import load_model, save_model
@@ -120,14 +121,14 @@ class SimplifiedNNP:
         self,
         *,
         descriptor: SymmetryFunctions | None = None,
-        hidden: tuple[int, ...] = (32, 32),
+        hidden: tuple[int, ...] = DEFAULTS.nnp_hidden,
         activation: str = "tanh",
-        n_models: int = 5,
+        n_models: int = DEFAULTS.nnp_n_models,
         test_fraction: float = 0.1,
         validation_fraction: float = 0.1,
-        max_epochs: int = 400,
+        max_epochs: int = DEFAULTS.nnp_max_epochs,
         lbfgs_steps: int = 200,
-        patience: int = 40,
+        patience: int = DEFAULTS.nnp_patience,
         batch_size: int = 64,
         learning_rate: float = 1e-2,
         alpha: float = 1e-4,

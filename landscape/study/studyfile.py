@@ -34,7 +34,8 @@ Example
     model = ""                   # a saved model to load; empty: train
     train_samples = ["a-Ta2O5-1a"]
     n_models = 5
-    max_epochs = 800             # Adam epochs at most
+    hidden = [32, 32]            # hidden-layer widths
+    max_epochs = 400             # Adam epochs at most
     patience = 40                # Adam epochs without validation improvement before stopping
                                  # (max_epochs: Adam runs to the end, the best state is kept)
     n_jobs = 1                   # processes training the members side by side (-1: every core)
@@ -78,8 +79,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from .._checks import check_number, check_species
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..reference.points import DEFAULT_MIN_DISTANCE
-from ..reference.run import DEFAULT_MAX_STEPS, DEFAULT_OPTIMIZER, OPTIMIZERS
+from ..reference.run import OPTIMIZERS
 
 __all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
@@ -119,21 +119,21 @@ class ReferenceSection:
     workers: int = 1
     seed: int = 0
     targeted_rounds: int = 0
-    min_distance: float = DEFAULT_MIN_DISTANCE
-    relax_radius: float = 5.0
-    fmax: float = 0.05
-    max_steps: int = DEFAULT_MAX_STEPS
-    optimizer: str = DEFAULT_OPTIMIZER
+    min_distance: float = DEFAULTS.min_insert_distance
+    relax_radius: float = DEFAULTS.relax_radius
+    fmax: float = DEFAULTS.host_fmax
+    max_steps: int = DEFAULTS.host_max_steps
+    optimizer: str = DEFAULTS.host_optimizer
 
 
 @dataclass
 class NNPSection:
     model: str = ""
     train_samples: list[str] = field(default_factory=list)
-    n_models: int = 5
-    hidden: list[int] = field(default_factory=lambda: [24, 24])
-    max_epochs: int = 800
-    patience: int = 40
+    n_models: int = DEFAULTS.nnp_n_models
+    hidden: list[int] = field(default_factory=lambda: list(DEFAULTS.nnp_hidden))
+    max_epochs: int = DEFAULTS.nnp_max_epochs
+    patience: int = DEFAULTS.nnp_patience
     n_jobs: int = 1
     force_weight: float = 0.0
     network_weight: float = 1.0
@@ -163,11 +163,11 @@ class HopsSection:
 class KineticsSection:
     temperatures: list[float] = field(default_factory=lambda: list(DEFAULTS.temperatures))
     methods: list[str] = field(default_factory=lambda: ["exact", "kmc"])
-    walkers: int = 1000
-    kmc_steps: int = 2000
+    walkers: int = DEFAULTS.kmc_walkers
+    kmc_steps: int = DEFAULTS.kmc_steps
     kmc_cells: float = 3.0
     kmc_hop_budget: float = 3e8
-    kmc_superbasins: bool = True  # mean-rate superbasins in the KMC (exact for D; kinetics.kmc)
+    kmc_superbasins: bool = DEFAULTS.kmc_superbasins  # mean-rate superbasins in the KMC (exact for D; kinetics.kmc)
 
 
 @dataclass
