@@ -37,7 +37,7 @@ HOSTS = {
     "original": ("a-Ta2O5-1", HERE / "chgnet-cu-a-Ta2O5-quenched.db", HERE / "pairs-original.db"),
     "annealed": ("a-Ta2O5-1a", SHIPPED, HERE / "pairs-annealed.db"),
 }
-SETTINGS = dict(relax_radius=5.0, fmax=0.05, max_steps=300, optimizer="BFGS")
+SETTINGS = dict(relax_radius=5.0, fmax=0.05, max_steps=300, optimizer="BFGS")  # Relaxation
 
 
 def _points(db: Path, n: int):
@@ -52,18 +52,19 @@ def _points(db: Path, n: int):
 def make(n: int) -> None:
     """Reference points (the shipped protocol) and 0.15 Å pairs on the annealed host (and pairs on
     the original)."""
-    from landscape.reference.run import run_reference
+    from landscape.reference import InsertionPoints, Relaxation, run_reference
     from landscape.samples import load_sample
 
+    relaxation = Relaxation(**SETTINGS)
     source, db, _ = HOSTS["annealed"]
-    run_reference(load_sample(source), db, n_points=n, seed=0, min_distance=1.6, progress=True,
-                  **SETTINGS)  # fmt: skip
+    run_reference(load_sample(source), db, InsertionPoints(n_points=n, seed=0, min_distance=1.6),
+                  relaxation=relaxation, progress=True)  # fmt: skip
     for source, db, pairs in HOSTS.values():
         ds, _ = _points(db, 40)
         u = np.random.default_rng(42).normal(size=(len(ds), 3))
         u /= np.linalg.norm(u, axis=1)[:, None]
-        run_reference(load_sample(source), pairs, positions=ds.positions + 0.15 * u,
-                      min_distance=1.4, progress=True, **SETTINGS)  # fmt: skip
+        given = InsertionPoints(positions=ds.positions + 0.15 * u, min_distance=1.4)
+        run_reference(load_sample(source), pairs, given, relaxation=relaxation, progress=True)
 
 
 def compare(n: int) -> None:

@@ -1,6 +1,6 @@
 """P5: exact-solver time vs the KMC time needed for a 1 % error in D, on a network of >= 500 sites.
 
-Goal (issue 7): exact >= 1000x faster. KMC's relative standard error does not shrink with longer
+Goal: exact >= 1000x faster. KMC's relative standard error does not shrink with longer
 runs, only with more walkers (about sqrt(c / walkers)), while the run must be long enough that the
 start-up offset of the mean squared displacement is negligible. So: a pilot with ``--pilot-walkers``
 at ``--steps`` hops per walker measures the relative standard error; the walker count that gives
@@ -19,7 +19,7 @@ import time
 import numba
 
 from landscape.kinetics import exact_diffusion, hop_arrays, kmc
-from landscape.synthetic import random_network
+from landscape.kinetics.synthetic import random_network
 
 
 def main() -> None:

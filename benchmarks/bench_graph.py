@@ -44,7 +44,7 @@ import numpy as np
 
 from landscape.config import neo4j_from_env
 from landscape.graph import embedded, open_store
-from landscape.synthetic import random_network
+from landscape.kinetics.synthetic import random_network
 
 MAX_DISTANCE = 4.1  # Å: 300 sites at 0.04 /Å³ give 3200-3600 directed hops
 

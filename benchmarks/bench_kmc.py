@@ -1,7 +1,7 @@
 """P4: vectorised KMC hops per second (aggregate over numba's threads) vs a plain networkx walker;
 then a trap-rich network with and without superbasins (mean-rate method).
 
-Goal (issue 7): >= 2e7 hops/s and >= 100x the plain walker, on a network of >= 500 sites.
+Goal: >= 2e7 hops/s and >= 100x the plain walker, on a network of >= 500 sites.
 Trap-rich case: the same kind of network with a deep satellite (tiny barrier) on every other site;
 plain and superbasin KMC simulate the same time with the same walkers, so their D have the same
 statistical error; printed: moves/s, elementary hops/s, wall time, the wall-time ratio and each D
@@ -30,7 +30,7 @@ from landscape.kinetics import (
     load_network,
     superbasins,
 )
-from landscape.synthetic import random_network
+from landscape.kinetics.synthetic import random_network
 from landscape.units import K_B
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = ROOT / "landscape" / "data" / "reference" / "chgnet-cu-a-Ta2O5.db"
-GOAL = 0.03  # eV, issue 5
+GOAL = 0.03  # eV, the held-out test RMSE goal
 
 
 def masked_scores(model, test_set, masks: dict) -> tuple[dict, dict]:

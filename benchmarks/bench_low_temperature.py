@@ -1,4 +1,4 @@
-"""Issue 33: superbasin KMC against the exact solver at low temperature, on the demo's networks.
+"""Superbasin KMC against the exact solver at low temperature, on the demo's networks.
 
 At 250-400 K the rates of one demo network span 10¹⁵-10²⁰, where the former exact solver (an LU
 solve of the corrector equation) printed wrong D values; the exact solver is now a Kron reduction

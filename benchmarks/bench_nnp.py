@@ -11,14 +11,14 @@ Run: ``.venv/bin/python benchmarks/bench_nnp.py [--model MODEL] [--n 100000] [--
   same machine in the same run: host + Cu, Cu fixed, host relaxed with ASE FIRE to fmax 0.05 eV/Å,
   capped at ``--max-steps`` steps (the printout says whether it converged; a capped relaxation
   makes the ratio a lower bound). The whole relaxation is timed; nothing is extrapolated.
-* Printed: both times and their ratio (the seed reports 10^7 vs DFT; goal here >= 10^8 vs CHGNet),
+* Printed: both times and their ratio (Li, Ando & Watanabe report 10^7 vs DFT; goal here >= 10^8 vs CHGNet),
   the time per position that the goal allows, and a floor under the descriptor's cost measured in
   the same run: one elementwise ``exp`` over the block of neighbour pairs (j, k) of a position
   (K x K, K its neighbours within r_cut, float64, batches of the descriptor's chunk size), which
   every G4 function with its own eta needs once (``exp(-eta r_jk^2)``); the descriptor does this
   once per distinct G4 eta, besides the powers of the angle term and one batched product per G4
   function.
-* Also printed (issue 5's "largest force error vs finite differences"): the autograd forces of the
+* Also printed ("largest force error vs finite differences"): the autograd forces of the
   surface against central differences of its energy (step ``--fd-step``, float64) at
   ``--fd-points`` of the positions, the largest absolute error in eV/Å and relative to the
   largest force.
@@ -126,11 +126,11 @@ def force_check(surface, pos: np.ndarray, h: float) -> tuple[float, float]:
 
 def time_chgnet(host: Atoms, max_steps: int, relax_radius: float | None, optimizer: str) -> dict:
     """One relaxed insertion energy with CHGNet through the package's own
-    :func:`landscape.reference.run.relax_insertion` (the code that made the shipped data)."""
+    :func:`landscape.reference.relax_insertion` (the code that made the shipped data)."""
     from chgnet.model import CHGNet
     from chgnet.model.dynamics import CHGNetCalculator
 
-    from landscape.reference.run import relax_insertion
+    from landscape.reference import relax_insertion
 
     t = time.perf_counter()
     model = CHGNet.load(verbose=False)

@@ -44,7 +44,7 @@ def main() -> None:
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from landscape.calculators.chgnet_graph import crystal_graph
-    from landscape.reference import get_calculator, random_points, run_reference
+    from landscape.reference import InsertionPoints, get_calculator, random_points, run_reference
     from landscape.samples import load_sample
 
     host = load_sample(args.sample)
@@ -82,9 +82,10 @@ def main() -> None:
     if args.points:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.db"
-            run_reference(host, db, n_points=0, calculator=calc)  # host row first
+            run_reference(host, db, InsertionPoints(n_points=0), calculator=calc)  # host row first
             t = time.perf_counter()
-            summary = run_reference(host, db, n_points=args.points, calculator=calc, seed=1)
+            points = InsertionPoints(n_points=args.points, seed=1)
+            summary = run_reference(host, db, points, calculator=calc)
             wall = time.perf_counter() - t
             from ase.db import connect
 

@@ -31,6 +31,9 @@ _LAZY: dict[str, str] = {
     "generate_amorphous": "landscape.samples",
     "relax_insertion": "landscape.reference",
     "run_reference": "landscape.reference",
+    "InsertionPoints": "landscape.reference",
+    "Relaxation": "landscape.reference",
+    "Execution": "landscape.reference",
     "get_calculator": "landscape.reference",
     "load_dataset": "landscape.reference",
     # descriptors, potential
@@ -65,9 +68,9 @@ _LAZY: dict[str, str] = {
     "kinetics_summary": "landscape.kinetics",
     "plot_arrhenius": "landscape.kinetics",
     # model uncertainty of the kinetics (NNP ensemble members)
-    "ensemble_activation_energy": "landscape.nnp.ensemble",
-    "member_networks": "landscape.nnp.ensemble",
-    "EnsembleActivation": "landscape.nnp.ensemble",
+    "ensemble_activation_energy": "landscape.kinetics",
+    "member_networks": "landscape.kinetics",
+    "EnsembleActivation": "landscape.kinetics",
     # the whole study
     "run_study": "landscape.study",
     "demo_config": "landscape.study",

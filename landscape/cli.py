@@ -1,19 +1,21 @@
 """The ``landscape`` command line.
 
 The CLI only parses arguments and calls the library. Each command group lives in its own module
-under :mod:`landscape._cli` and exposes ``register(app)``; this module collects them. Errors that
-landscape raises on purpose (:class:`~landscape.errors.LandscapeError`) are printed as one line on
-stderr and exit with status 2, without a traceback.
+under :mod:`landscape._cli` and defines a module-level ``app``; this module mounts them (see
+:mod:`landscape._cli` for the idiom). Errors that landscape raises on purpose
+(:class:`~landscape.errors.LandscapeError`) are printed as one line on stderr and exit with
+status 2, without a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
+from typing import Annotated
 
 import typer
 import typer.main
 
+from ._cli import db, explore, kinetics, nnp, reference, sample, study, version
 from .errors import LandscapeError
 
 # the click that typer runs on (typer >= 0.24 vendors its own copy as typer._click)
@@ -29,6 +31,7 @@ app = typer.Typer(
 
 
 def _print_version(value: bool) -> None:
+    """``--version``: print ``landscape VERSION`` and stop before any command runs."""
     if value:
         from . import __version__
 
@@ -38,37 +41,29 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_print_version,
-        is_eager=True,
-        help="Print the version and exit.",
-    ),
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Diffusion landscapes of a mobile atom in amorphous hosts (simplified NNP, NEB, KMC)."""
 
 
-#: Modules under landscape._cli that add commands; each defines ``register(app: typer.Typer)``.
-_COMMAND_MODULES: list[str] = [
-    "version",
-    "db",
-    "study",
-    "sample",
-    "reference",
-    "kinetics",
-    "nnp",
-    "explore",
-]
-
-
-def _register_all() -> None:
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"landscape._cli.{name}")
-        module.register(app)
-
-
-_register_all()
+# ``landscape --help`` lists the commands in this order; a Typer mounted without a name adds its
+# commands to the root, one with a name is a command group.
+app.add_typer(version.app)  # version
+app.add_typer(study.app)  # study, demo
+app.add_typer(kinetics.app)  # kinetics
+app.add_typer(explore.app)  # explore, validate-hops
+app.add_typer(db.app, name="db")
+app.add_typer(sample.app, name="sample")
+app.add_typer(reference.app, name="reference")
+app.add_typer(nnp.app, name="nnp")
 
 
 def _one_line(text: str) -> str:

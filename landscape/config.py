@@ -46,7 +46,9 @@ class Settings:
     kmc_steps: int = 2000  # mean hops per walker (at least)
     kmc_superbasins: bool = True  # mean-rate superbasins in the KMC (exact for D)
     # --- reference calculations (host + mobile atom relaxed by the reference calculator) ---
-    host_fmax: float = 0.05  # eV/Å, host relaxation stops below this force (also samples, validation)
+    host_fmax: float = (
+        0.05  # eV/Å, host relaxation stops below this force (also samples, validation)
+    )
     host_max_steps: int = 300  # optimiser steps at most per relaxation
     host_optimizer: str = "BFGS"  # ASE optimiser of the host relaxations
     min_insert_distance: float = 1.6  # Å, mobile atom at least this far from every host atom

@@ -27,7 +27,7 @@ _u = create_units("2018")
 
 #: Boltzmann constant, eV/K (CODATA 2018: 8.617333262e-5).
 K_B: float = float(_u.kB)
-#: Default attempt frequency of a hop, Hz (the seed's choice).
+#: Default attempt frequency of a hop, Hz (as in Li, Ando & Watanabe, JPSJ 86, 104004 (2017)).
 DEFAULT_PREFACTOR_HZ: float = 1.0e13
 #: 1 Å²/s expressed in cm²/s.
 ANGSTROM2_PER_S_TO_CM2_PER_S: float = 1.0e-16

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 from landscape.graph import open_store
 from landscape.kinetics import load_network, percolation_barrier, kinetics_summary
-from landscape.synthetic import random_network
+from landscape.kinetics.synthetic import random_network
 
 src = os.environ.get("LANDSCAPE_NETWORKS")
 if src:

@@ -14,8 +14,8 @@ from landscape._cli import reference, sample
 from landscape.errors import LandscapeError
 
 app = typer.Typer(name="landscape", no_args_is_help=True, pretty_exceptions_enable=False)
-sample.register(app)
-reference.register(app)
+app.add_typer(sample.app, name="sample")
+app.add_typer(reference.app, name="reference")
 
 if __name__ == "__main__":
     try:

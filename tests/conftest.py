@@ -86,3 +86,41 @@ def new_sample_id(graph_store, request):
             graph_store.delete_sample(sid)
         except Exception:  # noqa: BLE001 - never written, or already deleted by the test
             pass
+
+
+# ---------------------------------------------------------------- the analytic Morse reference
+@pytest.fixture(scope="session")
+def hosts():
+    """Two random periodic Ta–O hosts (tests.helpers.morse.random_host, seeds 1 and 2)."""
+    from tests.helpers.morse import random_host
+
+    return [random_host(1), random_host(2)]
+
+
+@pytest.fixture(scope="session")
+def morse_db(tmp_path_factory: pytest.TempPathFactory, hosts) -> Path:
+    """A reference database of Morse insertion energies: 400 points of random-1, 100 of random-2."""
+    from tests.helpers.morse import write_morse_db
+
+    path = tmp_path_factory.mktemp("nnp") / "morse.db"
+    return write_morse_db(path, hosts, [400, 100])
+
+
+@pytest.fixture(scope="session")
+def fitted(morse_db: Path):
+    """A small ensemble fitted on the first sample of the Morse data set (seconds), and the data
+    set: ``(model, dataset)``."""
+    from landscape.nnp import SimplifiedNNP
+    from landscape.reference.dataset import load_dataset
+
+    ds = load_dataset(morse_db, ["random-1"])
+    model = SimplifiedNNP(
+        hidden=(16, 16),
+        n_models=3,
+        max_epochs=300,
+        lbfgs_steps=200,
+        patience=50,
+        alpha=1e-3,
+        random_state=0,
+    )
+    return model.fit(ds), ds

@@ -1,4 +1,4 @@
-"""The docker files (issue 8): a Neo4j 5 service and a landscape image that uses it.
+"""The docker files: a Neo4j 5 service and a landscape image that uses it.
 
 No Docker engine runs where the suite runs, so these check the files themselves: the contract
 with landscape's settings (LANDSCAPE_NEO4J_URI / _USER / _PASSWORD), credentials only from the

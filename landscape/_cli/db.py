@@ -13,28 +13,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import InputError, LandscapeError, StoreError
+from .options import DataDirOption
 
-db_app = typer.Typer(
+app = typer.Typer(
     name="db",
     help="The graph database (embedded ArcadeDB on 127.0.0.1, or LANDSCAPE_NEO4J_URI): run it, "
     "query it, write and read hop networks.",
     no_args_is_help=True,
 )
 
-_DATA = typer.Option(
-    None,
-    "--data-dir",
-    help="Data folder (default: $LANDSCAPE_DATA or ./landscape-data).",
-    file_okay=False,
-)
-
 
 def _describe(info) -> str:
+    """One line on a running embedded server: URI, database, user, pid, password file, data."""
     return (
         f"embedded graph database: {info.uri} (database {info.database!r}, user {info.user!r}, "
         f"pid {info.pid}); password in {info.password_file}; data in {info.data_dir}"
@@ -42,16 +37,19 @@ def _describe(info) -> str:
 
 
 def _neo4j_uri() -> str | None:
+    """The URI of ``LANDSCAPE_NEO4J_URI``, or None when the embedded database is in use."""
     from ..config import neo4j_from_env
 
     env = neo4j_from_env()
     return env[0] if env else None
 
 
-@db_app.command("start")
+@app.command("start")
 def start(
-    data_dir: Path | None = _DATA,
-    timeout: float = typer.Option(120.0, help="Seconds to wait until Bolt accepts connections."),
+    data_dir: DataDirOption = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait until Bolt accepts connections.")
+    ] = 120.0,
 ) -> None:
     """Start the embedded database (or report the one already running), then return."""
     uri = _neo4j_uri()
@@ -69,10 +67,12 @@ def start(
     typer.echo(("already running: " if info.reused else "started: ") + _describe(info))
 
 
-@db_app.command("stop")
+@app.command("stop")
 def stop(
-    data_dir: Path | None = _DATA,
-    timeout: float = typer.Option(60.0, help="Seconds to wait for a clean stop before killing it."),
+    data_dir: DataDirOption = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for a clean stop before killing it.")
+    ] = 60.0,
 ) -> None:
     """Stop the embedded database cleanly (its data stays in the data folder)."""
     from ..graph import embedded
@@ -84,8 +84,8 @@ def stop(
         typer.echo(f"stopped the embedded graph database (pid {info.pid}) of {info.data_dir}")
 
 
-@db_app.command("status")
-def status(data_dir: Path | None = _DATA) -> None:
+@app.command("status")
+def status(data_dir: DataDirOption = None) -> None:
     """Tell whether the database runs and where (exit 1 if no embedded server runs)."""
     uri = _neo4j_uri()
     if uri:
@@ -117,6 +117,7 @@ def status(data_dir: Path | None = _DATA) -> None:
 
 
 def _store(data_dir: Path | None):
+    """The graph store of ``data_dir`` (or of ``LANDSCAPE_NEO4J_URI``), started if need be."""
     from ..graph import open_store
 
     return open_store(data_dir=data_dir)
@@ -188,13 +189,14 @@ def _parse_value(query: str, param, text: str) -> Any:
 
 
 def _cell(value: Any) -> str:
+    """A query result value as a table cell: 6 significant digits, JSON, at most 60 characters."""
     if isinstance(value, float):
         return f"{value:.6g}"
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-@db_app.command("queries")
+@app.command("queries")
 def queries() -> None:
     """List the named Cypher queries (cypher/*.cypher): name, mode, parameters and purpose."""
     from rich.console import Console
@@ -212,16 +214,18 @@ def queries() -> None:
     Console().print(table)
 
 
-@db_app.command("query")
+@app.command("query")
 def query(
-    name: str = typer.Argument(..., help="Named query (see `landscape db queries`)."),
-    params: list[str] = typer.Argument(
-        None,
-        help="Parameters as NAME=VALUE, typed as the query's header says "
-        "(lists and maps as JSON; a string list also as a,b,c).",
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the rows as a JSON list."),
-    data_dir: Path | None = _DATA,
+    name: Annotated[str, typer.Argument(help="Named query (see `landscape db queries`).")],
+    params: Annotated[
+        list[str],
+        typer.Argument(
+            help="Parameters as NAME=VALUE, typed as the query's header says "
+            "(lists and maps as JSON; a string list also as a,b,c).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON list.")] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Run a read-only named query and print its rows (a table, or JSON with --json)."""
     from ..graph.queries import load_query
@@ -262,12 +266,15 @@ def query(
     Console().print(table)
 
 
-@db_app.command("ingest")
+@app.command("ingest")
 def ingest(
-    networks: list[Path] = typer.Argument(
-        ..., help="Hop networks as node-link JSON (`landscape explore --out`, `db export`)."
-    ),
-    data_dir: Path | None = _DATA,
+    networks: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Hop networks as node-link JSON (`landscape explore --out`, `db export`)."
+        ),
+    ],
+    data_dir: DataDirOption = None,
 ) -> None:
     """Write hop networks into the graph, each sample's network replacing what it had stored.
 
@@ -304,13 +311,16 @@ def ingest(
             )
 
 
-@db_app.command("export")
+@app.command("export")
 def export(
-    sample: str = typer.Argument(..., help="Sample id (see `landscape db query list_samples`)."),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="JSON file to write (default: standard output)."
-    ),
-    data_dir: Path | None = _DATA,
+    sample: Annotated[
+        str, typer.Argument(help="Sample id (see `landscape db query list_samples`).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="JSON file to write (default: standard output)."),
+    ] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Read a stored hop network back as node-link JSON (the input of `landscape kinetics`)."""
     from .._paths import check_writable
@@ -331,11 +341,13 @@ def export(
     )
 
 
-@db_app.command("delete")
+@app.command("delete")
 def delete(
-    sample: str = typer.Argument(..., help="Sample id to delete with its sites, hops and results."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    data_dir: Path | None = _DATA,
+    sample: Annotated[
+        str, typer.Argument(help="Sample id to delete with its sites, hops and results.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Delete a sample with its sites, hops and results."""
     if not yes:
@@ -343,7 +355,3 @@ def delete(
     with _running_store(data_dir) as st:
         n = st.delete_sample(sample)
     typer.echo(f"deleted {sample}: " + ", ".join(f"{v} {k}" for k, v in n.items()))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(db_app, name="db")

@@ -5,120 +5,174 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from ..config import DEFAULTS
 
-def register(app: typer.Typer) -> None:
-    @app.command(
-        "kinetics", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-    )
-    def kinetics(
-        ctx: typer.Context,
-        network: str = typer.Argument(..., help="Hop network, node-link JSON (networkx)."),
-        temperatures: list[float] = typer.Option(
-            None, "--temperatures", "-T", help="Temperatures in K (default 500 600 700 800)."
+#: Top-level command, merged into the root by ``add_typer`` without a name.
+app = typer.Typer()
+
+#: ``--method``: the methods of :func:`~landscape.kinetics.kinetics_summary` it stands for.
+_METHODS = {"exact": ("exact",), "kmc": ("kmc",), "both": ("exact", "kmc")}
+
+
+@app.command(
+    "kinetics", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def kinetics(
+    ctx: typer.Context,
+    network: Annotated[str, typer.Argument(help="Hop network, node-link JSON (networkx).")],
+    temperatures: Annotated[
+        list[float],
+        typer.Option(
+            "--temperatures",
+            "-T",
+            help="Temperatures in K (default "
+            + " ".join(f"{t:g}" for t in DEFAULTS.temperatures)
+            + ").",
         ),
-        method: str = typer.Option("both", "--method", help="exact, kmc or both."),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-        plot: Path = typer.Option(None, "--plot", help="Write an Arrhenius plot to this PNG."),
-        walkers: int = typer.Option(1000, "--walkers", help="KMC walkers."),
-        steps: float = typer.Option(10_000, "--steps", help="KMC mean hops per walker."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the KMC."),
-        model: Path = typer.Option(
-            None,
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="exact, kmc or both.")] = "both",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    plot: Annotated[
+        Path, typer.Option("--plot", help="Write an Arrhenius plot to this PNG.")
+    ] = None,
+    walkers: Annotated[int, typer.Option("--walkers", help="KMC walkers.")] = DEFAULTS.kmc_walkers,
+    steps: Annotated[
+        float, typer.Option("--steps", help="KMC mean hops per walker.")
+    ] = DEFAULTS.kmc_steps,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the KMC.")] = 0,
+    model: Annotated[
+        Path,
+        typer.Option(
             "--model",
             help="NNP ensemble (MODEL[.json]) the network was found on: also each member's Eₐ "
             "at the same sites and saddles, and their spread (model uncertainty).",
         ),
-        sample: str = typer.Option(
-            None,
+    ] = None,
+    sample: Annotated[
+        str,
+        typer.Option(
             "--sample",
             help="Host of --model: a bundled sample name or a structure file (default: the "
             "network's sample_id).",
         ),
-    ) -> None:
-        """Diffusion coefficient, activation energy and percolation barrier of a hop network.
+    ] = None,
+) -> None:
+    """Diffusion coefficient, activation energy and percolation barrier of a hop network.
 
-        Extra temperatures may follow the first: --temperatures 500 600 700 800.
-        """
-        from .._paths import check_writable
-        from ..config import DEFAULTS
-        from ..contracts import as_temperatures, hop_arrays, load_network
-        from ..errors import InputError
-        from ..kinetics import kinetics_summary, plot_arrhenius
+    Extra temperatures may follow the first: --temperatures 500 600 700 800.
+    """
+    from .._paths import check_writable
+    from ..contracts import hop_arrays, load_network
+    from ..errors import InputError
+    from ..kinetics import kinetics_summary, plot_arrhenius
 
-        tokens = [network, *ctx.args]  # --temperatures 500 600 ...: the extra numbers land here
-        numbers, paths = [], []
-        for token in tokens:
-            try:
-                numbers.append(float(token))
-            except ValueError:
-                paths.append(token)
-        if len(paths) != 1 or (numbers and temperatures is None):
-            raise InputError(
-                f"expected one NETWORK.json and numbers after --temperatures, got {tokens}"
-            )
-        network = Path(paths[0])
-        temperatures = [*(temperatures or []), *numbers]
-        methods = {"exact": ("exact",), "kmc": ("kmc",), "both": ("exact", "kmc")}.get(method)
-        if methods is None:
-            raise InputError(f"--method {method!r}; expected exact, kmc or both")
-        temps = list(temperatures) if temperatures else list(DEFAULTS.temperatures)
-        # Every option is checked before any work (and before anything is written).
+    network, temperatures = _split_arguments(network, ctx.args, temperatures)
+    methods = _METHODS.get(method)
+    if methods is None:
+        raise InputError(f"--method {method!r}; expected exact, kmc or both")
+    # Every option is checked before any work (and before anything is written).
+    temps = _check_temperatures(temperatures)
+    _check_kmc_options(methods, walkers=walkers, steps=steps, seed=seed)
+    if sample is not None and model is None:
+        raise InputError("--sample is the host of --model; give --model too")
+    if plot is not None:
+        plot = check_writable(plot, "--plot")
+    G = load_network(network)
+    hop_arrays(G)  # the hop-network contract, before the model is loaded
+    surface = None if model is None else _ensemble_surface(model, sample, G, network)
+    summary = kinetics_summary(
+        G,
+        temperatures=temps,
+        methods=methods,
+        walkers=walkers,
+        steps=steps,
+        random_state=seed,
+        progress=not json_out,
+    )
+    if surface is not None:
+        from ..kinetics.ensemble import ensemble_activation_energy
+
+        summary["ensemble"] = ensemble_activation_energy(G, surface, temps).as_dict()
+    if plot is not None:
+        plot_arrhenius(summary, plot, title=str(G.graph.get("sample_id", network.stem)))
+    if json_out:
+        typer.echo(json.dumps(summary))
+        return
+    _table(summary, network)
+    if plot is not None:
+        typer.echo(f"Arrhenius plot: {plot}")
+
+
+def _split_arguments(
+    network: str, extra: list[str], temperatures: list[float] | None
+) -> tuple[Path, list[float]]:
+    """The network path and every temperature (K) of the command line.
+
+    ``--temperatures 500 600 ...`` gives click the first number only; the others land among the
+    extra arguments, next to NETWORK. Numbers are temperatures, the one other word is NETWORK.
+    """
+    from ..errors import InputError
+
+    tokens = [network, *extra]
+    numbers, paths = [], []
+    for token in tokens:
         try:
-            temps = as_temperatures(temps).tolist()
-        except InputError:
-            raise InputError(
-                f"--temperatures {temps}; expected finite temperatures > 0 K"
-            ) from None
-        if "kmc" in methods:
-            if walkers < 2:
-                raise InputError(f"--walkers {walkers}; expected at least 2 KMC walkers")
-            if not (math.isfinite(steps) and steps > 0):
-                raise InputError(
-                    f"--steps {steps:g}; expected a finite number > 0 of hops per walker"
-                )
-        if seed < 0:
-            raise InputError(f"--seed {seed}; expected an integer >= 0")
-        if sample is not None and model is None:
-            raise InputError("--sample is the host of --model; give --model too")
-        if plot is not None:
-            plot = check_writable(plot, "--plot")
-        G = load_network(network)
-        hop_arrays(G)  # the hop-network contract, before the model is loaded
-        surface = None
-        if model is not None:  # checked before the (long) KMC
-            from ..nnp.model import SimplifiedNNP
-            from ..samples import load_sample
-
-            name = sample or G.graph.get("sample_id")
-            if not name:
-                raise InputError("--model needs its host: give --sample (the network names none)")
-            host = load_sample(str(name))
-            _check_host(host, G, network)
-            surface = SimplifiedNNP.load(model).surface(host)
-        summary = kinetics_summary(
-            G,
-            temperatures=temps,
-            methods=methods,
-            walkers=walkers,
-            steps=steps,
-            random_state=seed,
-            progress=not json_out,
+            numbers.append(float(token))
+        except ValueError:
+            paths.append(token)
+    if len(paths) != 1 or (numbers and temperatures is None):
+        raise InputError(
+            f"expected one NETWORK.json and numbers after --temperatures, got {tokens}"
         )
-        if surface is not None:
-            from ..nnp.ensemble import ensemble_activation_energy
+    return Path(paths[0]), [*(temperatures or []), *numbers]
 
-            summary["ensemble"] = ensemble_activation_energy(G, surface, temps).as_dict()
-        if plot is not None:
-            plot_arrhenius(summary, plot, title=str(G.graph.get("sample_id", network.stem)))
-        if json_out:
-            typer.echo(json.dumps(summary))
-            return
-        _table(summary, network)
-        if plot is not None:
-            typer.echo(f"Arrhenius plot: {plot}")
+
+def _check_temperatures(temperatures: list[float]) -> list[float]:
+    """The temperatures in K (:data:`DEFAULTS.temperatures <landscape.config.DEFAULTS>` when none
+    is given), each finite and > 0 K; a one-line InputError otherwise."""
+    from ..contracts import as_temperatures
+    from ..errors import InputError
+
+    temps = list(temperatures) if temperatures else list(DEFAULTS.temperatures)
+    try:
+        return as_temperatures(temps).tolist()
+    except InputError:
+        raise InputError(f"--temperatures {temps}; expected finite temperatures > 0 K") from None
+
+
+def _check_kmc_options(methods: tuple[str, ...], *, walkers: int, steps: float, seed: int) -> None:
+    """One-line InputError for a bad ``--walkers`` or ``--steps`` (checked when the KMC runs) or
+    ``--seed``."""
+    from ..errors import InputError
+
+    if "kmc" in methods:
+        if walkers < 2:
+            raise InputError(f"--walkers {walkers}; expected at least 2 KMC walkers")
+        if not (math.isfinite(steps) and steps > 0):
+            raise InputError(f"--steps {steps:g}; expected a finite number > 0 of hops per walker")
+    if seed < 0:
+        raise InputError(f"--seed {seed}; expected an integer >= 0")
+
+
+def _ensemble_surface(model: Path, sample: str | None, G, network: Path):
+    """The NNP ensemble ``model`` on the network's host (``--sample``, or the network's
+    ``sample_id``), checked against the network before the (long) KMC."""
+    from ..errors import InputError
+    from ..nnp.model import SimplifiedNNP
+    from ..samples import load_sample
+
+    name = sample or G.graph.get("sample_id")
+    if not name:
+        raise InputError("--model needs its host: give --sample (the network names none)")
+    host = load_sample(str(name))
+    _check_host(host, G, network)
+    return SimplifiedNNP.load(model).surface(host)
 
 
 def _check_host(host, G, network: Path) -> None:
@@ -149,10 +203,13 @@ def _check_host(host, G, network: Path) -> None:
 
 
 def _fmt(x: float | None, spec: str = ".4g") -> str:
+    """``x`` formatted with ``spec``, or a dash when there is no value."""
     return "—" if x is None else format(x, spec)
 
 
 def _table(summary: dict, network: Path) -> None:
+    """Print D(T) per method (cm²/s, with the KMC 95 % interval), Eₐ and D₀ of each Arrhenius
+    fit, the ensemble members' Eₐ (eV) and the percolation barriers (eV)."""
     from rich.table import Table
 
     from . import console as _console

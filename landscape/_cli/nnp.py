@@ -3,14 +3,92 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-nnp_app = typer.Typer(
+from ..config import DEFAULTS
+
+app = typer.Typer(
     name="nnp",
     help="Train and evaluate the simplified neural-network potential.",
     no_args_is_help=True,
 )
+
+#: ``--hidden`` as the command line writes it (``32,32``).
+_HIDDEN = ",".join(str(h) for h in DEFAULTS.nnp_hidden)
+
+# Options of ``nnp train`` whose declarations take several lines.
+TrainOriginOption = Annotated[
+    list[str],
+    typer.Option(
+        "--origin",
+        help="Train only on points of these origins (random, grid, given, network; repeatable).",
+    ),
+]
+PatienceOption = Annotated[
+    int,
+    typer.Option(
+        "--patience",
+        help="Adam epochs without validation improvement before stopping "
+        "(= --max-epochs: to the end).",
+    ),
+]
+NJobsOption = Annotated[
+    int,
+    typer.Option(
+        "--n-jobs",
+        help="Processes training the members side by side (-1: every core; same weights).",
+    ),
+]
+ForceWeightOption = Annotated[
+    float,
+    typer.Option(
+        "--force-weight",
+        help="Weight of the forces on the mobile atom in the loss (0: energies only).",
+    ),
+]
+NetworkWeightOption = Annotated[
+    float,
+    typer.Option(
+        "--network-weight",
+        help="Loss weight of the targeted points (origin network: sites, saddles) vs the others.",
+    ),
+]
+MaxHostDisplacementOption = Annotated[
+    float,
+    typer.Option(
+        "--max-host-displacement",
+        help="Å. Train only on points whose host moved no atom farther (host rearranged). "
+        "Default: every point.",
+    ),
+]
+
+# The descriptor grid of ``nnp train`` (:func:`~landscape.nnp.descriptors.propose_grids`); none
+# given: the model's default descriptor.
+RCutOption = Annotated[
+    float, typer.Option("--r-cut", help=f"Descriptor cutoff, Å (default {DEFAULTS.r_cut:g}).")
+]
+NRadialOption = Annotated[
+    int, typer.Option("--n-radial", help="Radial G2 functions per host species (default 12).")
+]
+RMinOption = Annotated[
+    float,
+    typer.Option("--r-min", help="Centre of the first radial Gaussian, Å (default 1.2)."),
+]
+AngularRadiiOption = Annotated[
+    str,
+    typer.Option(
+        "--angular-radii",
+        help="Length scales of the angular G4 functions, Å, comma-separated (default 1.5,2.5,4).",
+    ),
+]
+ZetasOption = Annotated[
+    str,
+    typer.Option(
+        "--zetas", help="Angular resolutions ζ of G4, comma-separated (default 1,2,4,16)."
+    ),
+]
 
 
 def _parse_list(option: str, text: str, convert, kind: str, item: str, example: str) -> tuple:
@@ -29,13 +107,13 @@ def _parse_list(option: str, text: str, convert, kind: str, item: str, example: 
 
 
 def _parse_hidden(text: str) -> tuple[int, ...]:
+    """The hidden-layer widths of ``--hidden`` (e.g. ``32,32``)."""
     return _parse_list("--hidden", text, int, "integers", "layer", "32,32")
 
 
 def _grids(r_cut, n_radial, r_min, angular_radii, zetas):
     """``(r_cut, g2, g4)`` of the descriptor grid options (:func:`propose_grids`), or None (the
     model's default descriptor) when none is set. Checked before any data is read."""
-    from ..config import DEFAULTS
     from ..nnp.descriptors import propose_grids
 
     kw = {"n_radial": n_radial, "r_min": r_min}
@@ -53,6 +131,8 @@ def _grids(r_cut, n_radial, r_min, angular_radii, zetas):
 
 
 def _split_samples(samples: list[str] | None) -> list[str] | None:
+    """The values of a repeatable option, each of which may also be comma-separated; None when
+    the option is not given."""
     if not samples:
         return None
     return [s for item in samples for s in item.split(",") if s]
@@ -73,132 +153,36 @@ def _check_train_options(out: Path, figures: Path | None, numbers: dict) -> None
         check_writable(figures, "--figures", directory=True)
 
 
-@nnp_app.command("train")
-def train(
-    db: Path = typer.Argument(..., help="Reference ASE database (landscape reference ...)."),
-    out: Path = typer.Option(..., "--out", help="Model path: writes OUT.json + OUT.safetensors."),
-    samples: list[str] = typer.Option(None, "--samples", help="Train on these sample ids only."),
-    origins: list[str] = typer.Option(
-        None,
-        "--origin",
-        help="Train only on points of these origins (random, grid, given, network; repeatable).",
-    ),
-    figures: Path = typer.Option(
-        None, "--figures", help="Folder for parity / learning-curve PNGs."
-    ),
-    n_models: int = typer.Option(5, "--n-models", help="Ensemble members."),
-    seed: int = typer.Option(0, "--seed", help="random_state of every draw."),
-    hidden: str = typer.Option("32,32", "--hidden", help="Hidden-layer widths."),
-    max_epochs: int = typer.Option(400, "--max-epochs", help="Adam epochs at most."),
-    patience: int = typer.Option(
-        40,
-        "--patience",
-        help="Adam epochs without validation improvement before stopping (= --max-epochs: to the end).",
-    ),
-    n_jobs: int = typer.Option(
-        1,
-        "--n-jobs",
-        help="Processes training the members side by side (-1: every core; same weights).",
-    ),
-    lbfgs_steps: int = typer.Option(200, "--lbfgs-steps", help="L-BFGS iterations after Adam."),
-    alpha: float = typer.Option(1e-4, "--alpha", help="L2 penalty on the weights."),
-    force_weight: float = typer.Option(
-        0.0,
-        "--force-weight",
-        help="Weight of the forces on the mobile atom in the loss (0: energies only).",
-    ),
-    network_weight: float = typer.Option(
-        1.0,
-        "--network-weight",
-        help="Loss weight of the targeted points (origin network: sites, saddles) vs the others.",
-    ),
-    max_host_displacement: float = typer.Option(
-        None,
-        "--max-host-displacement",
-        help="Å. Train only on points whose host moved no atom farther (host rearranged). "
-        "Default: every point.",
-    ),
-    r_cut: float = typer.Option(None, "--r-cut", help="Descriptor cutoff, Å (default 6)."),
-    n_radial: int = typer.Option(
-        None, "--n-radial", help="Radial G2 functions per host species (default 12)."
-    ),
-    r_min: float = typer.Option(
-        None, "--r-min", help="Centre of the first radial Gaussian, Å (default 1.2)."
-    ),
-    angular_radii: str = typer.Option(
-        None,
-        "--angular-radii",
-        help="Length scales of the angular G4 functions, Å, comma-separated (default 1.5,2.5,4).",
-    ),
-    zetas: str = typer.Option(
-        None, "--zetas", help="Angular resolutions ζ of G4, comma-separated (default 1,2,4,16)."
-    ),
-) -> None:
-    """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
-    from rich.table import Table
-    from tqdm import tqdm
+def _check_hidden(hidden: str) -> tuple[int, ...]:
+    """The hidden-layer widths of ``--hidden``, each at least 1; a one-line InputError if not."""
+    from ..errors import InputError
 
-    from ..nnp.descriptors import SymmetryFunctions
-    from ..nnp.model import SimplifiedNNP
-    from ..reference.dataset import load_dataset
-    from . import console as _console
-
-    _check_train_options(
-        out,
-        figures,
-        {
-            "--n-models": (n_models, {"ge": 1}),
-            "--seed": (seed, {"ge": 0}),
-            "--max-epochs": (max_epochs, {"ge": 1}),
-            "--patience": (patience, {"ge": 1}),
-            "--lbfgs-steps": (lbfgs_steps, {"ge": 0}),
-            "--alpha": (alpha, {"ge": 0}),
-            "--force-weight": (force_weight, {"ge": 0}),
-            "--network-weight": (network_weight, {"gt": 0}),
-            "--max-host-displacement": (
-                max_host_displacement,
-                {"gt": 0, "unit": "Å", "optional": True},
-            ),
-            "--r-cut": (r_cut, {"gt": 0, "unit": "Å", "optional": True}),
-            "--n-radial": (n_radial, {"ge": 1, "optional": True}),
-            "--r-min": (r_min, {"gt": 0, "unit": "Å", "optional": True}),
-        },
-    )
-    if n_jobs < 1 and n_jobs != -1:
-        from ..errors import InputError
-
-        raise InputError(f"--n-jobs must be >= 1 or -1 (every core), got {n_jobs}")
-    grids = _grids(r_cut, n_radial, r_min, angular_radii, zetas)
     hidden_sizes = _parse_hidden(hidden)
     if any(h < 1 for h in hidden_sizes):
-        from ..errors import InputError
-
         raise InputError(f"--hidden {hidden!r} must be positive layer widths, e.g. 32,32")
-    ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
-    descriptor = None
-    if grids is not None:
-        rc, g2, g4 = grids
-        descriptor = SymmetryFunctions(
-            species=ds.host_species, mobile=ds.species, r_cut=rc, g2_params=g2, g4_params=g4
-        )
-    model = SimplifiedNNP(
-        descriptor=descriptor,
-        hidden=hidden_sizes,
-        n_models=n_models,
-        max_epochs=max_epochs,
-        patience=patience,
-        n_jobs=n_jobs,
-        lbfgs_steps=lbfgs_steps,
-        alpha=alpha,
-        force_weight=force_weight,
-        network_weight=network_weight,
-        max_host_displacement=max_host_displacement,
-        random_state=seed,
+    return hidden_sizes
+
+
+def _descriptor(grids, ds):
+    """The symmetry functions of the ``--r-cut``/grid options for the species of ``ds``, or None
+    (the model's default descriptor) when no grid option is given."""
+    if grids is None:
+        return None
+    from ..nnp.descriptors import SymmetryFunctions
+
+    rc, g2, g4 = grids
+    return SymmetryFunctions(
+        species=ds.host_species, mobile=ds.species, r_cut=rc, g2_params=g2, g4_params=g4
     )
-    model._validate_params()  # bad settings: one line before the progress bar opens
+
+
+def _fit(model, ds) -> None:
+    """Fit ``model`` on ``ds`` behind one progress bar over every training step."""
+    from tqdm import tqdm
+
     with tqdm(
         total=1,
-        desc=f"training {n_models} members on {len(ds)} points",
+        desc=f"training {model.n_models} members on {len(ds)} points",
         unit="step",
         mininterval=0.5,
     ) as bar:
@@ -209,7 +193,11 @@ def train(
             bar.update(done - bar.n)
 
         model.fit(ds, progress=progress)
-    json_path = model.save(out)
+
+
+def _training_table(model, ds, db: Path):
+    """The RMSE and MAE (meV) of a fitted model on its training and held-out test points."""
+    from rich.table import Table
 
     table = Table(title=f"simplified NNP on {db.name} ({ds.calculator}, {ds.species})")
     table.add_column("split")
@@ -237,8 +225,16 @@ def train(
             kept,
             kept_mae,
         )
+    return table
+
+
+def _print_training(model, ds, db: Path, json_path: Path, figures: Path | None) -> None:
+    """Print what ``nnp train`` fitted (errors in meV, time in s) and where it wrote the model;
+    write the parity and learning-curve figures into ``figures`` when given."""
+    from . import console as _console
+
     console = _console()
-    console.print(table)
+    console.print(_training_table(model, ds, db))
     if model.max_host_displacement is not None:
         console.print(
             f"{model.n_excluded_} of {len(ds)} points moved a host atom farther than "
@@ -262,20 +258,141 @@ def train(
         console.print(f"figures: {p1}, {p2}")
 
 
-@nnp_app.command("eval")
+@app.command("train")
+def train(
+    db: Annotated[Path, typer.Argument(help="Reference ASE database (landscape reference ...).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Model path: writes OUT.json + OUT.safetensors.")
+    ],
+    samples: Annotated[
+        list[str], typer.Option("--samples", help="Train on these sample ids only.")
+    ] = None,
+    origins: TrainOriginOption = None,
+    figures: Annotated[
+        Path, typer.Option("--figures", help="Folder for parity / learning-curve PNGs.")
+    ] = None,
+    n_models: Annotated[
+        int, typer.Option("--n-models", help="Ensemble members.")
+    ] = DEFAULTS.nnp_n_models,
+    seed: Annotated[int, typer.Option("--seed", help="random_state of every draw.")] = 0,
+    hidden: Annotated[str, typer.Option("--hidden", help="Hidden-layer widths.")] = _HIDDEN,
+    max_epochs: Annotated[
+        int, typer.Option("--max-epochs", help="Adam epochs at most.")
+    ] = DEFAULTS.nnp_max_epochs,
+    patience: PatienceOption = DEFAULTS.nnp_patience,
+    n_jobs: NJobsOption = 1,
+    lbfgs_steps: Annotated[
+        int, typer.Option("--lbfgs-steps", help="L-BFGS iterations after Adam.")
+    ] = 200,
+    alpha: Annotated[float, typer.Option("--alpha", help="L2 penalty on the weights.")] = 1e-4,
+    force_weight: ForceWeightOption = 0.0,
+    network_weight: NetworkWeightOption = 1.0,
+    max_host_displacement: MaxHostDisplacementOption = None,
+    r_cut: RCutOption = None,
+    n_radial: NRadialOption = None,
+    r_min: RMinOption = None,
+    angular_radii: AngularRadiiOption = None,
+    zetas: ZetasOption = None,
+) -> None:
+    """Fit the NNP ensemble on the e_insert of DB; print metrics; write the model and figures."""
+    from ..errors import InputError
+    from ..nnp.model import SimplifiedNNP
+    from ..reference.dataset import load_dataset
+
+    _check_train_options(
+        out,
+        figures,
+        {
+            "--n-models": (n_models, {"ge": 1}),
+            "--seed": (seed, {"ge": 0}),
+            "--max-epochs": (max_epochs, {"ge": 1}),
+            "--patience": (patience, {"ge": 1}),
+            "--lbfgs-steps": (lbfgs_steps, {"ge": 0}),
+            "--alpha": (alpha, {"ge": 0}),
+            "--force-weight": (force_weight, {"ge": 0}),
+            "--network-weight": (network_weight, {"gt": 0}),
+            "--max-host-displacement": (
+                max_host_displacement,
+                {"gt": 0, "unit": "Å", "optional": True},
+            ),
+            "--r-cut": (r_cut, {"gt": 0, "unit": "Å", "optional": True}),
+            "--n-radial": (n_radial, {"ge": 1, "optional": True}),
+            "--r-min": (r_min, {"gt": 0, "unit": "Å", "optional": True}),
+        },
+    )
+    if n_jobs < 1 and n_jobs != -1:
+        raise InputError(f"--n-jobs must be >= 1 or -1 (every core), got {n_jobs}")
+    grids = _grids(r_cut, n_radial, r_min, angular_radii, zetas)
+    hidden_sizes = _check_hidden(hidden)
+    ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
+    model = SimplifiedNNP(
+        descriptor=_descriptor(grids, ds),
+        hidden=hidden_sizes,
+        n_models=n_models,
+        max_epochs=max_epochs,
+        patience=patience,
+        n_jobs=n_jobs,
+        lbfgs_steps=lbfgs_steps,
+        alpha=alpha,
+        force_weight=force_weight,
+        network_weight=network_weight,
+        max_host_displacement=max_host_displacement,
+        random_state=seed,
+    )
+    model._validate_params()  # bad settings: one line before the progress bar opens
+    _fit(model, ds)
+    json_path = model.save(out)
+    _print_training(model, ds, db, json_path, figures)
+
+
+def _score_row(s: dict, *, limit: bool) -> tuple[str, ...]:
+    """The points, RMSE and MAE (meV), force RMSE (meV/Å) and, with a host-displacement
+    ``limit``, the RMSE of the points within it, of one score of :meth:`SimplifiedNNP.score`."""
+    force = "—" if s["force_rmse"] is None else f"{1000 * s['force_rmse']:.0f}"
+    row = (str(s["n"]), f"{1000 * s['rmse']:.1f}", f"{1000 * s['mae']:.1f}", force)
+    if not limit:
+        return row
+    value = "—" if s["rmse_kept"] is None else f"{1000 * s['rmse_kept']:.1f}"
+    return (*row, f"{value} (n={s['n_kept']})")
+
+
+def _print_held_out(model, ds, console) -> None:
+    """Print the score of the held-out test points when ``ds`` holds exactly the training data of
+    ``model`` (the same content hash)."""
+    import numpy as np
+
+    trained = set(model.data_info_["sample_ids"])
+    if not trained <= set(ds.sample_ids.tolist()):
+        return
+    sub = ds.subset(np.isin(ds.sample_ids, sorted(trained)))
+    if sub.content_hash() != model.data_hash_:
+        return
+    test = sub.subset(model.test_index_)
+    t = model.score(test)["all"]
+    extra = ""
+    if t["rmse_kept"] is not None:
+        extra = f"; host moved <= limit: n={t['n_kept']}, RMSE {1000 * t['rmse_kept']:.1f} meV"
+    console.print(
+        f"held-out test points of the training data: n={t['n']}, RMSE "
+        f"{1000 * t['rmse']:.1f} meV, MAE {1000 * t['mae']:.1f} meV{extra}"
+    )
+
+
+@app.command("eval")
 def evaluate(
-    model_path: Path = typer.Argument(..., metavar="MODEL", help="Model (.json or stem)."),
-    db: Path = typer.Argument(..., help="Reference ASE database."),
-    samples: list[str] = typer.Option(None, "--samples", help="Only these sample ids."),
-    origins: list[str] = typer.Option(
-        None,
-        "--origin",
-        help="Only points of these origins (random, grid, given, network; repeatable): "
-        "--origin random scores the uniform points alone.",
-    ),
+    model_path: Annotated[Path, typer.Argument(metavar="MODEL", help="Model (.json or stem).")],
+    db: Annotated[Path, typer.Argument(help="Reference ASE database.")],
+    samples: Annotated[list[str], typer.Option("--samples", help="Only these sample ids.")] = None,
+    origins: Annotated[
+        list[str],
+        typer.Option(
+            "--origin",
+            help="Only points of these origins (random, grid, given, network; repeatable): "
+            "--origin random scores the uniform points alone.",
+        ),
+    ] = None,
 ) -> None:
     """RMSE / MAE of MODEL on every sample of DB (transfer to samples not trained on)."""
-    import numpy as np
     from rich.table import Table
 
     from ..nnp.model import SimplifiedNNP
@@ -293,56 +410,10 @@ def evaluate(
         cols += (f"RMSE, host moved <= {model.max_host_displacement:g} Å (meV)",)
     for col in cols:
         table.add_column(col, justify="left" if col in ("sample", "trained on") else "right")
-
-    def force(s: dict) -> str:
-        return "—" if s["force_rmse"] is None else f"{1000 * s['force_rmse']:.0f}"
-
-    def kept(s: dict) -> tuple[str, ...]:
-        if not limit:
-            return ()
-        value = "—" if s["rmse_kept"] is None else f"{1000 * s['rmse_kept']:.1f}"
-        return (f"{value} (n={s['n_kept']})",)
-
     for sid, s in scores.items():
-        if sid == "all":
-            continue
-        table.add_row(
-            sid,
-            "yes" if sid in trained else "no",
-            str(s["n"]),
-            f"{1000 * s['rmse']:.1f}",
-            f"{1000 * s['mae']:.1f}",
-            force(s),
-            *kept(s),
-        )
-    a = scores["all"]
-    table.add_row(
-        "all",
-        "",
-        str(a["n"]),
-        f"{1000 * a['rmse']:.1f}",
-        f"{1000 * a['mae']:.1f}",
-        force(a),
-        *kept(a),
-    )
+        if sid != "all":
+            table.add_row(sid, "yes" if sid in trained else "no", *_score_row(s, limit=limit))
+    table.add_row("all", "", *_score_row(scores["all"], limit=limit))
     console = _console()
     console.print(table)
-    # the held-out test points, when DB holds exactly the training data of the model
-    if trained <= set(ds.sample_ids.tolist()):
-        sub = ds.subset(np.isin(ds.sample_ids, sorted(trained)))
-        if sub.content_hash() == model.data_hash_:
-            test = sub.subset(model.test_index_)
-            t = model.score(test)["all"]
-            extra = ""
-            if t["rmse_kept"] is not None:
-                extra = (
-                    f"; host moved <= limit: n={t['n_kept']}, RMSE {1000 * t['rmse_kept']:.1f} meV"
-                )
-            console.print(
-                f"held-out test points of the training data: n={t['n']}, RMSE "
-                f"{1000 * t['rmse']:.1f} meV, MAE {1000 * t['mae']:.1f} meV{extra}"
-            )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(nnp_app, name="nnp")
+    _print_held_out(model, ds, console)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+from ..config import DEFAULTS
+from .options import SampleArgument
+
+app = typer.Typer(
+    help="Reference energies: relax the host around an inserted mobile atom, resumably.",
+    no_args_is_help=True,
+)
 
 
 def _check_run_options(
@@ -28,279 +37,362 @@ def _check_run_options(
 
         check_calculator_name(calculator)
     if optimizer is not None:
-        from ..reference.run import OPTIMIZERS
+        from ..reference.relax import OPTIMIZERS
 
         check_choice(optimizer.upper(), "--optimizer", OPTIMIZERS)
     check_writable(db, "--db")
 
 
-def register(app: typer.Typer) -> None:
-    ref_app = typer.Typer(
-        help="Reference energies: relax the host around an inserted mobile atom, resumably.",
-        no_args_is_help=True,
-    )
-    app.add_typer(ref_app, name="reference")
+def _parse_shard(shard: str | None) -> tuple[int, int] | None:
+    """``(I, N)`` of ``--shard I/N`` (None when not given); a one-line InputError when malformed."""
+    from ..errors import InputError
 
-    @ref_app.command("run")
-    def run(
-        sample: str = typer.Argument(..., help="Bundled sample name or structure file."),
-        points: int = typer.Option(None, "--points", help="Number of random insertion points."),
-        network: Path = typer.Option(
-            None,
+    if not shard:
+        return None
+    try:
+        i, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise InputError(f"--shard {shard!r} must be I/N, e.g. 0/4") from None
+    if not 0 <= i < n:
+        raise InputError(f"--shard {shard!r}: expected 0 <= I < N")
+    return i, n
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM stop a run between two rows, like Ctrl-C (a KeyboardInterrupt)."""
+    import signal
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _summary_line(summary) -> str:
+    """One line of what ``reference run`` did (a :class:`landscape.reference.RunSummary`)."""
+    return (
+        f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "
+        f"{summary.skipped} already present of {summary.requested}; e_host {summary.e_host:.4f} eV; "
+        f"{summary.seconds:.1f} s"
+        + (
+            f" ({summary.seconds_per_point:.2f} s per point)"
+            if summary.done + summary.failed
+            else ""
+        )
+    )
+
+
+def _run_bounds(params: dict[str, Any]) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """The number options of ``reference run`` with their bounds, in the order they are checked
+    (``params``: the command's parameters by name)."""
+    return {
+        "--points": (params["points"], {"ge": 1, "optional": True}),
+        "--seed": (params["seed"], {"ge": 0}),
+        "--workers": (params["workers"], {"ge": 1}),
+        "--batch": (params["batch"], {"ge": 1}),
+        "--fmax": (params["fmax"], {"gt": 0, "unit": "eV/Å"}),
+        "--max-steps": (params["max_steps"], {"ge": 1}),
+        "--relax-radius": (params["relax_radius"], {"gt": 0, "unit": "Å", "optional": True}),
+        "--min-distance": (params["min_distance"], {"gt": 0, "unit": "Å", "optional": True}),
+        "--time-limit": (params["time_limit"], {"gt": 0, "unit": "s", "optional": True}),
+        "--gpu-memory-fraction": (
+            params["gpu_memory_fraction"],
+            {"gt": 0, "le": 1, "optional": True},
+        ),
+        "--first-id": (params["first_id"], {"ge": 0}),
+    }
+
+
+def _run_points(params: dict[str, Any], shard: tuple[int, int] | None):
+    """Run the reference calculations of ``reference run`` (``params``: its checked parameters
+    by name; ``shard``: the parsed ``--shard``) at ``--points`` random points or at the sites and
+    saddles of ``--network``; returns the :class:`landscape.reference.RunSummary`."""
+    from ..calculators import parse_calculator_kwargs
+    from ..reference import (
+        Execution,
+        InsertionPoints,
+        Relaxation,
+        run_network_reference,
+        run_reference,
+    )
+
+    p = params
+    options = dict(
+        species=p["species"],
+        calculator=p["calculator"],
+        calculator_kwargs=parse_calculator_kwargs(p["calculator_kwargs"]),
+        relaxation=Relaxation(
+            fmax=p["fmax"],
+            max_steps=p["max_steps"],
+            optimizer=p["optimizer"],
+            relax_radius=p["relax_radius"],
+        ),
+        execution=Execution(
+            workers=p["workers"],
+            batch=p["batch"],
+            scheduler=p["scheduler"],
+            cluster=parse_calculator_kwargs(p["cluster"]) if p["cluster"] else None,
+            gpu_memory_fraction=p["gpu_memory_fraction"],
+            shard=shard,
+            time_limit=p["time_limit"],
+        ),
+        retry_failed=p["retry_failed"],
+        progress=True,
+    )
+    if p["network"] is not None:
+        from ..samples import load_sample
+
+        return run_network_reference(
+            load_sample(p["sample"]),
+            p["network"],
+            p["db"],
+            first_id=p["first_id"],
+            seed=p["seed"],
+            min_distance=p["min_distance"],
+            **options,
+        )
+    min_distance = p["min_distance"]
+    chosen = InsertionPoints(
+        n_points=p["points"],
+        seed=p["seed"],
+        min_distance=DEFAULTS.min_insert_distance if min_distance is None else min_distance,
+        first_id=p["first_id"],
+    )
+    return run_reference(p["sample"], p["db"], chosen, **options)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,  # ctx.params: every option below by its parameter name
+    sample: SampleArgument,
+    *,
+    points: Annotated[
+        int | None, typer.Option("--points", help="Number of random insertion points.")
+    ] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
             "--network",
             help="Hop network JSON (landscape explore): its sites and saddle points instead of "
             "random points (origin 'network': trained on, never tested on).",
         ),
-        db: Path = typer.Option(..., "--db", help="ASE database to write (resumed if it exists)."),
-        calculator: str = typer.Option(
-            "chgnet", "--calculator", help="chgnet, sevennet, cp2k, or module:Class."
+    ] = None,
+    db: Annotated[Path, typer.Option("--db", help="ASE database to write (resumed if it exists).")],
+    calculator: Annotated[
+        str, typer.Option("--calculator", help="chgnet, sevennet, cp2k, or module:Class.")
+    ] = "chgnet",
+    calculator_kwargs: Annotated[
+        str,
+        typer.Option(
+            "--calculator-kwargs", help='JSON keyword arguments, e.g. \'{"use_device": "cuda"}\'.'
         ),
-        calculator_kwargs: str = typer.Option(
-            "",
-            "--calculator-kwargs",
-            help='JSON keyword arguments, e.g. \'{"use_device": "cuda"}\'.',
+    ] = "",
+    species: Annotated[str, typer.Option("--species", help="Mobile species.")] = "Cu",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    batch: Annotated[
+        int,
+        typer.Option(
+            "--batch", help="Relaxations per worker sharing one batched model call (GPU)."
         ),
-        species: str = typer.Option("Cu", "--species", help="Mobile species."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the random points."),
-        workers: int = typer.Option(1, "--workers", help="Local worker processes."),
-        batch: int = typer.Option(
-            1, "--batch", help="Relaxations per worker sharing one batched model call (GPU)."
-        ),
-        fmax: float = typer.Option(0.05, "--fmax", help="Force criterion, eV/Å."),
-        max_steps: int = typer.Option(300, "--max-steps", help="Step limit per relaxation."),
-        relax_radius: float = typer.Option(
-            None, "--relax-radius", help="Only host atoms within this distance move, Å."
-        ),
-        optimizer: str = typer.Option("BFGS", "--optimizer", help="BFGS, LBFGS or FIRE."),
-        min_distance: float = typer.Option(
-            None,
+    ] = 1,
+    fmax: Annotated[float, typer.Option("--fmax", help="Force criterion, eV/Å.")] = (
+        DEFAULTS.host_fmax
+    ),
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", help="Step limit per relaxation.")
+    ] = DEFAULTS.host_max_steps,
+    relax_radius: Annotated[
+        float | None,
+        typer.Option("--relax-radius", help="Only host atoms within this distance move, Å."),
+    ] = None,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="BFGS, LBFGS or FIRE.")
+    ] = DEFAULTS.host_optimizer,
+    min_distance: Annotated[
+        float | None,
+        typer.Option(
             "--min-distance",
-            help="Minimum distance of a point to a host atom, Å (default 1.6 for random points, "
-            "1.0 for network points).",
+            help="Minimum distance of a point to a host atom, Å (default "
+            f"{DEFAULTS.min_insert_distance} for random points, {DEFAULTS.min_host_distance} "
+            "for network points).",
         ),
-        scheduler: str = typer.Option(
-            None, "--scheduler", help="Dask scheduler address (tcp://host:port)."
-        ),
-        cluster: str = typer.Option(
-            None,
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:port).")
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
             "--cluster",
             help='dask-jobqueue cluster as JSON, e.g. \'{"type": "slurm", "jobs": 4, "cores": 8}\'.',
         ),
-        shard: str = typer.Option(None, "--shard", help="I/N: only points with id % N == I."),
-        time_limit: float = typer.Option(
-            None, "--time-limit", help="Stop after this many seconds (resume later)."
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="I/N: only points with id % N == I.")
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Stop after this many seconds (resume later)."),
+    ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="Compute failed points again (their rows are replaced)."
         ),
-        retry_failed: bool = typer.Option(
-            False, "--retry-failed", help="Compute failed points again (their rows are replaced)."
+    ] = False,
+    gpu_memory_fraction: Annotated[
+        float | None,
+        typer.Option("--gpu-memory-fraction", help="GPU memory cap per worker process (0-1)."),
+    ] = None,
+    first_id: Annotated[
+        int,
+        typer.Option(
+            "--first-id", help="point_id of the first point (several point sets in one db)."
         ),
-        gpu_memory_fraction: float = typer.Option(
-            None, "--gpu-memory-fraction", help="GPU memory cap per worker process (0-1)."
-        ),
-        first_id: int = typer.Option(
-            0, "--first-id", help="point_id of the first point (several point sets in one db)."
-        ),
-    ) -> None:
-        """Insert the mobile atom at random points (or at a hop network's sites and saddles) and
-        store relaxed energies, one row per point."""
-        import signal
+    ] = 0,
+) -> None:
+    """Insert the mobile atom at random points (or at a hop network's sites and saddles) and
+    store relaxed energies, one row per point."""
+    from ..errors import InputError
 
-        from ..calculators import parse_calculator_kwargs
-        from ..errors import InputError
-        from ..reference.points import DEFAULT_MIN_DISTANCE
-        from ..reference.run import run_reference
+    _stop_on_sigterm()
+    shard_t = _parse_shard(shard)
+    if (points is None) == (network is None):
+        raise InputError("give exactly one of --points N or --network FILE")
+    _check_run_options(
+        db=db,
+        calculator=calculator,
+        species=species,
+        optimizer=optimizer,
+        numbers=_run_bounds(ctx.params),
+    )
+    if network is not None and not network.is_file():
+        raise InputError(f"--network {str(network)!r} does not exist; expected a hop network JSON")
+    typer.echo(_summary_line(_run_points(ctx.params, shard_t)))
 
-        def _stop(signum, frame):  # SIGTERM: stop between two rows, like Ctrl-C
-            raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, _stop)
-        shard_t = None
-        if shard:
-            try:
-                i, n = (int(x) for x in shard.split("/"))
-            except ValueError:
-                raise InputError(f"--shard {shard!r} must be I/N, e.g. 0/4") from None
-            if not 0 <= i < n:
-                raise InputError(f"--shard {shard!r}: expected 0 <= I < N")
-            shard_t = (i, n)
-        if (points is None) == (network is None):
-            raise InputError("give exactly one of --points N or --network FILE")
-        _check_run_options(
-            db=db,
-            calculator=calculator,
-            species=species,
-            optimizer=optimizer,
-            numbers={
-                "--points": (points, {"ge": 1, "optional": True}),
-                "--seed": (seed, {"ge": 0}),
-                "--workers": (workers, {"ge": 1}),
-                "--batch": (batch, {"ge": 1}),
-                "--fmax": (fmax, {"gt": 0, "unit": "eV/Å"}),
-                "--max-steps": (max_steps, {"ge": 1}),
-                "--relax-radius": (relax_radius, {"gt": 0, "unit": "Å", "optional": True}),
-                "--min-distance": (min_distance, {"gt": 0, "unit": "Å", "optional": True}),
-                "--time-limit": (time_limit, {"gt": 0, "unit": "s", "optional": True}),
-                "--gpu-memory-fraction": (
-                    gpu_memory_fraction,
-                    {"gt": 0, "le": 1, "optional": True},
-                ),
-                "--first-id": (first_id, {"ge": 0}),
-            },
-        )
-        if network is not None and not network.is_file():
-            raise InputError(
-                f"--network {str(network)!r} does not exist; expected a hop network JSON"
-            )
-        common = dict(
-            species=species,
-            calculator=calculator,
-            calculator_kwargs=parse_calculator_kwargs(calculator_kwargs),
-            seed=seed,
-            fmax=fmax,
-            max_steps=max_steps,
-            relax_radius=relax_radius,
-            optimizer=optimizer,
-            workers=workers,
-            batch=batch,
-            scheduler=scheduler,
-            cluster=parse_calculator_kwargs(cluster) if cluster else None,
-            shard=shard_t,
-            time_limit=time_limit,
-            retry_failed=retry_failed,
-            gpu_memory_fraction=gpu_memory_fraction,
-            progress=True,
-            first_id=first_id,
-        )
-        if network is not None:
-            from ..reference.run import run_network_reference
-            from ..samples import load_sample
-
-            summary = run_network_reference(
-                load_sample(sample), network, db, min_distance=min_distance, **common
-            )
-        else:
-            summary = run_reference(
-                sample,
-                db,
-                n_points=points,
-                min_distance=DEFAULT_MIN_DISTANCE if min_distance is None else min_distance,
-                **common,
-            )
+def _echo_samples(data: dict[str, Any]) -> None:
+    """Print the per-sample lines of ``reference info`` (counts, energies, timing, settings)."""
+    for sid, d in sorted(data["samples"].items()):
         typer.echo(
-            f"{summary.sample_id}: {summary.done} done, {summary.failed} failed, "
-            f"{summary.skipped} already present of {summary.requested}; e_host {summary.e_host:.4f} eV; "
-            f"{summary.seconds:.1f} s"
+            f"{sid}: {d.get('points', 0)} points ({d.get('ok', 0)} ok, "
+            f"{d.get('failed', 0)} failed, {d.get('converged', 0)} converged)"
             + (
-                f" ({summary.seconds_per_point:.2f} s per point)"
-                if summary.done + summary.failed
+                "; by origin: " + ", ".join(f"{k} {v}" for k, v in d["origins"].items())
+                if d.get("origins")
                 else ""
             )
         )
+        if "e_host" in d:
+            typer.echo(f"  e_host {d['e_host']:.4f} eV  calculator: {d.get('calculator')}")
+        if d.get("ok"):
+            typer.echo(
+                f"  e_insert min/mean/max {d['e_insert_min']:.3f} / {d['e_insert_mean']:.3f} / "
+                f"{d['e_insert_max']:.3f} eV"
+            )
+        if d.get("seconds_per_point") is not None:
+            steps = d.get("mean_steps")
+            typer.echo(
+                f"  {d['seconds_per_point']:.2f} s per point"
+                + (f", {steps:.1f} optimiser steps on average" if steps else "")
+            )
+    for s in data["settings"]:
+        typer.echo(f"settings: {s}")
 
-    @ref_app.command("info")
-    def info(
-        db: Path = typer.Argument(..., help="Reference database."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-        consistency: float = typer.Option(
-            0.0,
+
+def _echo_consistency(data: dict[str, Any], consistency: float) -> None:
+    """Print the energy-force consistency lines of ``reference info --consistency`` (Å)."""
+    for sid, c in data.get("consistency", {}).items():
+        if not c["pairs"]:
+            typer.echo(f"consistency {sid}: no pairs closer than {consistency} Å")
+            continue
+        typer.echo(
+            f"consistency {sid}: {c['pairs']} pairs closer than {consistency} Å; energy "
+            f"difference vs trapezoid rule on the forces: RMS residual "
+            f"{c['rms_residual_eV']:.3f} eV (median {c['median_abs_residual_eV']:.3f}) = "
+            f"{c['relative_residual']:.2f} of the RMS difference "
+            f"{c['rms_difference_eV']:.3f} eV; {100 * c['jump_fraction']:.0f} % of pairs off "
+            f"by > 0.1 eV"
+        )
+
+
+@app.command("info")
+def info(
+    db: Annotated[Path, typer.Argument(help="Reference database.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    consistency: Annotated[
+        float,
+        typer.Option(
             "--consistency",
             help="Also check energies against forces over pairs closer than this, Å (e.g. 0.3).",
         ),
-    ) -> None:
-        """Counts per sample, failures, convergence, insertion-energy range, settings."""
-        from .._checks import check_number
-        from ..reference.importer import dataset_info
+    ] = 0.0,
+) -> None:
+    """Counts per sample, failures, convergence, insertion-energy range, settings."""
+    from .._checks import check_number
+    from ..reference.importer import dataset_info
 
-        check_number(consistency, "--consistency", ge=0, unit="Å")
-        data = dataset_info(db)
-        if consistency:
-            from ..reference.dataset import load_dataset
-            from ..reference.quality import pair_consistency
+    check_number(consistency, "--consistency", ge=0, unit="Å")
+    data = dataset_info(db)
+    if consistency:
+        from ..reference.dataset import load_dataset
+        from ..reference.quality import pair_consistency
 
-            data["consistency"] = pair_consistency(load_dataset(db), max_distance=consistency)
-        if as_json:
-            typer.echo(json.dumps(data, indent=1, default=str))
-            return
-        for sid, d in sorted(data["samples"].items()):
-            typer.echo(
-                f"{sid}: {d.get('points', 0)} points ({d.get('ok', 0)} ok, "
-                f"{d.get('failed', 0)} failed, {d.get('converged', 0)} converged)"
-                + (
-                    "; by origin: " + ", ".join(f"{k} {v}" for k, v in d["origins"].items())
-                    if d.get("origins")
-                    else ""
-                )
-            )
-            if "e_host" in d:
-                typer.echo(f"  e_host {d['e_host']:.4f} eV  calculator: {d.get('calculator')}")
-            if d.get("ok"):
-                typer.echo(
-                    f"  e_insert min/mean/max {d['e_insert_min']:.3f} / {d['e_insert_mean']:.3f} / "
-                    f"{d['e_insert_max']:.3f} eV"
-                )
-            if d.get("seconds_per_point") is not None:
-                steps = d.get("mean_steps")
-                typer.echo(
-                    f"  {d['seconds_per_point']:.2f} s per point"
-                    + (f", {steps:.1f} optimiser steps on average" if steps else "")
-                )
-        for s in data["settings"]:
-            typer.echo(f"settings: {s}")
-        for sid, c in data.get("consistency", {}).items():
-            if not c["pairs"]:
-                typer.echo(f"consistency {sid}: no pairs closer than {consistency} Å")
-                continue
-            typer.echo(
-                f"consistency {sid}: {c['pairs']} pairs closer than {consistency} Å; energy "
-                f"difference vs trapezoid rule on the forces: RMS residual "
-                f"{c['rms_residual_eV']:.3f} eV (median {c['median_abs_residual_eV']:.3f}) = "
-                f"{c['relative_residual']:.2f} of the RMS difference "
-                f"{c['rms_difference_eV']:.3f} eV; {100 * c['jump_fraction']:.0f} % of pairs off "
-                f"by > 0.1 eV"
-            )
+        data["consistency"] = pair_consistency(load_dataset(db), max_distance=consistency)
+    if as_json:
+        typer.echo(json.dumps(data, indent=1, default=str))
+        return
+    _echo_samples(data)
+    _echo_consistency(data, consistency)
 
-    @ref_app.command("import")
-    def import_(
-        files: list[Path] = typer.Argument(
-            ..., help="vasprun.xml, OUTCAR, extxyz or ASE db files."
-        ),
-        db: Path = typer.Option(..., "--db", help="Reference database to write."),
-        sample_id: str = typer.Option(..., "--sample-id", help="Sample the points belong to."),
-        species: str = typer.Option("Cu", "--species", help="Mobile species."),
-        calculator: str = typer.Option(
-            "imported", "--calculator", help="Label of the method that made the energies."
-        ),
-        calculator_version: str = typer.Option("unknown", "--calculator-version"),
-        fmax: float = typer.Option(0.05, "--fmax", help="Converged below this host force, eV/Å."),
-    ) -> None:
-        """Import host and host+mobile energies computed elsewhere into the reference format."""
-        from ..errors import InputError
-        from ..reference.importer import import_results
 
-        _check_run_options(
-            db=db, species=species, numbers={"--fmax": (fmax, {"gt": 0, "unit": "eV/Å"})}
-        )
-        for f in files:
-            if not f.is_file():
-                raise InputError(f"file {str(f)!r} does not exist; expected a file to import")
-        counts = import_results(
-            list(files),
-            db,
-            sample_id=sample_id,
-            species=species,
-            calculator=calculator,
-            calculator_version=calculator_version,
-            fmax=fmax,
-        )
-        typer.echo(json.dumps(counts))
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path], typer.Argument(help="vasprun.xml, OUTCAR, extxyz or ASE db files.")
+    ],
+    db: Annotated[Path, typer.Option("--db", help="Reference database to write.")],
+    sample_id: Annotated[str, typer.Option("--sample-id", help="Sample the points belong to.")],
+    species: Annotated[str, typer.Option("--species", help="Mobile species.")] = "Cu",
+    calculator: Annotated[
+        str, typer.Option("--calculator", help="Label of the method that made the energies.")
+    ] = "imported",
+    calculator_version: Annotated[str, typer.Option("--calculator-version")] = "unknown",
+    fmax: Annotated[
+        float, typer.Option("--fmax", help="Converged below this host force, eV/Å.")
+    ] = DEFAULTS.host_fmax,
+) -> None:
+    """Import host and host+mobile energies computed elsewhere into the reference format."""
+    from ..errors import InputError
+    from ..reference.importer import import_results
 
-    @ref_app.command("merge")
-    def merge(
-        sources: list[Path] = typer.Argument(..., help="Reference databases to copy from."),
-        db: Path = typer.Option(..., "--db", help="Database to merge into."),
-    ) -> None:
-        """Merge reference databases (e.g. shards); a point already present is never duplicated."""
-        from .._paths import check_writable
-        from ..reference.run import merge_databases
+    _check_run_options(
+        db=db, species=species, numbers={"--fmax": (fmax, {"gt": 0, "unit": "eV/Å"})}
+    )
+    for f in files:
+        if not f.is_file():
+            raise InputError(f"file {str(f)!r} does not exist; expected a file to import")
+    counts = import_results(
+        list(files),
+        db,
+        sample_id=sample_id,
+        species=species,
+        calculator=calculator,
+        calculator_version=calculator_version,
+        fmax=fmax,
+    )
+    typer.echo(json.dumps(counts))
 
-        check_writable(db, "--db")
-        typer.echo(json.dumps(merge_databases(list(sources), db)))
+
+@app.command("merge")
+def merge(
+    sources: Annotated[list[Path], typer.Argument(help="Reference databases to copy from.")],
+    db: Annotated[Path, typer.Option("--db", help="Database to merge into.")],
+) -> None:
+    """Merge reference databases (e.g. shards); a point already present is never duplicated."""
+    from .._paths import check_writable
+    from ..reference import merge_databases
+
+    check_writable(db, "--db")
+    typer.echo(json.dumps(merge_databases(list(sources), db)))

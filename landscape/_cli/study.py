@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from .options import NoStoreOption, QuietDisplayOption
+
+#: Top-level commands, merged into the root by ``add_typer`` without a name.
+app = typer.Typer()
+
 
 def _print_table(result) -> None:
+    """Print a study's per-sample table (barriers in eV, D in cm²/s), the NNP test RMSE and the
+    hop validations, then where the summary and the report are."""
     from rich.table import Table
 
     from ..explore import describe_validation
@@ -75,43 +83,45 @@ def _print_table(result) -> None:
     console.print(f"summary: {result.out_dir / 'summary.json'}   report: {result.report}")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("study")
-    def study(
-        study_file: Path = typer.Argument(
-            ..., help="Study file (TOML), see landscape.study.studyfile."
-        ),
-        no_store: bool = typer.Option(False, "--no-store", help="Do not write to the graph store."),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
-    ) -> None:
-        """Run a whole study: samples → reference → NNP → sites/hops → graph → kinetics → report."""
-        from ..study import check_study_paths, load_study, run_study
+@app.command("study")
+def study(
+    study_file: Annotated[
+        Path, typer.Argument(help="Study file (TOML), see landscape.study.studyfile.")
+    ],
+    no_store: NoStoreOption = False,
+    quiet: QuietDisplayOption = False,
+) -> None:
+    """Run a whole study: samples → reference → NNP → sites/hops → graph → kinetics → report."""
+    from ..study import check_study_paths, load_study, run_study
 
-        cfg = load_study(study_file)
-        check_study_paths(cfg)  # before run_study creates the results folder
-        result = run_study(cfg, progress=not quiet, store=not no_store)
-        _print_table(result)
+    cfg = load_study(study_file)
+    check_study_paths(cfg)  # before run_study creates the results folder
+    result = run_study(cfg, progress=not quiet, store=not no_store)
+    _print_table(result)
 
-    @app.command("demo")
-    def demo(
-        out: Path = typer.Option(Path("results"), "--out", help="Results folder."),
-        no_store: bool = typer.Option(False, "--no-store", help="Do not write to the graph store."),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
-        validate_hops: int = typer.Option(
-            0,
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Results folder.")] = Path("results"),
+    no_store: NoStoreOption = False,
+    quiet: QuietDisplayOption = False,
+    validate_hops: Annotated[
+        int,
+        typer.Option(
             "--validate-hops",
             help="Also check this many NNP hops of a-Ta2O5-1a against CHGNet (about 100 s per "
             "hop on 2 cores; the report overlays both profiles).",
         ),
-    ) -> None:
-        """The demo study on the three annealed bundled a-Ta₂O₅ samples with the embedded database."""
-        from .._paths import check_writable
-        from ..errors import InputError
-        from ..study import demo_config, run_study
+    ] = 0,
+) -> None:
+    """The demo study on the three annealed bundled a-Ta₂O₅ samples with the embedded database."""
+    from .._paths import check_writable
+    from ..errors import InputError
+    from ..study import demo_config, run_study
 
-        if validate_hops < 0:
-            raise InputError(f"--validate-hops must be >= 0, got {validate_hops}")
-        check_writable(out, "--out", directory=True)
-        cfg = demo_config(out, validate_hops=validate_hops)
-        result = run_study(cfg, progress=not quiet, store=not no_store)
-        _print_table(result)
+    if validate_hops < 0:
+        raise InputError(f"--validate-hops must be >= 0, got {validate_hops}")
+    check_writable(out, "--out", directory=True)
+    cfg = demo_config(out, validate_hops=validate_hops)
+    result = run_study(cfg, progress=not quiet, store=not no_store)
+    _print_table(result)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+#: Top-level command, merged into the root by ``add_typer`` without a name.
+app = typer.Typer()
 
-def register(app: typer.Typer) -> None:
-    @app.command("version")
-    def version() -> None:
-        """Print the installed version of landscape."""
-        from .. import __version__
 
-        typer.echo(__version__)
+@app.command("version")
+def version() -> None:
+    """Print the installed version of landscape."""
+    from .. import __version__
+
+    typer.echo(__version__)

@@ -127,9 +127,32 @@ def basin_pairs(
     E = torch.as_tensor(np.asarray(grid_energies, dtype=float))
     shape = tuple(E.shape)
     cell = np.asarray(cell, dtype=float)
-    inv = np.linalg.inv(cell)
-    G = E.numel()
     flat = E.reshape(-1)
+    grid_idx, ptr, off = _steepest_descent_roots(flat, shape)
+    pfrac = np.asarray(positions, dtype=float) @ np.linalg.inv(cell)
+    pfrac -= np.floor(pfrac)
+    label, image = _basin_sites(flat, grid_idx, ptr, off, shape, cell, pfrac)
+    faces = _basin_faces(flat.numpy(), grid_idx.numpy(), label, image, shape)
+    if faces is None:
+        z = np.zeros(0, dtype=int)
+        return z, z, np.zeros((0, 3), dtype=int), np.zeros((0, 3))
+    i2, j2, shift, vfrac = _lowest_passes(*faces, involving=involving)
+    via = vfrac  # fractional, frame of wrapped[i]
+    length = np.linalg.norm((pfrac[j2] + shift - pfrac[i2]) @ cell, axis=1)
+    ok = (length <= max_distance) & (length > 1e-9)
+    return i2[ok], j2[ok], shift[ok], via[ok] @ cell
+
+
+def _steepest_descent_roots(
+    flat: torch.Tensor, shape: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Steepest descent over the 26 periodic neighbours on the grid of shape (n1, n2, n3) with
+    energies ``flat`` (G,) eV (row-major).
+
+    Returns the grid index (G, 3) of every point, the root (G,) its descent reaches (a grid local
+    minimum; the point itself at a minimum), and the grid displacement (G, 3) from the point to
+    that root, not wrapped into the grid."""
+    G = flat.numel()
     # steepest descent pointer of every point (itself at grid minima), with its grid offset
     best = flat.clone()
     ptr = torch.arange(G)
@@ -148,7 +171,6 @@ def basin_pairs(
         best = torch.where(lower, flat[lin], best)
         ptr = torch.where(lower, lin, ptr)
         off[lower] = ot
-    finite = torch.isfinite(flat)
     # pointer jumping: root of every point and the grid displacement to it (unwrapped)
     for _ in range(64):
         nxt = ptr[ptr]
@@ -156,11 +178,28 @@ def basin_pairs(
             break
         off = off + off[ptr]
         ptr = nxt
+    return grid_idx, ptr, off
+
+
+def _basin_sites(
+    flat: torch.Tensor,
+    grid_idx: torch.Tensor,
+    ptr: torch.Tensor,
+    off: torch.Tensor,
+    shape: tuple[int, ...],
+    cell: np.ndarray,
+    pfrac: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The site of every grid point's basin: each basin's root (of
+    :func:`_steepest_descent_roots`) goes to the nearest site, fractional positions ``pfrac``
+    (n, 3) wrapped into [0, 1), in the cell ``cell`` (3, 3) Å.
+
+    Returns the site label (G,) of every point (-1 where the energy ``flat`` is not finite) and the
+    lattice image (G, 3) of that site seen from the point's own (home) cell."""
+    G = flat.numel()
+    finite = torch.isfinite(flat)
     roots = torch.unique(ptr[finite])
-    root_frac = grid_idx[roots].double() / dims  # (R, 3)
-    pos = np.asarray(positions, dtype=float)
-    pfrac = pos @ inv
-    pfrac -= np.floor(pfrac)
+    root_frac = grid_idx[roots].double() / torch.as_tensor(shape)  # (R, 3)
     # nearest site (and its image) of every basin minimum
     d = root_frac.numpy()[:, None, :] - pfrac[None, :, :]  # (R, n, 3)
     img = np.round(d)
@@ -177,9 +216,24 @@ def basin_pairs(
     unwrapped = grid_idx.numpy() + off_np  # grid index of the root reached without wrapping
     wrap = np.floor_divide(unwrapped, np.asarray(shape))  # cells crossed on the way
     image = image_of_root[ptr_np] + wrap  # site image (lattice vector) in the point's frame
-    # faces between different basins
+    return label, image
+
+
+def _basin_faces(
+    flat: np.ndarray,
+    gi: np.ndarray,
+    label: np.ndarray,
+    image: np.ndarray,
+    shape: tuple[int, ...],
+) -> tuple[np.ndarray, ...] | None:
+    """Every grid face (6-neighbourhood) between two different basins (site label or site image
+    differ), for grid energies ``flat`` (G,) eV at grid indices ``gi`` (G, 3) and the ``label``
+    and ``image`` of :func:`_basin_sites`; ``None`` if there is none.
+
+    Returns ``i``, ``j`` (F,) the sites of both sides, ``shift`` (F, 3) the image of ``j``
+    relative to ``i``, ``vfrac`` (F, 3) the face's midpoint relative to site ``i``'s image
+    (fractional, frame of ``i``) and ``e_pass`` (F,) eV, the higher energy of its two points."""
     out_i, out_j, out_s, out_v, out_p = [], [], [], [], []
-    gi = grid_idx.numpy()
     for axis in range(3):
         step = np.zeros(3, dtype=np.int64)
         step[axis] = 1
@@ -193,7 +247,7 @@ def basin_pairs(
         a = np.nonzero(diff)[0]
         if len(a) == 0:
             continue
-        e_pass = np.maximum(flat.numpy()[a], flat.numpy()[lin[a]])
+        e_pass = np.maximum(flat[a], flat[lin[a]])
         mid = (gi[a] + 0.5 * step) / np.asarray(shape)  # fractional, point a's frame
         out_i.append(la[a])
         out_j.append(lb[a])
@@ -201,10 +255,30 @@ def basin_pairs(
         out_v.append(mid - ia[a])  # pass relative to site i's image in i's frame (fractional)
         out_p.append(e_pass)
     if not out_i:
-        z = np.zeros(0, dtype=int)
-        return z, z, np.zeros((0, 3), dtype=int), np.zeros((0, 3))
-    i, j, shift = np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
-    vfrac, e_pass = np.concatenate(out_v), np.concatenate(out_p)
+        return None
+    return (
+        np.concatenate(out_i),
+        np.concatenate(out_j),
+        np.concatenate(out_s),
+        np.concatenate(out_v),
+        np.concatenate(out_p),
+    )
+
+
+def _lowest_passes(
+    i: np.ndarray,
+    j: np.ndarray,
+    shift: np.ndarray,
+    vfrac: np.ndarray,
+    e_pass: np.ndarray,
+    *,
+    involving: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The faces of :func:`_basin_faces` as candidate pairs: each turned to the canonical direction
+    (``i < j``, or ``i == j`` with the shift lexicographically positive), those without a site in
+    ``involving`` dropped (when given), and the lowest pass (``e_pass``, eV) kept of each
+    ``(i, j, shift)``. Returns ``i``, ``j``, ``shift`` and the pass ``vfrac`` (fractional, frame
+    of ``wrapped[i]``), sorted by ``(i, j, shift)``."""
     # canonical direction: i < j, or i == j with the shift positive (lexicographically)
     flip = (i > j) | ((i == j) & (
         (shift[:, 0] < 0) | ((shift[:, 0] == 0) & (shift[:, 1] < 0))
@@ -223,11 +297,7 @@ def basin_pairs(
     first = np.ones(len(order), dtype=bool)
     first[1:] = np.any(key[1:] != key[:-1], axis=1)
     sel = order[first]
-    i2, j2, shift, vfrac = i2[sel], j2[sel], shift[sel], vfrac[sel]
-    via = vfrac  # fractional, frame of wrapped[i]
-    length = np.linalg.norm((pfrac[j2] + shift - pfrac[i2]) @ cell, axis=1)
-    ok = (length <= max_distance) & (length > 1e-9)
-    return i2[ok], j2[ok], shift[ok], via[ok] @ cell
+    return i2[sel], j2[sel], shift[sel], vfrac[sel]
 
 
 def site_grid(

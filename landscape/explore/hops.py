@@ -25,7 +25,6 @@ from ..config import DEFAULTS
 from ..contracts import EnergySurface, add_hop, add_site, check_surface, new_network
 from ..errors import InputError
 from ..geometry import close_pairs, wrap
-from ..units import DEFAULT_PREFACTOR_HZ
 from .candidates import basin_pairs, candidate_pairs, site_grid
 from .grid import evaluate, outside_domain
 from .minimise import harmonic_frequencies, hessians, minimise, newton_polish
@@ -40,7 +39,7 @@ _PREFACTORS = ("constant", "vineyard")
 
 def _vineyard(freq_min: np.ndarray, freq_saddle: np.ndarray) -> float:
     """Vineyard prefactor (Hz): product of the 3 frequencies at the minimum over the 2 real ones at
-    the saddle (G. H. Vineyard, dst. Phys. Chem. Solids 3, 121 (1957), Eq. (21)); inputs in THz."""
+    the saddle (G. H. Vineyard, J. Phys. Chem. Solids 3, 121 (1957), Eq. (21)); inputs in THz."""
     real = np.sort(freq_saddle)[1:]
     return float(np.prod(freq_min) / np.prod(real) * 1e12)
 
@@ -60,8 +59,8 @@ class HopSearchSettings:
     climb : bool
         Climbing-image NEB.
     prefactor : {"constant", "vineyard"}
-        Constant ``1e13`` Hz or harmonic transition-state theory from the Hessians at the minimum
-        and the saddle.
+        Constant (:attr:`landscape.config.Settings.prefactor_hz`, ``1e13`` Hz) or harmonic
+        transition-state theory from the Hessians at the minimum and the saddle.
     spring : float
         Spring constant, eV/Å².
     max_steps : int
@@ -533,7 +532,7 @@ def _add_hop(
         nu_ij = _vineyard(np.asarray(G.nodes[i]["frequencies"]), fs)
         nu_ji = _vineyard(np.asarray(G.nodes[j]["frequencies"]), fs)
     else:
-        nu_ij = nu_ji = DEFAULT_PREFACTOR_HZ
+        nu_ij = nu_ji = DEFAULTS.prefactor_hz
     add_hop(
         G, i, j, shift, es,
         saddle=saddle,

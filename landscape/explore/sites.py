@@ -262,11 +262,61 @@ def find_sites(
     species, mass = site_mass(surface, mass)
     info: dict = {}
     t0 = time.perf_counter()
-    host = getattr(surface, "host", None)
     domain = getattr(surface, "min_host_distance", None)  # the model's domain, Å
     if domain is not None:
         min_host_distance = max(min_host_distance, float(domain))
         info["domain_min_host_distance"] = float(domain)
+    shape, points, grid_e = _grid_search(
+        surface, grid_spacing, min_host_distance, info, batch_size=batch_size, progress=progress
+    )
+    info["seconds_grid"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    x, e, conv = _relax_grid_minima(
+        surface, cell, inv, points, grid_e.reshape(shape), info, species=species, guide=guide,
+        push=push, fmax=fmax, max_steps=max_steps, merge_distance=merge_distance,
+        batch_size=batch_size, progress=progress,
+    )  # fmt: skip
+    info["seconds_minimise"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sites = _distinct_minima(
+        surface, x, e, conv, info, in_domain=domain is not None, merge_distance=merge_distance,
+        species=species, mass=mass, batch_size=batch_size,
+    )  # fmt: skip
+    info["seconds_hessian"] = time.perf_counter() - t0
+    if len(sites) == 0:
+        raise InputError("no metastable site found (every candidate relaxed to a non-minimum)")
+    order = np.lexsort((sites.positions[:, 2], sites.positions[:, 1], sites.positions[:, 0]))
+    sites = Sites(
+        positions=sites.positions[order],
+        energies=sites.energies[order],
+        frequencies=sites.frequencies[order],
+        hessians=sites.hessians[order],
+        converged=sites.converged[order],
+        cell=sites.cell,
+        species=species,
+        mass=mass,
+        info=info,
+        grid=grid_e.reshape(shape).cpu().numpy(),
+    )
+    return sites
+
+
+def _grid_search(
+    surface: EnergySurface,
+    grid_spacing: float,
+    min_host_distance: float,
+    info: dict,
+    *,
+    batch_size: int,
+    progress: bool,
+) -> tuple[tuple[int, int, int], torch.Tensor, torch.Tensor]:
+    """The surface on the fractional grid no coarser than ``grid_spacing`` (Å), points closer than
+    ``min_host_distance`` (Å) to a host atom skipped: the grid's shape, its points (N, 3) Å and
+    energies (N,) eV (``inf`` at skipped points); counts go to ``info``.
+
+    Raises :class:`InputError` when the surface returns NaN or inf at a grid point."""
     shape, points, grid_e, skip = tabulate(
         surface, grid_spacing, min_host_distance, batch_size=batch_size, progress=progress
     )
@@ -277,10 +327,36 @@ def find_sites(
             f"the surface returned NaN or inf at {bad} of {len(todo)} grid points; expected finite energies (eV)"
         )
     info.update(grid_shape=list(shape), n_grid=len(points), n_skipped=int(skip.sum()))
-    info["seconds_grid"] = time.perf_counter() - t0
+    return shape, points, grid_e
 
-    t0 = time.perf_counter()
-    cand = torch.nonzero(_local_minima(grid_e.reshape(shape)).reshape(-1)).flatten()
+
+def _relax_grid_minima(
+    surface: EnergySurface,
+    cell: torch.Tensor,
+    inv: torch.Tensor,
+    points: torch.Tensor,
+    grid_e: torch.Tensor,
+    info: dict,
+    *,
+    species: str,
+    guide: bool,
+    push: float,
+    fmax: float,
+    max_steps: int,
+    merge_distance: float,
+    batch_size: int,
+    progress: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The local minima of the grid energies ``grid_e`` (n1, n2, n3) eV at ``points`` (N, 3) Å,
+    relaxed on the surface to ``|F| < fmax`` (eV/Å), through the spline guide first with ``guide``
+    on grids no coarser than ``GUIDE_MAX_SPACING``; points that stopped on a saddle are pushed off
+    it by ``push`` (Å). Positions (k, 3) Å, energies (k,) eV and convergence flags (k,) of the
+    finite results; ``cell`` (3, 3) Å and its inverse ``inv`` are the surface's; counts go to
+    ``info``.
+
+    Raises :class:`InputError` when the grid has no local minimum."""
+    shape = tuple(grid_e.shape)
+    cand = torch.nonzero(_local_minima(grid_e).reshape(-1)).flatten()
     info["n_candidates"] = len(cand)
     if len(cand) == 0:
         raise InputError(
@@ -291,8 +367,8 @@ def find_sites(
     h = float((cell.norm(dim=1) / torch.as_tensor(shape, dtype=cell.dtype)).max())
     if guide and h <= GUIDE_MAX_SPACING:
         spline = SplineSurface(
-            cell.cpu().numpy(), grid_e.reshape(shape).cpu().numpy(), host=host, species=species,
-            dtype=cell.dtype, device=str(cell.device),
+            cell.cpu().numpy(), grid_e.cpu().numpy(), host=getattr(surface, "host", None),
+            species=species, dtype=cell.dtype, device=str(cell.device),
         )  # fmt: skip
         start = _guide_starts(
             spline, start, cell, inv, h, info, push=push, fmax=fmax, max_steps=max_steps,
@@ -309,15 +385,32 @@ def find_sites(
     )
     finite = torch.isfinite(e) & torch.isfinite(x).all(dim=1)
     info["n_nonfinite"] = int((~finite).sum())
-    x, e, conv = _push_off_saddles(
+    return _push_off_saddles(
         surface, x[finite], e[finite], conv[finite], info, push=push, fmax=fmax,
         max_steps=max_steps, batch_size=batch_size,
     )  # fmt: skip
-    info["seconds_minimise"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+
+def _distinct_minima(
+    surface: EnergySurface,
+    x: torch.Tensor,
+    e: torch.Tensor,
+    conv: torch.Tensor,
+    info: dict,
+    *,
+    in_domain: bool,
+    merge_distance: float,
+    species: str,
+    mass: float,
+    batch_size: int,
+) -> Sites:
+    """The relaxed points ``x`` (n, 3) Å with energies ``e`` (n,) eV and convergence flags
+    ``conv`` merged within ``merge_distance`` (Å, the lowest kept), those outside the model's
+    domain dropped (``in_domain``), and the rest with their Hessians as :class:`Sites` (points that
+    are not minima discarded), in merge order; counts go to ``info``."""
+    cell, inv = surface.cell, torch.linalg.inv(surface.cell)
     keep = torch.as_tensor(merge_minima(wrap(x, cell, inv), e, cell, merge_distance))
-    if domain is not None:
+    if in_domain:
         # minima the network put closer to a host atom than any training point are extrapolation
         outside = outside_domain(surface, x[keep])
         info["n_outside_domain"] = int(outside.sum())
@@ -330,22 +423,6 @@ def find_sites(
         n_not_minimum=n_not_min,
         n_sites=len(sites),
         n_unconverged=int((~sites.converged).sum()),
-        seconds_hessian=time.perf_counter() - t0,
-    )
-    if len(sites) == 0:
-        raise InputError("no metastable site found (every candidate relaxed to a non-minimum)")
-    order = np.lexsort((sites.positions[:, 2], sites.positions[:, 1], sites.positions[:, 0]))
-    sites = Sites(
-        positions=sites.positions[order],
-        energies=sites.energies[order],
-        frequencies=sites.frequencies[order],
-        hessians=sites.hessians[order],
-        converged=sites.converged[order],
-        cell=sites.cell,
-        species=species,
-        mass=mass,
-        info=info,
-        grid=grid_e.reshape(shape).cpu().numpy(),
     )
     return sites
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import torch
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from .grid import tabulate
 from .surfaces import SurfaceBase
@@ -95,7 +96,7 @@ class SplineSurface(SurfaceBase):
         surface,
         *,
         spacing: float = 0.2,
-        min_host_distance: float = 1.0,
+        min_host_distance: float = DEFAULTS.min_host_distance,
         ceiling: float = 6.0,
         batch_size: int = 8192,
         progress: bool = False,

@@ -55,7 +55,7 @@ def validate_hops(
     *,
     n_hops: int = 10,
     species: str | None = None,
-    fmax: float = 0.05,
+    fmax: float = DEFAULTS.host_fmax,
     relax_radius: float | None = None,
     max_steps: int | None = None,
     optimizer: str | None = None,
@@ -64,7 +64,7 @@ def validate_hops(
     progress: bool = True,
     checkpoint: str | Path | None = None,
 ) -> dict:
-    """Reference energies along NNP hops: the barrier error of the network (issue 6 item 4c).
+    """Reference energies along NNP hops: the barrier error of the network.
 
     ``n_hops`` hops of ``G`` (one direction each, starting from the lower site, spread evenly over
     the sorted barriers) are relaxed again on ``surface`` with the band settings of ``G``, each
@@ -88,7 +88,7 @@ def validate_hops(
     species : str, optional
         Mobile species (default ``G.graph["species"]``).
     fmax : float
-        Host relaxation criterion, eV/Å.
+        Host relaxation criterion, eV/Å (default :attr:`landscape.config.Settings.host_fmax`).
     relax_radius : float, optional
         Only host atoms this close to the mobile atom relax, Å.
     max_steps : int, optional
@@ -119,44 +119,12 @@ def validate_hops(
         ``n_band_unconverged``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
         (:func:`validation_errors`); ``n_calculations``; ``seconds``.
     """
-    from tqdm.auto import tqdm
-
-    from ..reference import relax_insertion
-
     search = G.graph.get("search", {})
-    hops = sorted(
-        (
-            (u, v, d)
-            for u, v, d in G.edges(data=True)
-            if (G.nodes[u]["energy"], u) <= (G.nodes[v]["energy"], v)
-        ),
-        key=lambda h: h[2]["barrier"],
-    )
-    if not hops:
-        raise InputError("the network has no hop to validate")
-    if n_hops < 1:
-        raise InputError(f"n_hops must be >= 1, got {n_hops}")
-    pick = np.unique(np.linspace(0, len(hops) - 1, min(n_hops, len(hops))).round().astype(int))
-    chosen = [hops[k] for k in pick]
+    chosen = _chosen_hops(G, n_hops)
     cell = surface.cell
     t = dict(dtype=cell.dtype, device=cell.device)
-    cell_np = np.asarray(G.graph["cell"], dtype=float)
-    start = np.array([G.nodes[u]["position"] for u, _, _ in chosen])
-    end = np.array(
-        [
-            np.asarray(G.nodes[v]["position"]) + np.asarray(d["shift"]) @ cell_np
-            for _, v, d in chosen
-        ]
-    )
+    start, end, via = _band_ends(G, chosen, cell)
     n_images = len(chosen[0][2].get("profile", [])) or search.get("n_images", DEFAULTS.neb_images)
-    via = None
-    if all(d.get("saddle") is not None for _, _, d in chosen):
-        # each band starts through the hop's own saddle (the image nearest the hop's midpoint),
-        # so that it relaxes to the network's path: a straight start through a host atom's wall
-        # or over a hill the path goes around relaxes to another band, or does not converge
-        mid = torch.as_tensor(0.5 * (start + end), **t)
-        saddle = torch.as_tensor(np.array([d["saddle"] for _, _, d in chosen]), **t)
-        via = mid + min_image(saddle - mid, cell, torch.linalg.inv(cell))
     t0 = time.perf_counter()
     res = batched_neb(
         surface,
@@ -170,55 +138,151 @@ def validate_hops(
     )
     images = res.images.cpu().numpy()
     e_nnp = res.energies.cpu().numpy()
-    species = species or G.graph.get("species", "Cu")
-    kwargs: dict[str, Any] = {} if max_steps is None else {"max_steps": max_steps}
+    relax_options: dict[str, Any] = {"fmax": fmax, "relax_radius": relax_radius}
+    if max_steps is not None:
+        relax_options["max_steps"] = max_steps
     if optimizer is not None:
-        kwargs["optimizer"] = optimizer
-    bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
-    done = _read_checkpoint(checkpoint)
-    records = []
-    for p, (u, v, d) in enumerate(chosen):
-        energies, ok = [], True
-        for x in images[p]:
-            key = _position_key(x)
-            if key not in done:
-                r = relax_insertion(
-                    host, x, calculator, species=species, fmax=fmax, relax_radius=relax_radius,
-                    **kwargs,
-                )  # fmt: skip
-                done[key] = {"energy": float(r["energy"]), "converged": bool(r["converged"])}
-                if checkpoint is not None:
-                    with open(checkpoint, "a") as fh:
-                        fh.write(
-                            json.dumps({"position": [float(c) for c in x], **done[key]}) + "\n"
-                        )
-            energies.append(done[key]["energy"])
-            ok &= done[key]["converged"]
-            bar.update(1)
-        ref = np.asarray(energies) - energies[0]
-        nnp = e_nnp[p] - e_nnp[p, 0]
-        records.append(
-            {
-                "i": int(u),
-                "j": int(v),
-                "shift": [int(s) for s in d["shift"]],
-                "barrier_network": float(d["barrier"]),
-                "barrier_nnp": float(nnp.max()),
-                "barrier_reference": float(ref.max()),
-                "profile_nnp": [float(e) for e in nnp],
-                "profile_reference": [float(e) for e in ref],
-                "images": images[p].tolist(),
-                "band_converged": bool(res.converged[p]),
-                "converged": ok,
-            }
-        )
-    bar.close()
+        relax_options["optimizer"] = optimizer
+    energies, converged = _reference_energies(
+        images,
+        host,
+        calculator,
+        species or G.graph.get("species", "Cu"),
+        relax_options,
+        checkpoint=checkpoint,
+        progress=progress,
+    )
+    records = [
+        _hop_record(u, v, d, e_nnp[p], energies[p], images[p], bool(res.converged[p]), converged[p])
+        for p, (u, v, d) in enumerate(chosen)
+    ]
     return {
         "sample_id": G.graph.get("sample_id"),
         "hops": records,
         **validation_errors(records),
         "n_calculations": int(images.shape[0] * images.shape[1]),
         "seconds": time.perf_counter() - t0,
+    }
+
+
+def _chosen_hops(G: nx.MultiDiGraph, n_hops: int) -> list[tuple[int, int, dict]]:
+    """``n_hops`` hops ``(u, v, data)`` of ``G``, one direction each (from the lower site), spread
+    evenly over the barriers sorted ascending (eV); raises :class:`InputError` on an empty network
+    or ``n_hops < 1``."""
+    hops = sorted(
+        (
+            (u, v, d)
+            for u, v, d in G.edges(data=True)
+            if (G.nodes[u]["energy"], u) <= (G.nodes[v]["energy"], v)
+        ),
+        key=lambda h: h[2]["barrier"],
+    )
+    if not hops:
+        raise InputError("the network has no hop to validate")
+    if n_hops < 1:
+        raise InputError(f"n_hops must be >= 1, got {n_hops}")
+    pick = np.unique(np.linspace(0, len(hops) - 1, min(n_hops, len(hops))).round().astype(int))
+    return [hops[k] for k in pick]
+
+
+def _band_ends(
+    G: nx.MultiDiGraph, chosen: list[tuple[int, int, dict]], cell: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray, torch.Tensor | None]:
+    """The bands' ends, Å: ``start`` (P, 3) the lower sites, ``end`` (P, 3) the upper sites in the
+    lattice image of each hop's ``shift``; ``via`` (P, 3) each hop's stored saddle in the image
+    nearest the band's midpoint (in the dtype and on the device of ``cell``, the surface's (3, 3)
+    lattice vectors in Å), or ``None`` when a chosen hop has no saddle."""
+    cell_np = np.asarray(G.graph["cell"], dtype=float)
+    start = np.array([G.nodes[u]["position"] for u, _, _ in chosen])
+    end = np.array(
+        [
+            np.asarray(G.nodes[v]["position"]) + np.asarray(d["shift"]) @ cell_np
+            for _, v, d in chosen
+        ]
+    )
+    if not all(d.get("saddle") is not None for _, _, d in chosen):
+        return start, end, None
+    # each band starts through the hop's own saddle (the image nearest the hop's midpoint),
+    # so that it relaxes to the network's path: a straight start through a host atom's wall
+    # or over a hill the path goes around relaxes to another band, or does not converge
+    t = dict(dtype=cell.dtype, device=cell.device)
+    mid = torch.as_tensor(0.5 * (start + end), **t)
+    saddle = torch.as_tensor(np.array([d["saddle"] for _, _, d in chosen]), **t)
+    return start, end, mid + min_image(saddle - mid, cell, torch.linalg.inv(cell))
+
+
+def _reference_energies(
+    images: np.ndarray,
+    host,
+    calculator,
+    species: str,
+    relax_options: dict[str, Any],
+    *,
+    checkpoint: str | Path | None,
+    progress: bool,
+) -> tuple[list[list[float]], list[bool]]:
+    """The reference calculator's energy (eV, host relaxed around the fixed mobile atom) at every
+    image of the bands ``images`` (P, n_images, 3) Å, band by band and image by image, and whether
+    every host relaxation of each band converged.
+
+    ``relax_options`` are keywords of :func:`landscape.reference.relax_insertion` (``fmax``
+    eV/Å, ``relax_radius`` Å, ``max_steps``, ``optimizer``). Calculations found in ``checkpoint``
+    (see :func:`validate_hops`) are reused; every new one is appended to it at once."""
+    from tqdm.auto import tqdm
+
+    from ..reference import relax_insertion
+
+    bar = tqdm(total=images.shape[0] * images.shape[1], desc="reference", disable=not progress)
+    done = _read_checkpoint(checkpoint)
+    energies, converged = [], []
+    for band in images:
+        band_energies, ok = [], True
+        for x in band:
+            key = _position_key(x)
+            if key not in done:
+                r = relax_insertion(host, x, calculator, species=species, **relax_options)
+                done[key] = {"energy": float(r["energy"]), "converged": bool(r["converged"])}
+                if checkpoint is not None:
+                    with open(checkpoint, "a") as fh:
+                        fh.write(
+                            json.dumps({"position": [float(c) for c in x], **done[key]}) + "\n"
+                        )
+            band_energies.append(done[key]["energy"])
+            ok &= done[key]["converged"]
+            bar.update(1)
+        energies.append(band_energies)
+        converged.append(ok)
+    bar.close()
+    return energies, converged
+
+
+def _hop_record(
+    u: int,
+    v: int,
+    d: dict,
+    e_nnp: np.ndarray,
+    e_reference: list[float],
+    images: np.ndarray,
+    band_converged: bool,
+    converged: bool,
+) -> dict:
+    """The record of one validated hop ``u → v`` (edge data ``d``): both profiles relative to the
+    first image and their maxima, the barriers (eV), the band's images (n_images, 3) Å and its
+    convergence flags (see :func:`validate_hops`)."""
+    ref = np.asarray(e_reference) - e_reference[0]
+    nnp = e_nnp - e_nnp[0]
+    return {
+        "i": int(u),
+        "j": int(v),
+        "shift": [int(s) for s in d["shift"]],
+        "barrier_network": float(d["barrier"]),
+        "barrier_nnp": float(nnp.max()),
+        "barrier_reference": float(ref.max()),
+        "profile_nnp": [float(e) for e in nnp],
+        "profile_reference": [float(e) for e in ref],
+        "images": images.tolist(),
+        "band_converged": band_converged,
+        "converged": converged,
     }
 
 

@@ -29,19 +29,19 @@ writing this, and how the queries avoid them (everything used is the common subs
 1. Neo4j stores only flat, homogeneous lists without nulls as property values; ArcadeDB also
    stores nested and mixed lists. The store therefore flattens the cell to 9 floats, coerces the
    contract's vectors to floats and stores any other value (3x3 matrices, dicts, ``None``,
-   mixed lists) as a JSON string in ``<name>__json`` (:mod:`landscape.graph.network`).
+   mixed lists) as a JSON string in ``<name>__json`` (:mod:`landscape.graph.properties`).
 2. Neo4j 5 takes no parameter as the bound of a variable-length relationship
    (``[:HOP*1..$k]`` is a syntax error there; literal bounds only), so ``site_neighbourhood`` is a
    breadth-first search unrolled one level per step (``k <= 10``) instead of a path expansion.
 3. Relationship uniqueness constraints (``FOR ()-[h:HOP]-() REQUIRE h.uid IS UNIQUE``) exist only
    from Neo4j 5.7 and are not taken by ArcadeDB. A hop's uniqueness comes from how a network is
    written: in one transaction, the sample's stored hops are deleted and the network's hops
-   CREATEd (``create_hops``); a relationship MERGE on its uid checked the source's relationships
-   for every hop and made ingest about 2x slower on ArcadeDB.
+   CREATEd (``create_hops``); a relationship MERGE on its uid checks the source's relationships
+   for every hop and makes ingest about 2x slower on ArcadeDB.
 4. ArcadeDB does not use an index on a relationship property for a pattern with unbound ends:
    ``MATCH ()-[h:HOP {uid: $u}]->()`` scans every relationship (minutes for a batch of deletions
    on 10^5 hops, measured). Hops are always reached from their source site instead, and HOP.uid
-   has no index (keeping one cost ingest time for nothing).
+   has no index (one costs ingest time for nothing).
 5. ArcadeDB evaluates a MERGE pattern from its first node: ``MERGE (s)-[:HAS_SITE]->(x)`` walks
    all of the sample's HAS_SITE relationships for every site (quadratic), ``MERGE
    (x)<-[:HAS_SITE]-(s)`` does not (3x faster site upserts for 300 sites, measured).
@@ -76,7 +76,7 @@ path; on a fresh server the JIT compilers themselves take ~50 us per hop, which 
 options (:data:`landscape.graph._server.JVM_ARGS`) reduce. The client's share is the validation
 of the network (:func:`~landscape.graph.network.network_to_rows`) and PackStream encoding, ~13 us
 per hop with ``neo4j-rust-ext`` (the driver's text of each RUN for its debug log is kept short,
-see ``store._Rows``). Rows come back as plain dicts (``Record.data()``'s recursive walk cost
+see ``store._Rows``). Rows come back as plain dicts (``Record.data()``'s recursive walk costs
 more than the queries), and ``network_hops`` returns one record per source site.
 """
 

@@ -34,25 +34,26 @@ STATE_FILE = "server.json"
 PASSWORD_FILE = "password"
 BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
 HOST = "127.0.0.1"
-#: JVM options of the server. On a fresh server most of the CPU time of a first ingest went to the
+#: JVM options of the server. On a fresh server most of the CPU time of a first ingest goes to the
 #: C2 JIT compiler inlining ArcadeDB's large methods (JFR: single compilations of 0.4-0.9 s); with
-#: smaller inlining limits a fresh server's first 34,000-hop ingest took ~40% less server CPU and
-#: the steady state was not slower (benchmarks/bench_graph.py, measured on 2 loaded CPUs). The
+#: these smaller inlining limits a fresh server's first 34,000-hop ingest takes ~40% less server CPU
+#: and the steady state is not slower (benchmarks/bench_graph.py, measured on 2 loaded CPUs). The
 #: serial collector spares a small machine the concurrent GC threads of G1.
-#: C1 only (``-XX:+UseSerialGC -XX:TieredStopAtLevel=1`` in ``$LANDSCAPE_DB_JVM_ARGS``) was
-#: measured too, on 2 CPUs: it cuts the JIT's CPU on a fresh server from ~1.7 s to ~0.3 s per
-#: 34,000 hops, and so made the first ingest 1.2-1.5x faster while another process kept one CPU
-#: busy, but not faster on an idle machine (14.1-18.2k against 15.4-18.9k hops/s with these
-#: options), and C1's code is slower for good: warm ingest ~10-20% slower, read queries ~2x
-#: (lowest_barrier_hops p50 ~32 ms instead of ~16 ms).
+#: Measured alternatives, none better overall:
+#: C1 only (``-XX:+UseSerialGC -XX:TieredStopAtLevel=1`` in ``$LANDSCAPE_DB_JVM_ARGS``), on 2 CPUs,
+#: cuts the JIT's CPU on a fresh server from ~1.7 s to ~0.3 s per 34,000 hops and so makes the
+#: first ingest 1.2-1.5x faster while another process keeps one CPU busy, but not faster on an idle
+#: machine (14.1-18.2k against 15.4-18.9k hops/s with these options), and C1's code is slower for
+#: good: warm ingest ~10-20% slower, read queries ~2x (lowest_barrier_hops p50 ~32 ms instead of
+#: ~16 ms).
 #: A JDK 25 AOT cache (the bundled JRE; ``-XX:AOTCacheOutput`` during one bench_graph ingest, then
-#: ``-XX:AOTCache``) cut the server's start from ~2.0 s to ~1.2 s but not its first ingest (17.4-19.3k
-#: against 17.7-19.4k hops/s, 3 alternating runs each on an idle machine; JIT CPU 1.36-1.49 s against
-#: 1.50-1.52 s), so it is not used: a 52 MB file per machine for 0.8 s per start.
-#: Also measured on 2 idle CPUs (2026-11-26, 3-4 alternating fresh-server runs each), none better:
-#: ``-XX:MaxInlineLevel=6`` (JIT CPU 1.38-1.54 s against 1.32-1.44 s), ``-XX:FreqInlineSize=50
-#: -XX:InlineSmallCode=500`` (JIT CPU 1.19-1.47 s, but 20.6-29.5k hops/s after the warm-up against
-#: 27.7-33.4k), ``-XX:-TieredCompilation`` (JIT CPU 1.61-1.67 s, 25.8-28.5k after the warm-up).
+#: ``-XX:AOTCache``) cuts the server's start from ~2.0 s to ~1.2 s but not its first ingest
+#: (17.4-19.3k against 17.7-19.4k hops/s, 3 alternating runs each on an idle machine; JIT CPU
+#: 1.36-1.49 s against 1.50-1.52 s), so it is not used: a 52 MB file per machine for 0.8 s per start.
+#: On 2 idle CPUs (3-4 alternating fresh-server runs each): ``-XX:MaxInlineLevel=6`` (JIT CPU
+#: 1.38-1.54 s against 1.32-1.44 s), ``-XX:FreqInlineSize=50 -XX:InlineSmallCode=500`` (JIT CPU
+#: 1.19-1.47 s, but 20.6-29.5k hops/s after the warm-up against 27.7-33.4k),
+#: ``-XX:-TieredCompilation`` (JIT CPU 1.61-1.67 s, 25.8-28.5k after the warm-up).
 JVM_ARGS = ("-XX:+UseSerialGC", "-XX:FreqInlineSize=100", "-XX:InlineSmallCode=1000")
 
 

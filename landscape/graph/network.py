@@ -1,23 +1,17 @@
-"""Hop network <-> database rows: validation, property encoding and the exact round trip.
+"""Hop network <-> database rows: validation, the contract's value types and the exact round trip.
 
 A hop network (docs/design.md, "Hop network") is turned into plain rows *before* anything is written, so
 that a network missing a required attribute is refused with one :class:`InputError` line and the
 database is never touched. :func:`network_from_rows` is the inverse: it rebuilds a
 :class:`networkx.MultiDiGraph` equal, attribute for attribute, to the one that was stored.
 
-Property encoding (the common subset of ArcadeDB and Neo4j 5)
--------------------------------------------------------------
-* Booleans, integers (64-bit), floats and strings are stored as themselves; NumPy scalars become the
-  matching Python scalar.
-* Flat lists whose items share one of those types (and empty lists) are stored as lists; NumPy
-  1-D arrays become lists.
-* Anything else (``None``, nested lists such as a 3x3 matrix, dicts, lists mixing types, integers
-  beyond 64 bits) is stored as a JSON string under ``<name>__json`` and decoded on the way back, so
-  it survives the round trip exactly (a tuple comes back as a list). Neo4j refuses nested and
-  mixed-type lists as property values, which is why this is not left to the database.
+Property values
+---------------
 * The contract's vectors are coerced to floats (``position``, ``saddle``, ``profile``,
   ``frequencies``, the cell) and ``shift`` to integers, so that ``[0, 0.5, 1]`` is a valid float
   list on both databases. The value compares equal in Python after the round trip.
+* Every other attribute is encoded by :func:`landscape.graph.properties.encode_properties` (the
+  common subset of ArcadeDB and Neo4j 5, with a JSON fallback under ``<name>__json``).
 
 Identities
 ----------
@@ -32,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -42,6 +35,13 @@ import numpy as np
 
 from ..contracts import GRAPH_REQUIRED, check_graph_attributes, hop_arrays
 from ..errors import InputError
+from .properties import (
+    JSON_SUFFIX,
+    NOT_NATIVE,
+    decode_properties,
+    encode_properties,
+    native_scalar,
+)
 
 __all__ = [
     "NetworkRows",
@@ -55,9 +55,6 @@ __all__ = [
     "hop_uid",
 ]
 
-#: Suffix of a property holding a JSON-encoded value that the databases cannot store natively.
-JSON_SUFFIX = "__json"
-
 #: Properties of a ``Site`` node that are not node attributes of the network.
 SITE_RESERVED = frozenset({"uid", "sample_id", "index", "x", "y", "z"})
 #: Properties of a ``HOP`` relationship that are not edge attributes of the network.
@@ -66,9 +63,6 @@ HOP_RESERVED = frozenset({"uid", "key"})
 SAMPLE_STATS = ("n_sites", "n_hops", "n_pairs", "barrier_min", "barrier_median", "barrier_max")
 #: Properties of a ``Sample`` node written by the store itself.
 SAMPLE_RESERVED = frozenset({"graph_attrs", *SAMPLE_STATS})
-
-_INT64 = (-(2**63), 2**63 - 1)
-_PLAIN = (float, str, bool)
 
 
 def site_uid(sample_id: str, index: int) -> str:
@@ -79,113 +73,6 @@ def site_uid(sample_id: str, index: int) -> str:
 def hop_uid(sample_id: str, i: int, j: int, shift: Iterable[int]) -> str:
     """The ``uid`` of the hop ``i -> j`` landing in lattice image ``shift``."""
     return f"{sample_id}/{int(i)}/{int(j)}/" + ",".join(str(int(s)) for s in shift)
-
-
-# --------------------------------------------------------------------------------------------
-# scalar and list encoding
-# --------------------------------------------------------------------------------------------
-
-
-def _native_scalar(v: Any) -> Any:
-    """A Python bool/int/float/str for a storable scalar, or ``_NOT_NATIVE``."""
-    if type(v) in _PLAIN:
-        return v
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        iv = int(v)
-        return iv if _INT64[0] <= iv <= _INT64[1] else _NOT_NATIVE
-    if isinstance(v, float | np.floating):
-        return float(v)
-    if isinstance(v, str):
-        return v
-    return _NOT_NATIVE
-
-
-class _NotNative:
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return "<not native>"
-
-
-_NOT_NATIVE = _NotNative()
-
-
-def _native_value(v: Any) -> Any:
-    """``v`` as a value both databases store natively, or ``_NOT_NATIVE``."""
-    s = _native_scalar(v)
-    if s is not _NOT_NATIVE:
-        return s
-    if isinstance(v, np.ndarray):
-        if v.ndim != 1:
-            return _NOT_NATIVE
-        v = v.tolist()
-    if isinstance(v, list):
-        items = [_native_scalar(x) for x in v]
-        if any(x is _NOT_NATIVE for x in items):
-            return _NOT_NATIVE
-        if len({type(x) for x in items}) > 1:
-            return _NOT_NATIVE  # Neo4j stores homogeneous lists only
-        return items
-    return _NOT_NATIVE
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.generic):
-        return o.item()
-    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
-
-
-def encode_properties(attrs: Mapping[str, Any], *, where: str, none_means_absent: bool = False):
-    """Encode a mapping of attributes into storable properties (see the module docstring).
-
-    Parameters
-    ----------
-    attrs
-        Attribute name -> value.
-    where
-        What the attributes belong to, for error messages ("edge 3 -> 5").
-    none_means_absent
-        Drop ``None`` values instead of storing them as JSON ``null`` (sample and result
-        properties: ``None`` there means "not known").
-    """
-    out: dict[str, Any] = {}
-    for name, value in attrs.items():
-        if not isinstance(name, str) or not name:
-            raise InputError(f"{where}: attribute name {name!r} is not a non-empty string")
-        if name.endswith(JSON_SUFFIX):
-            raise InputError(
-                f"{where}: attribute name {name!r} ends with the reserved suffix {JSON_SUFFIX!r}"
-            )
-        if value is None and none_means_absent:
-            continue
-        native = _native_value(value)
-        if native is not _NOT_NATIVE:
-            out[name] = native
-            continue
-        try:
-            out[name + JSON_SUFFIX] = json.dumps(value, default=_json_default)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"{where}: attribute {name!r} of type {type(value).__name__} cannot be stored "
-                f"(expected a number, string, list or JSON-serialisable value): {exc}"
-            ) from None
-    return out
-
-
-def decode_properties(props: Mapping[str, Any], reserved: Iterable[str] = ()) -> dict[str, Any]:
-    """Inverse of :func:`encode_properties`, leaving out the ``reserved`` property names."""
-    reserved = set(reserved)
-    out: dict[str, Any] = {}
-    for name, value in props.items():
-        if name in reserved:
-            continue
-        if name.endswith(JSON_SUFFIX):
-            out[name[: -len(JSON_SUFFIX)]] = json.loads(value)
-        else:
-            out[name] = value
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,6 +238,7 @@ def network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
 
 
 def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
+    """:func:`network_to_rows` with the garbage collector as it is: the checks, then the rows."""
     if not isinstance(G, nx.MultiDiGraph):
         raise InputError(f"a hop network must be a networkx.MultiDiGraph, got {type(G).__name__}")
     check_graph_attributes(G)
@@ -359,9 +247,22 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
         if name in SAMPLE_RESERVED:
             raise InputError(f"graph attribute {name!r} is reserved by the graph store")
     net = hop_arrays(G)  # the hop-network contract, checked as `landscape kinetics` checks it
+    sample = _sample_properties(G)
+    sites, index, position = _site_rows(G, sid)
+    hops, barriers = _hop_rows(G, sid, index, position)
+    sample.update(_network_statistics(len(sites), len(hops), net.n_pairs, barriers))
+    return NetworkRows(sid, sample, sites, hops)
+
+
+def _sample_properties(G: nx.MultiDiGraph) -> dict[str, Any]:
+    """The ``Sample`` properties set by the graph attributes of ``G``.
+
+    ``species``, ``energy_unit``, ``cell`` (9 floats, Å), the other graph attributes encoded
+    (:func:`encode_properties`) and ``graph_attrs`` (the names of all graph attributes, in order).
+    """
     cell = flat_cell(G.graph["cell"], "graph attribute 'cell'")
     extra = {k: v for k, v in G.graph.items() if k not in GRAPH_REQUIRED}
-    sample = {
+    return {
         "species": G.graph["species"],
         "energy_unit": "eV",
         "cell": cell,
@@ -369,52 +270,97 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
         "graph_attrs": [str(k) for k in G.graph],
     }
 
-    # Sites in index order; a hop row addresses its two sites by their position in this list.
+
+def _site_rows(G: nx.MultiDiGraph, sid: str) -> tuple[list[dict], dict[Any, int], dict[Any, int]]:
+    """The ``Site`` rows of ``G`` in index order, and where each node went.
+
+    Returns
+    -------
+    sites : list of dict
+        One property map per site (:func:`_site_row`), by increasing site index.
+    index : dict
+        Node -> site index.
+    position : dict
+        Node -> position of its row in ``sites`` (a hop row addresses its sites by it).
+    """
     nodes = sorted(((_node_id(n), n, d) for n, d in G.nodes(data=True)), key=lambda t: t[0])
     sites: list[dict] = []
-    index: dict[Any, int] = {}  # node -> site index
-    position: dict[Any, int] = {}  # node -> position in `sites`
+    index: dict[Any, int] = {}
+    position: dict[Any, int] = {}
     for k, (i, n, d) in enumerate(nodes):
         index[n] = i
         position[n] = k
-        where = f"site {i}"
-        for req in ("position", "energy"):
-            if req not in d:
-                raise InputError(
-                    f"{where} lacks attribute {req!r}; expected position [x, y, z] Å and energy eV"
-                )
-        x, y, z = _float_list(d["position"], f"{where} position", 3)
-        e = _float(d["energy"], f"{where} energy")
-        row = {
-            "uid": site_uid(sid, i),
-            "sample_id": sid,
-            "index": i,
-            "x": x,
-            "y": y,
-            "z": z,
-            "energy": e,
-        }
-        rest = {}
-        for a, v in d.items():
-            if a in ("position", "energy"):
-                continue
-            if a in SITE_RESERVED:
-                raise InputError(f"{where}: attribute {a!r} is reserved by the graph store")
-            if a == "frequencies":
-                row["frequencies"] = _float_list(v, f"{where} frequencies")
-            elif a == "uncertainty":
-                row["uncertainty"] = _float(v, f"{where} uncertainty")
-            else:
-                rest[a] = v
-        if rest:
-            row.update(encode_properties(rest, where=where))
-        sites.append(row)
+        sites.append(_site_row(sid, i, d))
+    return sites, index, position
 
+
+def _site_row(sid: str, i: int, d: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of site ``i`` of sample ``sid`` with node attributes ``d``.
+
+    ``uid``, ``sample_id``, ``index``, the position as ``x``, ``y``, ``z`` (Å), ``energy`` (eV),
+    ``frequencies`` (THz) and ``uncertainty`` (eV) when present, then the other attributes
+    encoded (:func:`encode_properties`).
+    """
+    where = f"site {i}"
+    for req in ("position", "energy"):
+        if req not in d:
+            raise InputError(
+                f"{where} lacks attribute {req!r}; expected position [x, y, z] Å and energy eV"
+            )
+    x, y, z = _float_list(d["position"], f"{where} position", 3)
+    e = _float(d["energy"], f"{where} energy")
+    row = {
+        "uid": site_uid(sid, i),
+        "sample_id": sid,
+        "index": i,
+        "x": x,
+        "y": y,
+        "z": z,
+        "energy": e,
+    }
+    rest = {}
+    for a, v in d.items():
+        if a in ("position", "energy"):
+            continue
+        if a in SITE_RESERVED:
+            raise InputError(f"{where}: attribute {a!r} is reserved by the graph store")
+        if a == "frequencies":
+            row["frequencies"] = _float_list(v, f"{where} frequencies")
+        elif a == "uncertainty":
+            row["uncertainty"] = _float(v, f"{where} uncertainty")
+        else:
+            rest[a] = v
+    if rest:
+        row.update(encode_properties(rest, where=where))
+    return row
+
+
+def _hop_rows(
+    G: nx.MultiDiGraph, sid: str, index: Mapping[Any, int], position: Mapping[Any, int]
+) -> tuple[list[dict], list[float]]:
+    """The ``HOP`` rows of ``G`` in edge order, and their barriers (eV).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Hop network.
+    sid : str
+        Its sample id.
+    index, position : dict
+        Node -> site index, and node -> position of its row in the site rows
+        (:func:`_site_rows`).
+
+    Returns
+    -------
+    hops : list of dict
+        ``{"a": source row position, "b": target row position, "p": properties}`` per edge.
+    barriers : list of float
+        The barrier of every hop, eV, in the same order.
+    """
     hops: list[dict] = []
     barriers: list[float] = []
     seen: dict[str, Any] = {}
     prefix = sid + "/"
-    isfinite = math.isfinite
     # The loop is the client's main cost of an ingest (~3.5 us per hop): the contract's attributes
     # are looked up by name with plain-type fast paths; only a hop with other attributes goes
     # through the general loop over its items.
@@ -429,13 +375,7 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
                 "expected barrier eV and shift [n1, n2, n3]"
             )
         if type(key) is not int and type(key) is not str:
-            if (
-                isinstance(key, bool)
-                or _native_scalar(key) is _NOT_NATIVE
-                or isinstance(key, float)
-            ):
-                raise InputError(f"{_edge(i, j, key)}: edge keys must be integers or strings")
-            key = _native_scalar(key)
+            key = _edge_key(i, j, key)
         if not (
             type(shift) is list
             and len(shift) == 3
@@ -454,63 +394,94 @@ def _network_to_rows(G: nx.MultiDiGraph) -> NetworkRows:
         if not (type(barrier) is float and barrier - barrier == 0.0):
             barrier = _float(barrier, f"{_edge(i, j, key)} barrier")
         p = {"uid": uid, "key": key, "barrier": barrier, "shift": [shift[0], shift[1], shift[2]]}
-        n_contract = 2  # how many of the contract's attributes the hop has
-        val = d.get("prefactor", _ABSENT)
-        if val is not _ABSENT:
-            n_contract += 1
-            if not (type(val) is float and val - val == 0.0):
-                val = _float(val, f"{_edge(i, j, key)} prefactor")
-            p["prefactor"] = val
-        val = d.get("saddle", _ABSENT)
-        if val is not _ABSENT:
-            n_contract += 1
-            if (
-                type(val) is list
-                and len(val) == 3
-                and type(val[0]) is float
-                and type(val[1]) is float
-                and type(val[2]) is float
-                and isfinite(val[0] + val[1] + val[2])
-            ):
-                p["saddle"] = val[:]
-            else:
-                p["saddle"] = _float_list(val, f"{_edge(i, j, key)} saddle", 3)
-        val = d.get("profile", _ABSENT)
-        if val is not _ABSENT:
-            n_contract += 1
-            p["profile"] = (
-                val[:] if _finite_floats(val) else _float_list(val, f"{_edge(i, j, key)} profile")
-            )
-        val = d.get("length", _ABSENT)
-        if val is not _ABSENT:
-            n_contract += 1
-            if not (type(val) is float and val - val == 0.0):
-                val = _float(val, f"{_edge(i, j, key)} length")
-            p["length"] = val
+        n_contract = 2 + _add_optional_hop_properties(p, d, i, j, key)
         if len(d) != n_contract:
-            rest = {}
-            for a, val in d.items():
-                if a in _HOP_CONTRACT:
-                    continue
-                if a in HOP_RESERVED:
-                    raise InputError(
-                        f"{_edge(i, j, key)}: attribute {a!r} is reserved by the graph store"
-                    )
-                rest[a] = val
-            p.update(encode_properties(rest, where=_edge(i, j, key)))
+            p.update(_other_hop_properties(d, i, j, key))
         hops.append({"a": position[u], "b": position[v], "p": p})
         barriers.append(barrier)
+    return hops, barriers
+
+
+def _edge_key(i: int, j: int, key: Any) -> int | str:
+    """The networkx key of edge ``i -> j`` as a Python int or str (a NumPy integer is accepted)."""
+    if isinstance(key, bool) or native_scalar(key) is NOT_NATIVE or isinstance(key, float):
+        raise InputError(f"{_edge(i, j, key)}: edge keys must be integers or strings")
+    return native_scalar(key)
+
+
+def _add_optional_hop_properties(
+    p: dict[str, Any], d: Mapping[str, Any], i: int, j: int, key: Any
+) -> int:
+    """Check the optional contract attributes of edge ``i -> j`` (``key``) and add them to ``p``.
+
+    ``prefactor`` (Hz), ``saddle`` (3 floats, Å), ``profile`` (floats, eV) and ``length`` (Å), as
+    far as ``d`` has them. Returns how many of them ``d`` has.
+    """
+    n = 0
+    val = d.get("prefactor", _ABSENT)
+    if val is not _ABSENT:
+        n += 1
+        if not (type(val) is float and val - val == 0.0):
+            val = _float(val, f"{_edge(i, j, key)} prefactor")
+        p["prefactor"] = val
+    val = d.get("saddle", _ABSENT)
+    if val is not _ABSENT:
+        n += 1
+        if (
+            type(val) is list
+            and len(val) == 3
+            and type(val[0]) is float
+            and type(val[1]) is float
+            and type(val[2]) is float
+            and math.isfinite(val[0] + val[1] + val[2])
+        ):
+            p["saddle"] = val[:]
+        else:
+            p["saddle"] = _float_list(val, f"{_edge(i, j, key)} saddle", 3)
+    val = d.get("profile", _ABSENT)
+    if val is not _ABSENT:
+        n += 1
+        p["profile"] = (
+            val[:] if _finite_floats(val) else _float_list(val, f"{_edge(i, j, key)} profile")
+        )
+    val = d.get("length", _ABSENT)
+    if val is not _ABSENT:
+        n += 1
+        if not (type(val) is float and val - val == 0.0):
+            val = _float(val, f"{_edge(i, j, key)} length")
+        p["length"] = val
+    return n
+
+
+def _other_hop_properties(d: Mapping[str, Any], i: int, j: int, key: Any) -> dict[str, Any]:
+    """The attributes of edge ``i -> j`` (``key``) outside the contract, encoded for storage."""
+    rest = {}
+    for a, val in d.items():
+        if a in _HOP_CONTRACT:
+            continue
+        if a in HOP_RESERVED:
+            raise InputError(f"{_edge(i, j, key)}: attribute {a!r} is reserved by the graph store")
+        rest[a] = val
+    return encode_properties(rest, where=_edge(i, j, key))
+
+
+def _network_statistics(
+    n_sites: int, n_hops: int, n_pairs: int, barriers: list[float]
+) -> dict[str, Any]:
+    """The network statistics of the ``Sample`` node (:data:`SAMPLE_STATS`).
+
+    ``n_sites``, ``n_hops``, ``n_pairs`` and the smallest, median (as :func:`numpy.median`) and
+    largest barrier, eV (``None``, i.e. removed, without hops).
+    """
     barriers = np.array(barriers, dtype=float)
-    sample["n_sites"] = len(sites)
-    sample["n_hops"] = len(hops)
-    sample["n_pairs"] = net.n_pairs
+    stats: dict[str, Any] = {"n_sites": n_sites, "n_hops": n_hops, "n_pairs": n_pairs}
     for name, value in (
-        ("barrier_min", barriers.min() if len(hops) else None),
-        ("barrier_median", np.median(barriers) if len(hops) else None),
-        ("barrier_max", barriers.max() if len(hops) else None),
+        ("barrier_min", barriers.min() if n_hops else None),
+        ("barrier_median", np.median(barriers) if n_hops else None),
+        ("barrier_max", barriers.max() if n_hops else None),
     ):
-        sample[name] = None if value is None else float(value)
-    return NetworkRows(sid, sample, sites, hops)
+        stats[name] = None if value is None else float(value)
+    return stats
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,16 +15,14 @@ from ..config import neo4j_from_env
 from ..errors import InputError, LandscapeError, StoreError
 from . import embedded
 from .network import (
-    JSON_SUFFIX,
     SAMPLE_RESERVED,
     NetworkRows,
-    decode_properties,
-    encode_properties,
     flat_cell,
     gc_paused,
     network_from_rows,
     network_to_rows,
 )
+from .properties import JSON_SUFFIX, decode_properties, encode_properties
 from .queries import NamedQuery, load_query
 
 __all__ = ["GraphStore", "open_store", "RESULT_KINDS", "DEFAULT_BATCH_SIZE"]
@@ -86,7 +84,7 @@ def _with_counterparts(encoded: Mapping[str, Any]) -> dict[str, Any]:
 def _rows(result) -> list[dict]:
     """The records of ``result`` as dicts.
 
-    ``Record.data()`` walks every value recursively to turn graph entities into dicts, which cost
+    ``Record.data()`` walks every value recursively to turn graph entities into dicts, which costs
     more than the whole query for a network's 3,000 hop rows; the named queries return property
     maps and plain values, so a record becomes a dict directly unless a value is a node,
     relationship or path (or a list of them), which still goes through ``data()``.
@@ -270,7 +268,7 @@ class GraphStore:
         """Create or update the ``Sample`` node ``sample_id``.
 
         Properties: numbers, strings and flat lists are stored as such; ``cell`` (3x3 or 9
-        numbers, Å) as 9 floats; other values JSON-encoded (see :mod:`landscape.graph.network`);
+        numbers, Å) as 9 floats; other values JSON-encoded (see :mod:`landscape.graph.properties`);
         ``None`` removes a property. Properties not named keep their values.
         """
         _check_id(sample_id, "sample_id")

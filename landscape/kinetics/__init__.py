@@ -2,11 +2,17 @@
 
 Every function takes a hop network (networkx ``MultiDiGraph``, docs/design.md "Hop network") or the
 :class:`HopArrays` made from one, never the database. Units: K, eV, Å, Hz; D in cm²/s.
+
+- :mod:`~landscape.kinetics.ensemble` — the model uncertainty of the activation energy (each member
+  of an NNP ensemble re-reads the network's sites and saddles).
+- :mod:`~landscape.kinetics.synthetic` — synthetic hop networks with known answers (tests,
+  benchmarks, notebooks).
 """
 
 from __future__ import annotations
 
 from .arrhenius import ArrheniusFit, arrhenius
+from .ensemble import EnsembleActivation, ensemble_activation_energy, member_networks
 from .exact import Component, ExactDiffusion, components, exact_diffusion, stationary_occupation
 from .kmc import KMCResult, kmc
 from .network import HopArrays, hop_arrays, load_network
@@ -34,4 +40,7 @@ __all__ = [
     "arrhenius",
     "kinetics_summary",
     "plot_arrhenius",
+    "EnsembleActivation",
+    "member_networks",
+    "ensemble_activation_energy",
 ]

@@ -16,10 +16,10 @@ solve cannot resolve to the needed 10⁻¹⁴⁰ relative accuracy. Under detail
 whose barriers come from one saddle energy per hop, with symmetric or Vineyard prefactors) the solver
 therefore never solves for ``χ``: ``D`` is the minimum of the Dirichlet form
 ``Σ_bonds C (e·d + χ_j − χ_i)²`` with bond conductances ``C = π_i k_ij = π_j k_ji``, and eliminating
-sites one by one (Kron reduction, the star–mesh transform, carrying each new bond's lattice shift)
-keeps that minimum exactly. Every step only multiplies and adds positive numbers, in logarithms
-(the GTH idea of Grassmann, Taksar & Heyman, Oper. Res. 33, 1107 (1985), for a Laplacian), so every
-entry keeps full relative accuracy at any temperature. When the last site is gone every bond is a
+sites one by one (Kron reduction, the star–mesh transform, carrying each new bond's lattice shift;
+:mod:`~landscape.kinetics.kron`) keeps that minimum exactly. Every step only multiplies and adds
+positive numbers, in logarithms (the GTH idea of Grassmann, Taksar & Heyman, Oper. Res. 33, 1107
+(1985), for a Laplacian), so every entry keeps full relative accuracy at any temperature. When the last site is gone every bond is a
 loop of net lattice shift ``s``, and ``D = Σ_loops C (s·cell)(s·cell)ᵀ / Σ_i π_i``: a sum of
 positive terms. Where the conductances span at most :data:`_LU_MAX_SPREAD` (most networks above
 ~500 K) the sparse LU solve of the corrector equation is as accurate and much faster on large
@@ -42,6 +42,7 @@ from scipy.sparse.linalg import splu
 
 from ..errors import ConvergenceError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S, K_B
+from .kron import kron_reduce, log_rate_table, reversible_bonds
 from .network import HopArrays, as_temperatures, hop_arrays
 
 __all__ = [
@@ -57,20 +58,16 @@ __all__ = [
 _BOLTZMANN_RTOL = 1e-10
 #: Largest component whose stationary occupation may fall back to the dense GTH algorithm.
 _GTH_MAX = 3000
-#: Largest log mismatch ``|ln(π_i k_ij) − ln(π_j k_ji)|`` of a bond that still counts as detailed
-#: balance (rounding of stored barriers); a bond's conductance is the geometric mean of its two
-#: fluxes, so D moves by less than this relative amount.
-_DETAILED_BALANCE_LOG_TOL = 1e-6
 #: Largest relative difference between the two LU solves (different reference sites) of a network
 #: without detailed balance for which its D is reported.
 _LU_RTOL = 1e-3
 #: Largest ratio of bond conductances (``π_i k_ij``) of a network in detailed balance that is
 #: solved by sparse LU (fast); beyond it, and whenever the two LU solves (different reference
 #: sites) differ by more than :data:`_LU_REVERSIBLE_RTOL`, the Kron reduction (exact at any spread,
-#: O(fill-in) Python work) takes over. Measured against the Kron reduction (2026-12-05) on a demo
-#: network, a 500-site random network and a 1-D ring of 0.05-2.8 eV barriers at 100-1000 K: the
-#: LU result's relative error was within 10x of the two solves' relative difference every time
-#: (e.g. 7e-10 vs 6e-10 at a spread of 1e20; 3.6e92 vs 1.0 where it failed outright).
+#: O(fill-in) Python work) takes over. Against the Kron reduction on a demo network, a 500-site
+#: random network and a 1-D ring of 0.05-2.8 eV barriers at 100-1000 K, the LU result's relative
+#: error is within 10x of the two solves' relative difference every time (e.g. 7e-10 vs 6e-10 at a
+#: spread of 1e20; 3.6e92 vs 1.0 where it fails outright).
 _LU_MAX_SPREAD = 1e12
 _LU_REVERSIBLE_RTOL = 1e-9
 #: Smallest D (cm²/s) reported: below it the result leaves double precision's normal range.
@@ -325,166 +322,6 @@ def stationary_occupation(G: nx.MultiDiGraph | HopArrays, temperature: float) ->
     return _solve(net, components(net), T, want_d=False)[2]
 
 
-def _log_rate_table(
-    a: np.ndarray, b: np.ndarray, shift: np.ndarray, log_k: np.ndarray
-) -> dict[tuple[int, int, int, int, int], float]:
-    """Directed hops keyed by ``(i, j, s₁, s₂, s₃)``, parallel hops merged (log of summed rates).
-
-    Hops of zero displacement onto the same site (``i == j`` and ``s == 0``) drop out."""
-    table: dict[tuple[int, int, int, int, int], float] = {}
-    for i, j, s, lk in zip(a.tolist(), b.tolist(), shift.tolist(), log_k.tolist(), strict=True):
-        if i == j and s == [0, 0, 0]:
-            continue
-        key = (i, j, s[0], s[1], s[2])
-        table[key] = float(np.logaddexp(table[key], lk)) if key in table else lk
-    return table
-
-
-def _reversible_bonds(
-    n: int, table: dict, log_pi_guess: np.ndarray | None = None
-) -> tuple[np.ndarray, list] | None:
-    """Log stationary weights and bond conductances of a chain in detailed balance, or None.
-
-    ``ln π`` (unnormalised) is propagated along a spanning tree by ``ln π_j = ln π_i + ln k_ij −
-    ln k_ji``; the chain is in detailed balance when every hop has its reverse (``j → i`` with the
-    opposite shift) and every bond balances to :data:`_DETAILED_BALANCE_LOG_TOL`. A guess
-    (Boltzmann in the site energies) is tried first, so that networks built from one saddle energy
-    per hop get exactly ``−E / k_B T``.
-
-    Returns
-    -------
-    (log_pi, bonds) or None
-        ``log_pi`` shape (n,); ``bonds`` a list of ``(i, j, (s₁, s₂, s₃), ln C)``, one per bond
-        (loops ``i == j`` included once), ``C = π_i k_ij`` in the units of ``π`` times Hz.
-    """
-    for i, j, s1, s2, s3 in table:
-        if (j, i, -s1, -s2, -s3) not in table:
-            return None
-    if log_pi_guess is not None:
-        bonds = _bonds_if_balanced(table, log_pi_guess)
-        if bonds is not None:
-            return log_pi_guess, bonds
-    neighbours: list[list[tuple[int, float, float]]] = [[] for _ in range(n)]
-    for (i, j, s1, s2, s3), lk in table.items():
-        if i != j:
-            neighbours[i].append((j, lk, table[(j, i, -s1, -s2, -s3)]))
-    log_pi = np.full(n, np.nan)
-    log_pi[0] = 0.0
-    stack = [0]
-    while stack:
-        i = stack.pop()
-        for j, lk, back in neighbours[i]:
-            if np.isnan(log_pi[j]):
-                log_pi[j] = log_pi[i] + lk - back
-                stack.append(j)
-    if np.isnan(log_pi).any():  # not strongly connected through reversible bonds
-        return None
-    bonds = _bonds_if_balanced(table, log_pi)
-    return None if bonds is None else (log_pi, bonds)
-
-
-def _bonds_if_balanced(table: dict, log_pi: np.ndarray) -> list | None:
-    """One ``(i, j, s, ln C)`` per bond if every bond balances under ``log_pi``, else None."""
-    bonds = []
-    for (i, j, s1, s2, s3), lk in table.items():
-        s = (s1, s2, s3)
-        if (i, s) > (j, (-s1, -s2, -s3)):  # the other direction of a bond already listed
-            continue
-        forward = log_pi[i] + lk
-        backward = log_pi[j] + table[(j, i, -s1, -s2, -s3)]
-        if abs(forward - backward) > _DETAILED_BALANCE_LOG_TOL * max(1.0, abs(forward)):
-            return None
-        bonds.append((i, j, s, 0.5 * (forward + backward)))
-    return bonds
-
-
-def _kron_reduce(n: int, bonds: list, cell: np.ndarray) -> tuple[float, np.ndarray]:
-    """``min_χ Σ_bonds C (d + χ_j − χ_i)(…)ᵀ`` of a reversible network, by eliminating every site.
-
-    A bond ``i — j`` carries a conductance ``C`` and a (real) shift ``σ``: its displacement is
-    ``pos[j] + σ·cell − pos[i]``. Two rules keep the minimum of the Dirichlet form exactly, and both
-    only multiply and add positive numbers:
-
-    * parallel bonds ``(C₁, σ₁)``, ``(C₂, σ₂)`` between the same sites become one bond
-      ``(C₁ + C₂, (C₁σ₁ + C₂σ₂)/(C₁ + C₂))`` plus a constant term ``C₁C₂/(C₁ + C₂) · Δ Δᵀ`` with
-      ``Δ = (σ₁ − σ₂)·cell`` (completing the square);
-    * removing site ``k`` with bonds ``a = (k — j_a, σ_a, C_a)`` adds for every pair ``a < b`` a bond
-      ``j_a — j_b`` of shift ``σ_b − σ_a`` and conductance ``C_a C_b / Σ C`` (star–mesh transform,
-      the Schur complement of the weighted Laplacian).
-
-    A bond of a site to itself (a shift ``s ≠ 0`` from the start) is a constant term ``C s sᵀ``.
-    Sites go in order of fewest bonds (minimum degree, to limit fill-in); the graph stays simple, so
-    the cost is that of a sparse Cholesky factorisation of the Laplacian. Conductances are kept as
-    logarithms, so nothing under- or overflows at any temperature.
-
-    Returns
-    -------
-    (log_scale, S)
-        ``S`` (3×3, Å² in the units of ``C``) with the minimum equal to ``exp(log_scale) · S``.
-    """
-    import heapq
-
-    adj: list[dict[int, tuple[float, np.ndarray]]] = [{} for _ in range(n)]
-    const_c: list[float] = []  # ln C of the constant terms
-    const_d: list[np.ndarray] = []  # their Δ in units of the cell (fractional shifts)
-
-    def add(i: int, j: int, lc: float, sigma: np.ndarray) -> None:
-        if i == j:
-            if np.any(sigma != 0):
-                const_c.append(lc)
-                const_d.append(sigma)
-            return
-        old = adj[i].get(j)
-        if old is not None:
-            lc_old, sigma_old = old
-            lc_sum = float(np.logaddexp(lc_old, lc))
-            delta = sigma - sigma_old
-            if np.any(delta != 0):
-                const_c.append(lc_old + lc - lc_sum)
-                const_d.append(delta)
-                sigma = sigma_old + np.exp(lc - lc_sum) * delta
-            else:
-                sigma = sigma_old
-            lc = lc_sum
-        adj[i][j] = (lc, sigma)
-        adj[j][i] = (lc, -sigma)
-
-    for i, j, s, lc in bonds:
-        add(i, j, lc, np.asarray(s, dtype=float))
-    alive = np.ones(n, dtype=bool)
-    heap = [(len(adj[i]), i) for i in range(n)]
-    heapq.heapify(heap)
-    while heap:
-        deg, k = heapq.heappop(heap)
-        if not alive[k] or deg != len(adj[k]):
-            continue
-        alive[k] = False
-        half = adj[k]
-        adj[k] = {}
-        if not half:
-            continue
-        js = list(half)
-        lc = np.array([half[j][0] for j in js])  # (d,)
-        sig = np.array([half[j][1] for j in js])  # (d, 3)
-        for j in js:
-            del adj[j][k]
-        log_total = float(np.logaddexp.reduce(lc))
-        ia, ib = np.triu_indices(len(js), k=1)  # (p,) pairs a < b
-        new_c = lc[ia] + lc[ib] - log_total  # (p,)
-        new_s = sig[ib] - sig[ia]  # (p, 3)
-        for p, (x, y) in enumerate(zip(ia.tolist(), ib.tolist(), strict=True)):
-            add(js[x], js[y], float(new_c[p]), new_s[p])
-        for j in js:
-            heapq.heappush(heap, (len(adj[j]), j))
-    if not const_c:
-        return 0.0, np.zeros((3, 3))
-    lcs = np.array(const_c)  # (L,)
-    scale = float(lcs.max())
-    vec = np.array(const_d) @ cell  # (L, 3) Å
-    S = (vec * np.exp(lcs - scale)[:, None]).T @ vec  # (3, 3) Å²
-    return scale, 0.5 * (S + S.T)
-
-
 def _solve(net: HopArrays, comps: list[Component], T: float, *, want_d: bool = True):
     kT = K_B * T
     log_k = np.log(net.prefactor) - net.barrier / kT  # (m,) ln Hz
@@ -541,9 +378,9 @@ def _solve_component(net: HopArrays, comp: Component, log_k: np.ndarray, T: floa
     edges = np.nonzero((local[net.src] >= 0) & (local[net.dst] >= 0))[0]
     a, b = local[net.src[edges]], local[net.dst[edges]]
     n = len(comp.sites)
-    table = _log_rate_table(a, b, net.shift[edges], log_k[edges])
+    table = log_rate_table(a, b, net.shift[edges], log_k[edges])
     energies = net.energies[comp.sites]
-    reversible = _reversible_bonds(n, table, -(energies - energies.min()) / kT)
+    reversible = reversible_bonds(n, table, -(energies - energies.min()) / kT)
     want_d = want_d and comp.dimensionality > 0
     if reversible is not None:
         log_pi, bonds = reversible
@@ -558,7 +395,7 @@ def _solve_component(net: HopArrays, comp: Component, log_k: np.ndarray, T: floa
                 out = _lu_tensors(net, comp, edges, a, b, T, pi, rates)
                 if out is not None and _lu_agree(out[0], out[1], _LU_REVERSIBLE_RTOL):
                     return pi, out[0], np.zeros(3)
-        log_scale, S = _kron_reduce(n, bonds, net.cell)
+        log_scale, S = kron_reduce(n, bonds, net.cell)
         trace = np.trace(S) / 3.0
         if trace > 0:
             log10_D = (
@@ -665,7 +502,7 @@ def exact_diffusion(G: nx.MultiDiGraph | HopArrays, T: float | np.ndarray) -> Ex
 
     Examples
     --------
-    >>> from landscape.synthetic import cubic_lattice_network
+    >>> from landscape.kinetics.synthetic import cubic_lattice_network
     >>> from landscape.units import K_B
     >>> res = exact_diffusion(cubic_lattice_network(3, a=2.0, barrier=0.5), 600.0)
     >>> k = 1e13 * np.exp(-0.5 / (K_B * 600.0))

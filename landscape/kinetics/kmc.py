@@ -15,182 +15,25 @@ is exact for the long-time ``D`` and saves the hops of the rattling inside traps
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 import networkx as nx
-import numba
 import numpy as np
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .exact import stationary_occupation
+from .kmc_kernels import alias_tables, bootstrap_covariance, walk_all
 from .network import HopArrays, as_temperatures, hop_arrays
 from .superbasin import DEFAULT_FAST_RATIO, DEFAULT_MAX_BASIN_SITES
 from .superbasin import superbasins as _superbasins
 
-__all__ = ["KMCResult", "kmc", "superbasin_ratio"]
+__all__ = ["KMCResult", "kmc", "superbasin_ratio", "DEFAULT_STEPS"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
-
-
-@numba.njit(cache=True)
-def _uniform(state):
-    """SplitMix64 step: (new state, a double uniform in [0, 1))."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return state, float(z >> np.uint64(11)) * _TO_UNIT
-
-
-@numba.njit(cache=True)
-def _alias_tables(indptr, rates):  # pragma: no cover - compiled
-    """Per-site alias tables over the out-edges (Vose); returns (probability, alias edge, 1/k_tot)."""
-    n = indptr.shape[0] - 1
-    prob = np.ones(rates.shape[0])
-    alias = np.arange(rates.shape[0])
-    inv_total = np.zeros(n)
-    small = np.empty(rates.shape[0], dtype=np.int64)
-    large = np.empty(rates.shape[0], dtype=np.int64)
-    for i in range(n):
-        lo, hi = indptr[i], indptr[i + 1]
-        deg = hi - lo
-        if deg == 0:
-            continue
-        total = 0.0
-        for e in range(lo, hi):
-            total += rates[e]
-        if total <= 0.0:
-            continue
-        inv_total[i] = 1.0 / total
-        ns = 0
-        nl = 0
-        for e in range(lo, hi):
-            prob[e] = rates[e] * deg / total
-            if prob[e] < 1.0:
-                small[ns] = e
-                ns += 1
-            else:
-                large[nl] = e
-                nl += 1
-        while ns > 0 and nl > 0:
-            ns -= 1
-            s = small[ns]
-            g = large[nl - 1]
-            alias[s] = g
-            prob[g] = prob[g] + prob[s] - 1.0
-            if prob[g] < 1.0:
-                nl -= 1
-                small[ns] = g
-                ns += 1
-        for k in range(nl):
-            prob[large[k]] = 1.0
-        for k in range(ns):
-            prob[small[k]] = 1.0
-    return prob, alias, inv_total
-
-
-@numba.njit(cache=True)
-def _walk_one(
-    i, state, times, indptr, dst, disp, prob, alias, inv_total, weight, r
-):  # pragma: no cover
-    """One walker from site ``i``; writes its displacement (Å) at each of ``times`` (s) into ``r``.
-
-    Returns the number of moves and the sum of ``weight`` over the sites they left.
-    """
-    t = 0.0
-    hops = 0.0
-    x = 0.0
-    y = 0.0
-    z = 0.0
-    count = 0
-    n_times = times.shape[0]
-    c = 0
-    while c < n_times:
-        if inv_total[i] > 0.0:
-            state, u = _uniform(state)
-            t += -math.log(1.0 - u) * inv_total[i]
-        else:
-            t = math.inf  # no way out: the walker stays forever
-        while c < n_times and t > times[c]:
-            r[c, 0] = x
-            r[c, 1] = y
-            r[c, 2] = z
-            c += 1
-        if c == n_times:
-            break
-        lo = indptr[i]
-        deg = indptr[i + 1] - lo
-        state, u = _uniform(state)
-        f = u * deg
-        k = int(f)
-        if k >= deg:
-            k = deg - 1
-        e = lo + k
-        if f - k >= prob[e]:
-            e = alias[e]
-        x += disp[e, 0]
-        y += disp[e, 1]
-        z += disp[e, 2]
-        hops += weight[i]
-        i = dst[e]
-        count += 1
-    return count, hops
-
-
-@numba.njit(parallel=True, cache=True)
-def _walk(
-    start, seeds, times, indptr, dst, disp, prob, alias, inv_total, weight
-):  # pragma: no cover
-    """Run every walker; return displacements (W, K, 3) Å at the K ``times`` (s), move counts (W,)
-    and the sums of ``weight`` (per site left) over each walker's moves (W,)."""
-    W = start.shape[0]
-    r = np.zeros((W, times.shape[0], 3))
-    moves = np.zeros(W, dtype=np.int64)
-    hops = np.zeros(W)
-    for w in numba.prange(W):
-        moves[w], hops[w] = _walk_one(
-            start[w], seeds[w], times, indptr, dst, disp, prob, alias, inv_total, weight, r[w]
-        )
-    return r, moves, hops
-
-
-@numba.njit(parallel=True, cache=True)
-def _bootstrap(r, weights, seeds):  # pragma: no cover - compiled
-    """Bootstrap over walkers of ``Σ_k weights_k Cov(r_k) / 2``; r is (W, K, 3); returns (B, 3, 3)."""
-    B = seeds.shape[0]
-    W = r.shape[0]
-    K = r.shape[1]
-    out = np.zeros((B, 3, 3))
-    for b in numba.prange(B):
-        state = seeds[b]
-        s1 = np.zeros((K, 3))
-        s2 = np.zeros((3, 3))
-        for _ in range(W):
-            state, u = _uniform(state)
-            w = int(u * W)
-            if w >= W:
-                w = W - 1
-            for k in range(K):
-                if weights[k] == 0.0:
-                    continue
-                for a in range(3):
-                    s1[k, a] += r[w, k, a]
-                    for c in range(3):
-                        s2[a, c] += weights[k] * r[w, k, a] * r[w, k, c]
-        for a in range(3):
-            for c in range(3):
-                acc = s2[a, c] / W
-                for k in range(K):
-                    acc -= weights[k] * s1[k, a] * s1[k, c] / (W * W)
-                out[b, a, c] = 0.5 * acc
-    return out
+#: Mean moves per walker when neither ``steps`` nor ``duration`` is given.
+DEFAULT_STEPS = 10_000
 
 
 def _fit_weights(times: np.ndarray, fit_from: float | None) -> np.ndarray:
@@ -273,11 +116,271 @@ class KMCResult:
         return float(hops.sum() / max(self.wall_seconds.sum(), 1e-300))
 
 
+def _checked_settings(
+    walkers: int,
+    steps: float | None,
+    duration: float | None,
+    confidence: float,
+    checkpoints: int,
+    fit_from: float | None,
+    n_bootstrap: int,
+    superbasins: bool | float,
+    max_basin_sites: int,
+) -> tuple[int, float | None, int, float | None]:
+    """The settings of :func:`kmc` checked in order (first invalid one raises :class:`InputError`).
+
+    Returns ``(walkers, steps, checkpoints, fast_ratio)``: ``steps`` (mean moves per walker) is
+    :data:`DEFAULT_STEPS` when neither it nor ``duration`` (s) is given; ``fast_ratio`` is the
+    superbasins' flux ratio, or None for plain KMC.
+    """
+    walkers = int(walkers)
+    if walkers < 2:
+        raise InputError(f"walkers must be >= 2, got {walkers}")
+    if steps is not None and duration is not None:
+        raise InputError("give either steps (mean hops per walker) or duration (s), not both")
+    if duration is not None and not (np.isfinite(duration) and duration > 0):
+        raise InputError(f"duration must be > 0 s, got {duration}")
+    if steps is None and duration is None:
+        steps = DEFAULT_STEPS
+    if steps is not None and not (np.isfinite(steps) and steps > 0):
+        raise InputError(f"steps must be > 0 hops per walker, got {steps}")
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence must be in (0, 1), got {confidence}")
+    checkpoints = int(checkpoints)
+    if checkpoints < 1 or (fit_from is not None and checkpoints < 2):
+        raise InputError(f"checkpoints must be >= 2 (>= 1 with fit_from=None), got {checkpoints}")
+    if fit_from is not None and not 0.0 <= fit_from < 1.0:
+        raise InputError(f"fit_from must be in [0, 1) or None, got {fit_from}")
+    if int(n_bootstrap) < 10:
+        raise InputError(f"n_bootstrap must be >= 10, got {n_bootstrap}")
+    fast_ratio = superbasin_ratio(superbasins)
+    if isinstance(max_basin_sites, bool) or not isinstance(max_basin_sites, int | np.integer):
+        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites!r}")
+    if max_basin_sites < 2:
+        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites}")
+    return walkers, steps, checkpoints, fast_ratio
+
+
+@dataclass(frozen=True, eq=False)
+class _Moves:
+    """The moves of the walk at one temperature (CSR over sites) and one walker's stationary rates.
+
+    Attributes
+    ----------
+    indptr : numpy.ndarray of int64, shape (n_sites + 1,)
+        The moves of site ``i`` are rows ``indptr[i]:indptr[i + 1]``.
+    dst : numpy.ndarray of int64, shape (n_moves,)
+        Target site of every move.
+    displacement : numpy.ndarray, shape (n_moves, 3)
+        Unwrapped displacement of every move, Å.
+    rate : numpy.ndarray, shape (n_moves,)
+        Rate of every move, Hz.
+    occupation : numpy.ndarray, shape (n_sites,)
+        Stationary occupation π the walkers start from.
+    hops_per_move : numpy.ndarray, shape (n_sites,)
+        Mean number of elementary hops one move from each site stands for (1 without superbasins).
+    move_rate, hop_rate : float
+        Stationary rate of moves and of elementary hops of one walker, Hz.
+    basins, basin_sites : int
+        Superbasins and the sites in them (0 without superbasins).
+    """
+
+    indptr: np.ndarray
+    dst: np.ndarray
+    displacement: np.ndarray
+    rate: np.ndarray
+    occupation: np.ndarray
+    hops_per_move: np.ndarray
+    move_rate: float
+    hop_rate: float
+    basins: int
+    basin_sites: int
+
+
+def _moves(net: HopArrays, T: float, fast_ratio: float | None, max_basin_sites: int) -> _Moves:
+    """The elementary hops at ``T`` (K), or with ``fast_ratio`` the moves of the mean-rate walk
+    over superbasins of at most ``max_basin_sites`` sites."""
+    if fast_ratio is None:
+        rates = net.rates(T)
+        pi = stationary_occupation(net, T)
+        k_tot = np.zeros(net.n_sites)
+        np.add.at(k_tot, net.src, rates)
+        rate = float(pi @ k_tot)
+        ones = np.ones(net.n_sites)
+        return _Moves(net.indptr, net.dst, net.displacement, rates, pi, ones, rate, rate, 0, 0)
+    sb = _superbasins(net, T, fast_ratio=fast_ratio, max_sites=max_basin_sites)
+    return _Moves(
+        sb.indptr,
+        sb.dst,
+        sb.displacement,
+        sb.rate,
+        sb.occupation,
+        sb.hops_per_move,
+        sb.move_rate,
+        sb.hop_rate,
+        sb.n_basins,
+        sb.n_basin_sites,
+    )
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """How long to walk and how to estimate D (the checked settings of :func:`kmc`).
+
+    Attributes
+    ----------
+    walkers : int
+        Independent walkers.
+    steps : float or None
+        Mean moves per walker (None: ``duration`` sets the time).
+    duration : float or None
+        Simulated time per walker, s.
+    checkpoints : int
+        Times at which displacements are kept.
+    fit_from : float or None
+        Start of the slope fit, fraction of the simulated time (None: endpoint ratio).
+    n_bootstrap : int
+        Bootstrap resamples over walkers.
+    confidence : float
+        Level of the bootstrap interval, in (0, 1).
+    """
+
+    walkers: int
+    steps: float | None
+    duration: float | None
+    checkpoints: int
+    fit_from: float | None
+    n_bootstrap: int
+    confidence: float
+
+
+def _run_time(T: float, moves: _Moves, walk: _Walk) -> float:
+    """Simulated time per walker, s: ``duration``, or ``steps`` moves at the stationary move rate."""
+    if walk.duration is not None:
+        return float(walk.duration)
+    # every walker in a closed basin that does not wrap never moves: time by its hops
+    rate = moves.move_rate if moves.move_rate > 0 else moves.hop_rate
+    if not rate > 0:
+        raise InputError(
+            f"no walker can hop at {T} K (stationary hop rate {rate} Hz); "
+            "give duration instead of steps"
+        )
+    return float(walk.steps) / rate
+
+
+def _diffusion_tensor(r: np.ndarray, weights: np.ndarray, walkers: int) -> np.ndarray:
+    """``Σ_k weights_k Cov(r_k) / 2`` over walkers (3×3, cm²/s) of displacements ``r`` (W, K, 3),
+    Å, with ``weights`` (K,) from :func:`_fit_weights` in cm²/(Å² s)."""
+    rc = r - r.mean(axis=0)  # (W, K, 3)
+    cov = np.einsum("wka,wkb->kab", rc, rc) / walkers  # (K, 3, 3) Å²
+    return 0.5 * np.einsum("k,kab->ab", weights, cov)
+
+
+def _bootstrap_interval(
+    r: np.ndarray, weights: np.ndarray, walk: _Walk, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
+    """Bootstrap over walkers of the scalar D of :func:`_diffusion_tensor`: the percentile interval
+    at ``walk.confidence`` (2,) and the standard error, cm²/s."""
+    alpha = (1.0 - walk.confidence) / 2.0
+    boot_seeds = rng.integers(0, 2**63 - 1, size=int(walk.n_bootstrap), dtype=np.int64)
+    boot = bootstrap_covariance(r, weights, boot_seeds.astype(np.uint64))  # (B, 3, 3)
+    boot_D = np.trace(boot, axis1=1, axis2=2) / 3.0
+    return np.quantile(boot_D, [alpha, 1.0 - alpha]), boot_D.std(ddof=1)
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """The walk at one temperature: the fields of :class:`KMCResult` for that temperature."""
+
+    D_tensor: np.ndarray
+    D_ci: np.ndarray
+    D_stderr: float
+    duration: float
+    hops: int
+    elementary_hops: float
+    wall_seconds: float
+    displacements: np.ndarray
+    basins: int
+    basin_sites: int
+
+
+def _walk_at(
+    net: HopArrays, T: float, moves: _Moves, walk: _Walk, rng: np.random.Generator
+) -> _Run:
+    """Every walker at one temperature ``T`` (K) over ``moves``, then D and its bootstrap interval.
+
+    Draws from ``rng`` in a fixed order: start sites, walker streams, bootstrap streams.
+    """
+    prob, alias, inv_total = alias_tables(moves.indptr, moves.rate)
+    pi = moves.occupation
+    start = rng.choice(net.n_sites, size=walk.walkers, p=pi / pi.sum())
+    t_end = _run_time(T, moves, walk)
+    seeds = rng.integers(0, 2**63 - 1, size=walk.walkers, dtype=np.int64).astype(np.uint64)
+    times = t_end * np.arange(1, walk.checkpoints + 1) / walk.checkpoints  # (K,) s
+    t0 = time.perf_counter()
+    r, count, count_hops = walk_all(
+        start,
+        seeds,
+        times,
+        moves.indptr,
+        moves.dst,
+        moves.displacement,
+        prob,
+        alias,
+        inv_total,
+        moves.hops_per_move,
+    )  # (W, K, 3) Å, (W,), (W,)
+    wall = time.perf_counter() - t0
+    weights = _fit_weights(times, walk.fit_from) * ANGSTROM2_PER_S_TO_CM2_PER_S  # (K,)
+    D_tensor = _diffusion_tensor(r, weights, walk.walkers)
+    ci, stderr = _bootstrap_interval(r, weights, walk, rng)
+    return _Run(
+        D_tensor=D_tensor,
+        D_ci=ci,
+        D_stderr=stderr,
+        duration=t_end,
+        hops=int(count.sum()),
+        elementary_hops=float(count_hops.sum()),
+        wall_seconds=wall,
+        displacements=r[:, -1],
+        basins=moves.basins,
+        basin_sites=moves.basin_sites,
+    )
+
+
+def _result(
+    temps: np.ndarray,
+    runs: list[_Run],
+    walkers: int,
+    confidence: float,
+    fast_ratio: float | None,
+) -> KMCResult:
+    """The :class:`KMCResult` of the walks at every temperature (``runs`` in the order of ``temps``)."""
+    D_tensor = np.array([run.D_tensor for run in runs], dtype=float)  # (nT, 3, 3)
+    return KMCResult(
+        temperatures=temps,
+        D=np.trace(D_tensor, axis1=1, axis2=2) / 3.0,
+        D_ci=np.array([run.D_ci for run in runs], dtype=float),
+        D_stderr=np.array([run.D_stderr for run in runs], dtype=float),
+        D_tensor=D_tensor,
+        duration=np.array([run.duration for run in runs], dtype=float),
+        hops=np.array([run.hops for run in runs], dtype=np.int64),
+        wall_seconds=np.array([run.wall_seconds for run in runs], dtype=float),
+        walkers=walkers,
+        confidence=float(confidence),
+        displacements=[run.displacements for run in runs],
+        elementary_hops=np.array([run.elementary_hops for run in runs], dtype=float),
+        basins=np.array([run.basins for run in runs], dtype=np.int64),
+        basin_sites=np.array([run.basin_sites for run in runs], dtype=np.int64),
+        fast_ratio=fast_ratio,
+    )
+
+
 def kmc(
     G: nx.MultiDiGraph | HopArrays,
     T: float | np.ndarray,
     *,
-    walkers: int = 1000,
+    walkers: int = DEFAULTS.kmc_walkers,
     steps: float | None = None,
     duration: float | None = None,
     random_state: int | np.random.Generator | None = None,
@@ -305,7 +408,7 @@ def kmc(
         rate, without superbasins, the flux out of basins and sites in no basin with them
         (:attr:`~landscape.kinetics.superbasin.Superbasins.move_rate`; where that is zero, i.e.
         every walker sits in a closed basin and never moves, ``⟨k_tot⟩_π`` instead).
-        Default 10000 when neither ``steps`` nor ``duration`` is given.
+        Default :data:`DEFAULT_STEPS` (10000) when neither ``steps`` nor ``duration`` is given.
     duration : float, optional
         Simulated time per walker, s (instead of ``steps``).
     random_state : int, numpy.random.Generator or None
@@ -343,7 +446,7 @@ def kmc(
 
     Examples
     --------
-    >>> from landscape.synthetic import cubic_lattice_network
+    >>> from landscape.kinetics.synthetic import cubic_lattice_network
     >>> res = kmc(cubic_lattice_network(3), 600.0, walkers=200, steps=500, random_state=0)
     >>> res.D.shape, res.D_ci.shape
     ((1,), (1, 2))
@@ -361,112 +464,27 @@ def kmc(
     """
     net = hop_arrays(G)
     temps = as_temperatures(T)
-    walkers = int(walkers)
-    if walkers < 2:
-        raise InputError(f"walkers must be >= 2, got {walkers}")
-    if steps is not None and duration is not None:
-        raise InputError("give either steps (mean hops per walker) or duration (s), not both")
-    if duration is not None and not (np.isfinite(duration) and duration > 0):
-        raise InputError(f"duration must be > 0 s, got {duration}")
-    if steps is None and duration is None:
-        steps = 10_000
-    if steps is not None and not (np.isfinite(steps) and steps > 0):
-        raise InputError(f"steps must be > 0 hops per walker, got {steps}")
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence must be in (0, 1), got {confidence}")
-    checkpoints = int(checkpoints)
-    if checkpoints < 1 or (fit_from is not None and checkpoints < 2):
-        raise InputError(f"checkpoints must be >= 2 (>= 1 with fit_from=None), got {checkpoints}")
-    if fit_from is not None and not 0.0 <= fit_from < 1.0:
-        raise InputError(f"fit_from must be in [0, 1) or None, got {fit_from}")
-    if int(n_bootstrap) < 10:
-        raise InputError(f"n_bootstrap must be >= 10, got {n_bootstrap}")
-    fast_ratio = superbasin_ratio(superbasins)
-    if isinstance(max_basin_sites, bool) or not isinstance(max_basin_sites, int | np.integer):
-        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites!r}")
-    if max_basin_sites < 2:
-        raise InputError(f"max_basin_sites must be an integer >= 2, got {max_basin_sites}")
+    walkers, steps, checkpoints, fast_ratio = _checked_settings(
+        walkers,
+        steps,
+        duration,
+        confidence,
+        checkpoints,
+        fit_from,
+        n_bootstrap,
+        superbasins,
+        max_basin_sites,
+    )
     rng = np.random.default_rng(random_state)
 
     from tqdm.auto import tqdm
 
-    nT = len(temps)
-    D_tensor = np.zeros((nT, 3, 3))
-    D_ci = np.zeros((nT, 2))
-    D_stderr = np.zeros(nT)
-    durations = np.zeros(nT)
-    hops = np.zeros(nT, dtype=np.int64)
-    elementary = np.zeros(nT)
-    n_basins = np.zeros(nT, dtype=np.int64)
-    n_basin_sites = np.zeros(nT, dtype=np.int64)
-    wall = np.zeros(nT)
-    displacements = []
-    alpha = (1.0 - confidence) / 2.0
-    for t_index, T in enumerate(tqdm(temps, desc="KMC", unit="T", disable=not progress)):
-        if fast_ratio is None:
-            indptr, dst, disp = net.indptr, net.dst, net.displacement
-            rates = net.rates(float(T))
-            pi = stationary_occupation(net, float(T))
-            k_tot = np.zeros(net.n_sites)
-            np.add.at(k_tot, net.src, rates)
-            move_rate = hop_rate = float(pi @ k_tot)
-            weight = np.ones(net.n_sites)
-        else:
-            sb = _superbasins(net, float(T), fast_ratio=fast_ratio, max_sites=max_basin_sites)
-            indptr, dst, disp, rates = sb.indptr, sb.dst, sb.displacement, sb.rate
-            pi, weight = sb.occupation, sb.hops_per_move
-            move_rate, hop_rate = sb.move_rate, sb.hop_rate
-            n_basins[t_index], n_basin_sites[t_index] = sb.n_basins, sb.n_basin_sites
-        prob, alias, inv_total = _alias_tables(indptr, rates)
-        start = rng.choice(net.n_sites, size=walkers, p=pi / pi.sum())
-        if duration is None:
-            # every walker in a closed basin that does not wrap never moves: time by its hops
-            rate = move_rate if move_rate > 0 else hop_rate
-            if not rate > 0:
-                raise InputError(
-                    f"no walker can hop at {T} K (stationary hop rate {rate} Hz); "
-                    "give duration instead of steps"
-                )
-            t_end = float(steps) / rate
-        else:
-            t_end = float(duration)
-        seeds = rng.integers(0, 2**63 - 1, size=walkers, dtype=np.int64).astype(np.uint64)
-        times = t_end * np.arange(1, checkpoints + 1) / checkpoints  # (K,) s
-        t0 = time.perf_counter()
-        r, count, count_hops = _walk(
-            start, seeds, times, indptr, dst, disp, prob, alias, inv_total, weight
-        )  # (W, K, 3) Å, (W,), (W,)
-        wall[t_index] = time.perf_counter() - t0
-        weights = _fit_weights(times, fit_from) * ANGSTROM2_PER_S_TO_CM2_PER_S  # (K,)
-        rc = r - r.mean(axis=0)  # (W, K, 3)
-        cov = np.einsum("wka,wkb->kab", rc, rc) / walkers  # (K, 3, 3) Å²
-        D_tensor[t_index] = 0.5 * np.einsum("k,kab->ab", weights, cov)
-        boot_seeds = rng.integers(0, 2**63 - 1, size=int(n_bootstrap), dtype=np.int64)
-        boot = _bootstrap(r, weights, boot_seeds.astype(np.uint64))  # (B, 3, 3)
-        boot_D = np.trace(boot, axis1=1, axis2=2) / 3.0
-        D_ci[t_index] = np.quantile(boot_D, [alpha, 1.0 - alpha])
-        D_stderr[t_index] = boot_D.std(ddof=1)
-        durations[t_index] = t_end
-        hops[t_index] = int(count.sum())
-        elementary[t_index] = float(count_hops.sum())
-        displacements.append(r[:, -1])
-    return KMCResult(
-        temperatures=temps,
-        D=np.trace(D_tensor, axis1=1, axis2=2) / 3.0,
-        D_ci=D_ci,
-        D_stderr=D_stderr,
-        D_tensor=D_tensor,
-        duration=durations,
-        hops=hops,
-        wall_seconds=wall,
-        walkers=walkers,
-        confidence=float(confidence),
-        displacements=displacements,
-        elementary_hops=elementary,
-        basins=n_basins,
-        basin_sites=n_basin_sites,
-        fast_ratio=fast_ratio,
-    )
+    walk = _Walk(walkers, steps, duration, checkpoints, fit_from, n_bootstrap, confidence)
+    runs = []
+    for T in tqdm(temps, desc="KMC", unit="T", disable=not progress):
+        moves = _moves(net, float(T), fast_ratio, max_basin_sites)
+        runs.append(_walk_at(net, T, moves, walk, rng))
+    return _result(temps, runs, walkers, confidence, fast_ratio)
 
 
 def superbasin_ratio(superbasins: bool | float | None) -> float | None:

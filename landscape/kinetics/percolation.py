@@ -95,7 +95,7 @@ def percolation_barrier(G: nx.MultiDiGraph | HopArrays) -> PercolationResult:
 
     Examples
     --------
-    >>> from landscape.synthetic import cubic_lattice_network
+    >>> from landscape.kinetics.synthetic import cubic_lattice_network
     >>> round(percolation_barrier(cubic_lattice_network(3, barrier=0.4)).any, 6)
     0.4
 

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..units import ANGSTROM2_PER_S_TO_CM2_PER_S
 from .arrhenius import arrhenius
 from .exact import components, exact_diffusion, stationary_occupation
-from .kmc import kmc, superbasin_ratio
+from .kmc import DEFAULT_STEPS, kmc, superbasin_ratio
 from .network import HopArrays, as_temperatures, hop_arrays
 from .percolation import percolation_barrier
 from .superbasin import superbasins
@@ -27,6 +27,8 @@ METHODS = ("exact", "kmc")
 
 
 def _fit(T: np.ndarray, D: np.ndarray, err: np.ndarray | None = None):
+    """Arrhenius fit of ``D`` (cm²/s, standard errors ``err``) at ``T`` (K), or None unless there
+    are two temperatures and every D is finite and > 0; ``err`` is dropped unless all are > 0."""
     if len(T) < 2 or not np.all(np.isfinite(D)) or np.any(D <= 0):
         return None
     if err is not None and (not np.all(np.isfinite(err)) or np.any(err <= 0)):
@@ -68,7 +70,71 @@ def _kmc_steps(net, temps, D_exact, steps, walkers, cells, budget, fast_ratio=No
 
 
 def _num(x: float) -> float | None:
+    """``x`` as a JSON number, None where it is missing or not finite."""
     return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _kmc_at(
+    net: HopArrays,
+    temps: np.ndarray,
+    plan: dict,
+    walkers: int,
+    random_state: int | None,
+    fast_ratio: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """KMC at every temperature of ``temps`` (K) with the mean moves per walker of ``plan``
+    (:func:`_kmc_steps`), seeded ``random_state + k`` at the k-th temperature.
+
+    Returns ``(D, D_stderr, D_ci, entries)``: cm²/s, shapes (nT,), (nT,), (nT, 2), and the summary's
+    ``kmc_steps``, ``kmc_diffusive`` and ``kmc_superbasins`` entries.
+    """
+    D, err, ci = np.zeros(len(temps)), np.zeros(len(temps)), np.zeros((len(temps), 2))
+    basins, basin_sites, per_move = [], [], []
+    for k, T in enumerate(temps):
+        res = kmc(
+            net,
+            T,
+            walkers=walkers,
+            steps=plan["steps"][k],
+            random_state=None if random_state is None else random_state + k,
+            superbasins=False if fast_ratio is None else fast_ratio,
+        )
+        D[k], err[k], ci[k] = res.D[0], res.D_stderr[0], res.D_ci[0]
+        basins.append(int(res.basins[0]))
+        basin_sites.append(int(res.basin_sites[0]))
+        per_move.append(float(res.elementary_hops[0] / max(res.hops[0], 1)))
+    entries = {
+        "kmc_steps": [float(v) for v in plan["steps"]],
+        "kmc_diffusive": [bool(v) for v in plan["diffusive"]],
+        "kmc_superbasins": (
+            None
+            if fast_ratio is None
+            else {
+                "fast_ratio": fast_ratio,
+                "basins": basins,
+                "basin_sites": basin_sites,
+                "hops_per_move": per_move,
+            }
+        ),
+    }
+    return D, err, ci, entries
+
+
+def _add_fit(
+    out: dict,
+    method: str,
+    T: np.ndarray,
+    D: np.ndarray,
+    err: np.ndarray | None,
+    wraps: bool,
+) -> None:
+    """Put the Arrhenius fit of ``D`` (cm²/s) at ``T`` (K) into ``out``'s ``Ea_eV``,
+    ``Ea_stderr_eV`` and ``D0_cm2_s`` under ``method``; None where no component wraps the cell or
+    no fit is possible."""
+    fit = _fit(T, D, err) if wraps else None
+    out["Ea_eV"][method] = None if fit is None else _num(fit.Ea)
+    out["Ea_stderr_eV"][method] = None if fit is None else _num(fit.Ea_stderr)
+    out["D0_cm2_s"][method] = None if fit is None else _num(fit.D0)
 
 
 def kinetics_summary(
@@ -76,13 +142,13 @@ def kinetics_summary(
     *,
     temperatures: Sequence[float] = DEFAULTS.temperatures,
     methods: Sequence[str] = METHODS,
-    walkers: int = 1000,
-    steps: float = 10_000,
+    walkers: int = DEFAULTS.kmc_walkers,
+    steps: float = DEFAULT_STEPS,
     random_state: int | None = 0,
     progress: bool = False,
     kmc_cells: float = 3.0,
     kmc_hop_budget: float = 2e8,
-    kmc_superbasins: bool | float = True,
+    kmc_superbasins: bool | float = DEFAULTS.kmc_superbasins,
 ) -> dict:
     """Diffusion coefficients, activation energies and the percolation barrier of a hop network.
 
@@ -163,42 +229,13 @@ def kinetics_summary(
             plan = _kmc_steps(
                 net, temps, D_exact, steps, walkers, kmc_cells, kmc_hop_budget, fast_ratio
             )
-            D, err, ci = np.zeros(len(temps)), np.zeros(len(temps)), np.zeros((len(temps), 2))
-            basins, basin_sites, per_move = [], [], []
-            for k, T in enumerate(temps):
-                res = kmc(
-                    net,
-                    T,
-                    walkers=walkers,
-                    steps=plan["steps"][k],
-                    random_state=None if random_state is None else random_state + k,
-                    superbasins=False if fast_ratio is None else fast_ratio,
-                )
-                D[k], err[k], ci[k] = res.D[0], res.D_stderr[0], res.D_ci[0]
-                basins.append(int(res.basins[0]))
-                basin_sites.append(int(res.basin_sites[0]))
-                per_move.append(float(res.elementary_hops[0] / max(res.hops[0], 1)))
+            D, err, ci, entries = _kmc_at(net, temps, plan, walkers, random_state, fast_ratio)
             out["D_ci_cm2_s"]["kmc"] = ci.tolist()
-            out["kmc_steps"] = [float(v) for v in plan["steps"]]
-            out["kmc_diffusive"] = [bool(v) for v in plan["diffusive"]]
-            out["kmc_superbasins"] = (
-                None
-                if fast_ratio is None
-                else {
-                    "fast_ratio": fast_ratio,
-                    "basins": basins,
-                    "basin_sites": basin_sites,
-                    "hops_per_move": per_move,
-                }
-            )
+            out.update(entries)
             use = plan["diffusive"]
         out["D_cm2_s"][method] = D.tolist()
         ok = use & np.isfinite(D)
-        fit = (  # KMC rattling in closed pockets is no D
-            _fit(temps[ok], D[ok], None if err is None else err[ok]) if wraps else None
-        )
-        out["Ea_eV"][method] = None if fit is None else _num(fit.Ea)
-        out["Ea_stderr_eV"][method] = None if fit is None else _num(fit.Ea_stderr)
-        out["D0_cm2_s"][method] = None if fit is None else _num(fit.D0)
+        # KMC rattling in closed pockets is no D
+        _add_fit(out, method, temps[ok], D[ok], None if err is None else err[ok], wraps)
     out["percolation_barrier_eV"] = percolation_barrier(net).as_dict()
     return out

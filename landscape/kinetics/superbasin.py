@@ -61,12 +61,14 @@ results keep their relative accuracy. O(n_B³) per basin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numba
 import numpy as np
 
 from ..errors import InputError
+from .basin_tree import group_superbasins
 from .exact import stationary_occupation
 from .network import HopArrays, as_temperatures, hop_arrays
 
@@ -140,140 +142,6 @@ class Superbasins:
 
 
 @numba.njit(cache=True)
-def _find(parent, link, x):  # pragma: no cover - compiled
-    """Root of ``x`` and the lattice offset of ``x`` in the root's frame (union by size, no compression)."""
-    o0 = 0
-    o1 = 0
-    o2 = 0
-    while parent[x] != x:
-        o0 += link[x, 0]
-        o1 += link[x, 1]
-        o2 += link[x, 2]
-        x = parent[x]
-    return x, o0, o1, o2
-
-
-@numba.njit(cache=True)
-def _dendrogram(n, bond_a, bond_b, bond_shift, bond_flux, order):  # pragma: no cover - compiled
-    """Single-linkage tree over the bonds in ``order``; refuses merges that would close a wrapping cycle.
-
-    Returns (tree parent (2n−1,), merge flux (2n−1,), size (2n−1,), left child, right child,
-    union-find root of every site (n,), offset of every site in its root's frame (n, 3)).
-    Nodes 0 … n−1 are the sites; unused node slots keep size 0.
-    """
-    n_nodes = 2 * n - 1 if n > 0 else 0
-    tree_parent = np.full(n_nodes, -1, dtype=np.int64)
-    merge_flux = np.full(n_nodes, np.inf)
-    size = np.zeros(n_nodes, dtype=np.int64)
-    left = np.full(n_nodes, -1, dtype=np.int64)
-    right = np.full(n_nodes, -1, dtype=np.int64)
-    size[:n] = 1
-    parent = np.arange(n)
-    link = np.zeros((n, 3), dtype=np.int64)
-    uf_size = np.ones(n, dtype=np.int64)
-    node_of = np.arange(n)  # tree node that a union-find root currently stands for
-    nxt = n
-    for k in order:
-        ra, a0, a1, a2 = _find(parent, link, bond_a[k])
-        rb, b0, b1, b2 = _find(parent, link, bond_b[k])
-        if ra == rb:
-            continue  # already together (a redundant or a wrapping bond: never a tree link)
-        # offset of b in a's frame is offset(a) + shift: o(rb in ra's frame) = o(a) + s − o(b)
-        s0 = a0 + bond_shift[k, 0] - b0
-        s1 = a1 + bond_shift[k, 1] - b1
-        s2 = a2 + bond_shift[k, 2] - b2
-        if uf_size[ra] < uf_size[rb]:
-            parent[ra] = rb
-            link[ra, 0] = -s0
-            link[ra, 1] = -s1
-            link[ra, 2] = -s2
-            root = rb
-        else:
-            parent[rb] = ra
-            link[rb, 0] = s0
-            link[rb, 1] = s1
-            link[rb, 2] = s2
-            root = ra
-        uf_size[root] = uf_size[ra] + uf_size[rb]
-        na, nb = node_of[ra], node_of[rb]
-        tree_parent[na] = nxt
-        tree_parent[nb] = nxt
-        left[nxt] = na
-        right[nxt] = nb
-        size[nxt] = size[na] + size[nb]
-        merge_flux[nxt] = bond_flux[k]
-        node_of[root] = nxt
-        nxt += 1
-    roots = np.empty(n, dtype=np.int64)
-    offset = np.zeros((n, 3), dtype=np.int64)
-    for i in range(n):
-        r, o0, o1, o2 = _find(parent, link, i)
-        roots[i] = r
-        offset[i, 0] = o0
-        offset[i, 1] = o1
-        offset[i, 2] = o2
-    return tree_parent, merge_flux, size, left, right, roots, offset
-
-
-@numba.njit(cache=True)
-def _leaf_intervals(tree_parent, left, right, size, n):  # pragma: no cover - compiled
-    """Position of every site in a depth-first leaf order and the [lo, hi) leaf range of every node."""
-    n_nodes = tree_parent.shape[0]
-    lo = np.zeros(n_nodes, dtype=np.int64)
-    hi = np.zeros(n_nodes, dtype=np.int64)
-    pos = np.zeros(n, dtype=np.int64)
-    stack = np.empty(n_nodes, dtype=np.int64)
-    counter = 0
-    for root in range(n_nodes):
-        if tree_parent[root] != -1 or size[root] == 0:
-            continue
-        top = 0
-        stack[0] = root
-        lo[root] = counter
-        while top >= 0:
-            v = stack[top]
-            top -= 1
-            if v < n:
-                pos[v] = counter
-                lo[v] = counter
-                hi[v] = counter + 1
-                counter += 1
-            else:
-                top += 1
-                stack[top] = right[v]
-                top += 1
-                stack[top] = left[v]
-        hi[root] = counter
-    # internal nodes: ranges from their children (children have smaller ids than parents)
-    for v in range(n, n_nodes):
-        if size[v] > 0:
-            lo[v] = min(lo[left[v]], lo[right[v]])
-            hi[v] = max(hi[left[v]], hi[right[v]])
-    return pos, lo, hi
-
-
-@numba.njit(cache=True)
-def _exit_flux(
-    src, dst, inside, flux, tree_parent, size, pos, lo, hi, max_sites
-):  # pragma: no cover
-    """Flux out of every tree node of at most ``max_sites`` sites (hops whose target is outside it,
-    or inside it only through a wrapping cycle, ``inside[e] = False``)."""
-    out = np.zeros(tree_parent.shape[0])
-    for e in range(src.shape[0]):
-        w = flux[e]
-        if w <= 0.0:
-            continue
-        v = src[e]
-        pj = pos[dst[e]]
-        while v != -1 and size[v] <= max_sites:
-            if inside[e] and lo[v] <= pj and pj < hi[v]:
-                break
-            out[v] += w
-            v = tree_parent[v]
-    return out
-
-
-@numba.njit(cache=True)
 def _absorb(A, r, B):  # pragma: no cover - compiled
     """Solve ``M X = B`` for ``M = diag(Σ_j A_ij + r_i) − A`` by subtraction-free (GTH) elimination.
 
@@ -315,34 +183,6 @@ def _absorb(A, r, B):  # pragma: no cover - compiled
     return X
 
 
-def _bonds(net: HopArrays, flux: np.ndarray):
-    """Bonds (pairs of opposite hops) with their equilibrium flux ``min(J_ij, J_ji)``.
-
-    Returns (a, b, shift (k, 3), flux (k,)) with ``a < b``; parallel hops of one bond are summed.
-    """
-    keep = net.src != net.dst  # self-loops never join two sites
-    fwd = net.src < net.dst
-    a = np.where(fwd, net.src, net.dst)[keep]
-    b = np.where(fwd, net.dst, net.src)[keep]
-    s = np.where(fwd[:, None], net.shift, -net.shift)[keep]
-    key = np.column_stack([a, b, s])  # (m', 5)
-    if len(key) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros((0, 3), dtype=np.int64), np.zeros(0)
-    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    j_fwd = np.zeros(len(uniq))
-    j_rev = np.zeros(len(uniq))
-    np.add.at(j_fwd, inverse[fwd[keep]], flux[keep][fwd[keep]])
-    np.add.at(j_rev, inverse[~fwd[keep]], flux[keep][~fwd[keep]])
-    return (
-        uniq[:, 0].copy(),
-        uniq[:, 1].copy(),
-        np.ascontiguousarray(uniq[:, 2:]),
-        np.minimum(j_fwd, j_rev),
-    )
-
-
 def _check(fast_ratio: float, max_sites: int) -> tuple[float, int]:
     try:
         fast_ratio = float(fast_ratio)
@@ -353,6 +193,125 @@ def _check(fast_ratio: float, max_sites: int) -> tuple[float, int]:
     if isinstance(max_sites, bool) or int(max_sites) != max_sites or int(max_sites) < 2:
         raise InputError(f"max_sites must be an integer >= 2, got {max_sites!r}")
     return fast_ratio, int(max_sites)
+
+
+class _MoveTable(NamedTuple):
+    """The moves of the mean-rate walk, CSR over sites (the fields of :class:`Superbasins`)."""
+
+    indptr: np.ndarray
+    dst: np.ndarray
+    displacement: np.ndarray
+    rate: np.ndarray
+    hops_per_move: np.ndarray
+    exit_flux: np.ndarray  # (n_sites,) Hz: flux of each basin member's exit hops (their moves)
+
+
+def _basin_moves(
+    net: HopArrays,
+    k: np.ndarray,
+    k_tot: np.ndarray,
+    sites: np.ndarray,
+    local: np.ndarray,
+    internal: np.ndarray,
+    exits: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The moves out of one basin from its absorbing Markov chain.
+
+    From every member ``s`` one move per exit hop ``e``: to ``dst(e)``, displacement
+    ``u_{src(e)} − u_s + d_e`` (Å), rate ``P_se / τ_s`` (Hz), with ``P`` and the mean exit time
+    ``τ`` from the fundamental matrix (:func:`_absorb`). ``k`` (m,) and ``k_tot`` (n,) are the hop
+    rates and escape rates, Hz; ``local`` maps a member to its row; ``internal`` and ``exits`` index
+    the basin's hops; ``u`` (n, 3) is every site's position unwrapped within its basin, Å.
+
+    Returns ``(src, dst, displacement, rate, hops_per_move)``: the moves, and the mean number of
+    elementary hops of one move from each member (nb,).
+    """
+    nb = len(sites)
+    A = np.zeros((nb, nb))
+    np.add.at(A, (local[net.src[internal]], local[net.dst[internal]]), k[internal])
+    r = np.zeros(nb)
+    np.add.at(r, local[net.src[exits]], k[exits])
+    sources, col = np.unique(local[net.src[exits]], return_inverse=True)
+    B = np.zeros((nb, len(sources) + 2))
+    B[sources, np.arange(len(sources))] = 1.0
+    B[:, -2] = 1.0
+    B[:, -1] = k_tot[sites]
+    X = _absorb(A, r, B)  # (nb, q): fundamental-matrix columns, τ, expected hops
+    tau = X[:, -2]  # (nb,) s
+    P = X[:, col.ravel()] * k[exits][None, :]  # (nb, x) exit probabilities
+    d = (
+        u[net.src[exits]][None, :, :] - u[sites][:, None, :] + net.displacement[exits][None]
+    )  # (nb, x, 3) Å
+    return (
+        np.repeat(sites, len(exits)),
+        np.tile(net.dst[exits], nb),
+        d.reshape(-1, 3),
+        (P / tau[:, None]).ravel(),
+        X[:, -1],
+    )
+
+
+def _move_table(
+    net: HopArrays,
+    k: np.ndarray,
+    k_tot: np.ndarray,
+    flux: np.ndarray,
+    basin: np.ndarray,
+    members: list[np.ndarray],
+    offset: np.ndarray,
+    inside: np.ndarray,
+) -> _MoveTable:
+    """The moves of the mean-rate walk: a site in no basin keeps its own hops (rates ``k``, Hz),
+    a basin member gets the moves of :func:`_basin_moves` (none in a closed basin, where the walker
+    stays for ever). ``basin``, ``members``, ``offset`` and ``inside`` are those of
+    :func:`~landscape.kinetics.basin_tree.group_superbasins`;
+    ``flux`` (m,) the equilibrium flux of every hop, Hz."""
+    n = net.n_sites
+    in_basin = basin >= 0
+    hops_per_move = np.ones(n)
+    exit_flux = np.zeros(n)  # flux of each basin member's exit hops (their moves), Hz
+    # ordinary sites: their own hops
+    plain = ~in_basin[net.src]
+    rows_src = [net.src[plain]]
+    rows_dst = [net.dst[plain]]
+    rows_disp = [net.displacement[plain]]
+    rows_rate = [k[plain]]
+    u = net.positions + offset @ net.cell  # (n, 3) Å, unwrapped within each basin
+    same = in_basin[net.src] & (basin[net.src] == basin[net.dst]) & inside
+    local = np.full(n, -1, dtype=np.int64)  # index of every member within its basin
+    for sites in members:
+        local[sites] = np.arange(len(sites))
+    by_basin = np.argsort(basin[net.src], kind="stable")  # hops grouped by their source's basin
+    bounds = np.searchsorted(basin[net.src][by_basin], np.arange(len(members) + 1))
+    for c, sites in enumerate(members):
+        out_e = by_basin[bounds[c] : bounds[c + 1]]  # hops from members
+        internal = out_e[same[out_e] & (net.src[out_e] != net.dst[out_e])]
+        exits = out_e[~same[out_e]]
+        exit_flux[sites] = 0.0
+        np.add.at(exit_flux, net.src[exits], flux[exits])
+        if len(exits) == 0:  # a closed pocket that does not wrap: the walker stays for ever
+            hops_per_move[sites] = 0.0
+            continue
+        src_b, dst_b, disp_b, rate_b, hops_per_move[sites] = _basin_moves(
+            net, k, k_tot, sites, local, internal, exits, u
+        )
+        rows_src.append(src_b)
+        rows_dst.append(dst_b)
+        rows_disp.append(disp_b)
+        rows_rate.append(rate_b)
+    src = np.concatenate(rows_src)
+    order = np.argsort(src, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return _MoveTable(
+        indptr=indptr,
+        dst=np.concatenate(rows_dst)[order],
+        displacement=np.ascontiguousarray(np.concatenate(rows_disp)[order]),
+        rate=np.concatenate(rows_rate)[order],
+        hops_per_move=hops_per_move,
+        exit_flux=exit_flux,
+    )
 
 
 def superbasins(
@@ -388,7 +347,7 @@ def superbasins(
 
     Examples
     --------
-    >>> from landscape.synthetic import cubic_lattice_network
+    >>> from landscape.kinetics.synthetic import cubic_lattice_network
     >>> sb = superbasins(cubic_lattice_network(3), 600.0)
     >>> sb.n_basins, bool(np.isclose(sb.move_rate, sb.hop_rate))  # a uniform lattice has no traps
     (0, True)
@@ -409,102 +368,11 @@ def superbasins(
     k_tot = np.zeros(n)
     np.add.at(k_tot, net.src, k)
     flux = pi[net.src] * k  # (m,) equilibrium flux of every hop, Hz
-
-    a, b, bshift, bflux = _bonds(net, flux)
-    order = np.argsort(-bflux, kind="stable")
-    order = order[bflux[order] > 0]
-    tree_parent, merge_flux, size, left, right, roots, offset = _dendrogram(
-        n, a, b, bshift, bflux, order
-    )
-    pos, lo, hi = _leaf_intervals(tree_parent, left, right, size, n)
-    L = (
-        offset[net.src] + net.shift - offset[net.dst]
-    )  # (m, 3) net lattice shift in the tree's frame
-    inside = (roots[net.src] == roots[net.dst]) & ~np.any(L != 0, axis=1)  # (m,)
-    loop = (net.src == net.dst) & inside  # zero-shift self-loops: no move at all
-    jout = _exit_flux(
-        net.src,
-        net.dst,
-        inside,
-        np.where(loop, 0.0, flux),
-        tree_parent,
-        size,
-        pos,
-        lo,
-        hi,
-        max_sites,
-    )
-    valid = (size >= 2) & (size <= max_sites) & (merge_flux >= fast_ratio * jout)
-
-    # the largest valid groups, top-down from every root of the forest
-    basin = np.full(n, -1, dtype=np.int64)
-    members: list[np.ndarray] = []
-    leaf_order = np.argsort(pos)  # sites in depth-first order: a node's members are a slice
-    stack = [v for v in range(len(size)) if size[v] > 0 and tree_parent[v] == -1]
-    while stack:
-        v = stack.pop()
-        if v < n:
-            continue
-        if valid[v]:
-            sites = np.sort(leaf_order[lo[v] : hi[v]])
-            basin[sites] = len(members)
-            members.append(sites)
-        else:
-            stack += [left[v], right[v]]
-    offset = np.where(basin[:, None] >= 0, offset, 0)
-
+    basin, members, offset, inside = group_superbasins(net, flux, fast_ratio, max_sites)
+    moves = _move_table(net, k, k_tot, flux, basin, members, offset, inside)
     in_basin = basin >= 0
-    hops_per_move = np.ones(n)
-    exit_flux = np.zeros(n)  # flux of each basin member's exit hops (their moves), Hz
-    # ordinary sites: their own hops
-    plain = ~in_basin[net.src]
-    rows_src = [net.src[plain]]
-    rows_dst = [net.dst[plain]]
-    rows_disp = [net.displacement[plain]]
-    rows_rate = [k[plain]]
-    u = net.positions + offset @ net.cell  # (n, 3) Å, unwrapped within each basin
-    same = in_basin[net.src] & (basin[net.src] == basin[net.dst]) & inside
-    local = np.full(n, -1, dtype=np.int64)  # index of every member within its basin
-    for sites in members:
-        local[sites] = np.arange(len(sites))
-    by_basin = np.argsort(basin[net.src], kind="stable")  # hops grouped by their source's basin
-    bounds = np.searchsorted(basin[net.src][by_basin], np.arange(len(members) + 1))
-    for c, sites in enumerate(members):
-        nb = len(sites)
-        out_e = by_basin[bounds[c] : bounds[c + 1]]  # hops from members
-        internal = out_e[same[out_e] & (net.src[out_e] != net.dst[out_e])]
-        exits = out_e[~same[out_e]]
-        exit_flux[sites] = 0.0
-        np.add.at(exit_flux, net.src[exits], flux[exits])
-        if len(exits) == 0:  # a closed pocket that does not wrap: the walker stays for ever
-            hops_per_move[sites] = 0.0
-            continue
-        A = np.zeros((nb, nb))
-        np.add.at(A, (local[net.src[internal]], local[net.dst[internal]]), k[internal])
-        r = np.zeros(nb)
-        np.add.at(r, local[net.src[exits]], k[exits])
-        sources, col = np.unique(local[net.src[exits]], return_inverse=True)
-        B = np.zeros((nb, len(sources) + 2))
-        B[sources, np.arange(len(sources))] = 1.0
-        B[:, -2] = 1.0
-        B[:, -1] = k_tot[sites]
-        X = _absorb(A, r, B)  # (nb, q): fundamental-matrix columns, τ, expected hops
-        tau = X[:, -2]  # (nb,) s
-        P = X[:, col.ravel()] * k[exits][None, :]  # (nb, x) exit probabilities
-        hops_per_move[sites] = X[:, -1]
-        rows_src.append(np.repeat(sites, len(exits)))
-        rows_dst.append(np.tile(net.dst[exits], nb))
-        d = (
-            u[net.src[exits]][None, :, :] - u[sites][:, None, :] + net.displacement[exits][None]
-        )  # (nb, x, 3) Å
-        rows_disp.append(d.reshape(-1, 3))
-        rows_rate.append((P / tau[:, None]).ravel())
-    src = np.concatenate(rows_src)
-    order = np.argsort(src, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     hop_rate = float(pi @ k_tot)
-    move_rate = float(pi[~in_basin] @ k_tot[~in_basin] + exit_flux[in_basin].sum())
+    move_rate = float(pi[~in_basin] @ k_tot[~in_basin] + moves.exit_flux[in_basin].sum())
     return Superbasins(
         temperature=float(temperature),
         fast_ratio=fast_ratio,
@@ -514,9 +382,9 @@ def superbasins(
         occupation=pi,
         hop_rate=hop_rate,
         move_rate=move_rate,
-        indptr=indptr,
-        dst=np.concatenate(rows_dst)[order],
-        displacement=np.ascontiguousarray(np.concatenate(rows_disp)[order]),
-        rate=np.concatenate(rows_rate)[order],
-        hops_per_move=hops_per_move,
+        indptr=moves.indptr,
+        dst=moves.dst,
+        displacement=moves.displacement,
+        rate=moves.rate,
+        hops_per_move=moves.hops_per_move,
     )

@@ -8,7 +8,6 @@
   :func:`model_paths`.
 - :mod:`~landscape.nnp.surface` — :class:`NNPSurface` (an EnergySurface) and
   :class:`NNPCalculator` (ASE).
-- :mod:`~landscape.nnp.ensemble` — the model uncertainty of the activation energy.
 - :mod:`~landscape.nnp.plots` — parity plot and learning curve.
 
 Torch loads with the first name used from this package (``import landscape.nnp`` alone is cheap).
@@ -27,9 +26,6 @@ _LAZY: dict[str, str] = {
     "NNPSurface": ".surface",
     "NNPCalculator": ".surface",
     "model_paths": ".io",
-    "EnsembleActivation": ".ensemble",
-    "member_networks": ".ensemble",
-    "ensemble_activation_energy": ".ensemble",
     "parity_plot": ".plots",
     "learning_curve": ".plots",
 }

@@ -23,7 +23,8 @@ built with tensor ops, on a padded neighbour block ``(n, K)`` per chunk of posit
 ``r_jk`` of all neighbour pairs come from one batched product ``V Vᵀ`` ``(n, K, K)``, and the sums
 over neighbour species are two batched products with species weights ``(n, K, n_species)``
 (chunks hold positions of similar neighbour counts, so little of the block is padding). No Python
-loop runs over atoms or positions; everything is differentiable in the positions.
+loop runs over atoms or positions; everything is differentiable in the positions. The cutoff and the
+angular block are pure functions of :mod:`landscape.nnp.descriptor_kernels`.
 
 Units: lengths in Å, η in 1/Å², r_s in Å; the features are dimensionless.
 """
@@ -31,7 +32,6 @@ Units: lengths in Å, η in 1/Å², r_s in Å; the features are dimensionless.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ from torch import Tensor, nn
 
 from ..config import DEFAULTS
 from ..errors import InputError
+from .descriptor_kernels import angular_block, cosine_cutoff, species_pairs
 
 __all__ = ["SymmetryFunctions", "HostTensors", "propose_grids"]
 
@@ -116,6 +117,21 @@ def propose_grids(
         ],
         dtype=float,
     ).reshape(-1, 3)
+    return g2, g4
+
+
+def parameter_sets(r_cut: float, g2_params: Any, g4_params: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The checked G2 rows ``(η [1/Å²], r_s [Å])`` (n_g2, 2) and G4 rows ``(η [1/Å²], ζ, λ)``
+    (n_g4, 3); either ``None`` takes that of :func:`propose_grids` for ``r_cut`` (Å).
+
+    Raises :class:`InputError` for η <= 0, ζ < 1 or λ other than ±1."""
+    d2, d4 = propose_grids(r_cut)
+    g2 = np.asarray(d2 if g2_params is None else g2_params, dtype=float).reshape(-1, 2)
+    g4 = np.asarray(d4 if g4_params is None else g4_params, dtype=float).reshape(-1, 3)
+    if np.any(g2[:, 0] <= 0) or np.any(g4[:, 0] <= 0):
+        raise InputError("symmetry-function η must be positive (1/Å²)")
+    if np.any(g4[:, 1] < 1) or np.any(np.abs(np.abs(g4[:, 2]) - 1) > 0):
+        raise InputError("G4 needs ζ >= 1 and λ = ±1")
     return g2, g4
 
 
@@ -200,13 +216,7 @@ class SymmetryFunctions(nn.Module):
         self.mobile = mobile
         self.r_cut = float(r_cut)
         self.chunk_size = int(chunk_size)
-        d2, d4 = propose_grids(self.r_cut)
-        g2 = np.asarray(d2 if g2_params is None else g2_params, dtype=float).reshape(-1, 2)
-        g4 = np.asarray(d4 if g4_params is None else g4_params, dtype=float).reshape(-1, 3)
-        if np.any(g2[:, 0] <= 0) or np.any(g4[:, 0] <= 0):
-            raise InputError("symmetry-function η must be positive (1/Å²)")
-        if np.any(g4[:, 1] < 1) or np.any(np.abs(np.abs(g4[:, 2]) - 1) > 0):
-            raise InputError("G4 needs ζ >= 1 and λ = ±1")
+        g2, g4 = parameter_sets(self.r_cut, g2_params, g4_params)
         self.register_buffer("g2_eta", torch.tensor(g2[:, 0], dtype=torch.float64))  # (n_g2,)
         self.register_buffer("g2_rs", torch.tensor(g2[:, 1], dtype=torch.float64))  # (n_g2,)
         self.register_buffer("g4_eta", torch.tensor(g4[:, 0], dtype=torch.float64))  # (n_g4,)
@@ -257,7 +267,7 @@ class SymmetryFunctions(nn.Module):
 
     def _pairs(self) -> list[tuple[int, int]]:
         """Species-rank pairs ``(i, j)``, ``i >= j``, in output order."""
-        return [(i, j) for i in range(self.n_species) for j in range(i + 1)]
+        return species_pairs(self.n_species)
 
     # ------------------------------------------------------------------ host
     def host_tensors(
@@ -387,12 +397,14 @@ class SymmetryFunctions(nn.Module):
             return torch.argsort(counts)
 
     def _features(self, host: HostTensors, positions: Tensor) -> Tensor:
+        """Features (n, n_features) of one chunk of positions (n, 3) Å: the G2 rows per host
+        species, then the G4 rows per species pair (:func:`angular_block`)."""
         n = positions.shape[0]
         dtype, device = positions.dtype, positions.device
         ns, rc = self.n_species, self.r_cut
         centre, atom, vec = self.neighbours(host, positions)  # (P,), (P,), (P, 3)
         dist = vec.norm(dim=1)  # (P,)
-        fc = 0.5 * (torch.cos(dist * (math.pi / rc)) + 1.0)  # (P,)
+        fc = cosine_cutoff(dist, rc)  # (P,)
         spec = host.species[atom]  # (P,)
 
         # --- radial G2: (P, n_g2) summed into (n * ns, n_g2)
@@ -400,58 +412,12 @@ class SymmetryFunctions(nn.Module):
         g2 = torch.zeros(n * ns, self.n_g2, dtype=dtype, device=device)
         g2.index_add_(0, centre * ns + spec, g2_terms)  # (n * ns, n_g2)
 
-        # --- angular G4 on a padded neighbour block (n, K): triples j != k come from one batched
-        # product V V^T; empty slots sit far outside the cutoff, so their f_c is exactly zero.
         g4 = torch.zeros(n, self.n_pairs, self.n_g4, dtype=dtype, device=device)
         if self.n_g4 and centre.numel() > 1:
-            with torch.no_grad():
-                counts = torch.bincount(centre, minlength=n)  # (n,)
-                start = torch.cumsum(counts, 0) - counts  # (n,)
-                slot = torch.arange(centre.numel(), device=device) - start[centre]  # (P,)
-                k_max = int(counts.max())
-            far = torch.tensor([3.0 * rc, 0.0, 0.0], dtype=dtype, device=device)
-            v = far.expand(n, k_max, 3).index_put((centre, slot), vec)  # (n, K, 3)
-            r = torch.zeros(n, k_max, dtype=dtype, device=device).fill_(3.0 * rc)
-            r = r.index_put((centre, slot), dist)  # (n, K)
-            f = torch.zeros(n, k_max, dtype=dtype, device=device).index_put((centre, slot), fc)
-            onehot = torch.zeros(n, k_max, ns, dtype=dtype, device=device)  # (n, K, ns)
-            onehot[centre, slot, spec] = 1.0
-            dot = torch.bmm(v, v.transpose(1, 2))  # (n, K, K)
-            r2 = r.square()  # (n, K)
-            rjk2 = r2[:, :, None] + r2[:, None, :] - 2.0 * dot  # (n, K, K)
-            eye = torch.eye(k_max, dtype=torch.bool, device=device)
-            real = torch.zeros(n, k_max, dtype=torch.bool, device=device)
-            real[centre, slot] = True  # (n, K) occupied slots
-            inside = (rjk2 < rc * rc) & ~eye & real[:, :, None] & real[:, None, :]  # (n, K, K)
-            rjk2 = torch.where(inside, rjk2, rc * rc)  # (n, K, K) safe for sqrt and its gradient
-            fjk = (0.5 * (torch.cos(rjk2.sqrt() * (math.pi / rc)) + 1.0)) * inside  # (n, K, K)
-            inv_r = 1.0 / r  # (n, K)
-            cos = dot * inv_r[:, :, None] * inv_r[:, None, :]  # (n, K, K)
-            # exp(-eta (r_ij^2 + r_ik^2 + r_jk^2)) f_ij f_ik f_jk factorises: the per-neighbour
-            # parts go into the species weights w (n, K, ns), the jk part stays (n, K, K)
-            angular: dict[tuple[float, float], Tensor] = {}
-            pair_terms: dict[float, tuple[Tensor, Tensor]] = {}
-            hi, lo = (list(x) for x in zip(*self._pairs(), strict=True))
-            same = torch.tensor(
-                [0.5 if i == j else 1.0 for i, j in self._pairs()], dtype=dtype, device=device
-            )  # (n_pairs,)
-            for p, (eta, zeta, lam) in enumerate(self._g4_values):
-                if (zeta, lam) not in angular:
-                    base = (
-                        1.0 + lam * cos
-                        if lam not in (1.0, -1.0)
-                        else (1.0 + cos if lam > 0 else 1.0 - cos)
-                    )
-                    angular[(zeta, lam)] = _power(base, zeta)  # (n, K, K)
-                if eta not in pair_terms:
-                    w = onehot * (f * torch.exp(-eta * r2))[:, :, None]  # (n, K, ns)
-                    pair_terms[eta] = (w, torch.exp(-eta * rjk2) * fjk)  # (n, K, ns), (n, K, K)
-                w, ejk = pair_terms[eta]
-                t = angular[(zeta, lam)] * ejk  # (n, K, K)
-                # ordered sums over neighbour species: m[a, b] = sum_{j in a, k in b, j != k}
-                m = torch.bmm(torch.bmm(w.transpose(1, 2), t), w)  # (n, ns, ns)
-                # unordered pairs j < k: m[a, b] for a != b and m[a, a] / 2
-                g4[:, :, p] = m[:, hi, lo] * (same * 2.0 ** (1.0 - zeta))
+            angular_block(
+                g4, centre, spec, vec, dist, fc, n_species=ns, r_cut=rc,
+                g4_values=self._g4_values, pairs=self._pairs(),
+            )  # fmt: skip
         return torch.cat(
             [g2.reshape(n, ns * self.n_g2), g4.reshape(n, self.n_pairs * self.n_g4)], dim=1
         )  # (n, n_features)
@@ -563,18 +529,3 @@ class SymmetryFunctions(nn.Module):
             f"species={self.species}, mobile={self.mobile!r}, r_cut={self.r_cut}, "
             f"n_g2={self.n_g2}, n_g4={self.n_g4}, n_features={self.n_features}"
         )
-
-
-def _power(base: Tensor, zeta: float) -> Tensor:
-    """``max(base, 0) ** zeta``; integer ζ by repeated squaring (faster than ``pow``, exact)."""
-    if zeta == int(zeta) and 1 <= zeta <= 64:
-        k = int(zeta)
-        out, sq = None, base
-        while k:
-            if k & 1:
-                out = sq if out is None else out * sq
-            k >>= 1
-            if k:
-                sq = sq * sq
-        return out
-    return base.clamp_min(0.0).pow(zeta)

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from ase import Atoms
 
-from ..errors import InputError
 from ..config import DEFAULTS
+from ..errors import InputError
 from .descriptors import SymmetryFunctions
 from .evaluation import score_model, set_fit_metrics
 from .io import load_model, save_model
@@ -65,7 +65,7 @@ class SimplifiedNNP:
     n_models : int
         Ensemble members; their spread (standard deviation) is the uncertainty, eV.
     test_fraction : float
-        Held-out test share (the seed's 200 of 2000 points: 0.1).
+        Held-out test share (0.1: 200 of 2000 points, as in Li, Ando & Watanabe 2017).
     validation_fraction : float
         Share of the remaining points each member holds out for early stopping.
     max_epochs : int
@@ -81,7 +81,7 @@ class SimplifiedNNP:
     alpha : float
         L2 penalty on the weights (in the loss on standardised energies).
     force_weight : float
-        Weight of the force term in the loss (0: energies only, as in the seed). The data set's
+        Weight of the force term in the loss (0: energies only, as in Li, Ando & Watanabe 2017). The data set's
         forces on the mobile atom (eV/Å, minus the gradient of ``e_insert``) are compared with the
         network's, both divided by the energies' standard deviation; ``force_weight = 1`` weighs a
         force-component error of that many eV/Å like an energy error of that many eV, per 1 Å.
@@ -99,7 +99,7 @@ class SimplifiedNNP:
         *this* host relaxed around the mobile atom, and it jumps between neighbouring positions.
         The held-out test set is drawn from all points as without the filter, so ``rmse_test_``
         stays comparable; ``rmse_test_kept_`` is the RMSE on the test points within the limit.
-        ``None`` (default): use every point, as the seed does.
+        ``None`` (default): use every point, as Li, Ando & Watanabe (2017) do.
     bootstrap : bool
         Draw each member's training points with replacement (bagging) in addition to its own seed
         and validation split.

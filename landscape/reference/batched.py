@@ -6,7 +6,7 @@ threads of one process; each thread's calculator (:class:`BrokerCalculator`) han
 to a :class:`Broker`, which waits until every running relaxation has asked, evaluates all of them
 in one call of the calculator's ``batch_energy_forces`` (or one after another if it has none), and
 hands the results back. Each relaxation is still an ordinary ASE optimisation
-(:func:`landscape.reference.run.relax_insertion`), so the results equal those of the serial path up
+(:func:`landscape.reference.relax.relax_insertion`), so the results equal those of the serial path up
 to the model's floating-point batching noise.
 """
 

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from ..geometry import wrap_positions
+from .database import existing_point_ids, find_host_row, labelled_atoms, open_reference_db
 from .dataset import HOST, POINT, connect_readonly, row_origin
 
 __all__ = ["import_results", "dataset_info", "bundled_reference_db", "read_frames"]
@@ -97,7 +99,7 @@ def import_results(
     species: str = "Cu",
     calculator: str = "imported",
     calculator_version: str = "unknown",
-    fmax: float = 0.05,
+    fmax: float = DEFAULTS.host_fmax,
 ) -> dict[str, int]:
     """Import host and host + mobile-atom energies into a reference database.
 
@@ -131,40 +133,12 @@ def import_results(
         Unreadable files, frames without energy, no or several hosts, frames of unexpected size,
         or a point frame without the mobile species.
     """
-    from .run import existing_point_ids, find_host_row, labelled_atoms, open_reference_db
-
     frames: list[Atoms] = []
     for f in files:
         frames.extend(read_frames(f))
     db = open_reference_db(db_path)
-    host_row = find_host_row(db, sample_id, calculator)
-    sizes = sorted({len(a) for a in frames})
-    counts = {"hosts": 0, "points": 0, "skipped": 0}
-    if host_row is not None:
-        n_host = host_row.natoms
-        e_host = float(host_row.e_host)
-        hosts = [a for a in frames if len(a) == n_host]
-    else:
-        n_host = sizes[0]
-        hosts = [a for a in frames if len(a) == n_host]
-        if len(hosts) != 1:
-            raise InputError(
-                f"expected exactly one host frame ({n_host} atoms) among the files, got {len(hosts)}"
-            )
-        host = hosts[0]
-        e_host = float(host.get_potential_energy())
-        h = Atoms(host.get_chemical_symbols(), positions=host.positions, cell=host.cell, pbc=True)
-        db.write(
-            labelled_atoms(h, calculator, e_host),
-            kind=HOST,
-            sample_id=sample_id,
-            e_host=e_host,
-            calculator_label=calculator,
-            calculator_version=calculator_version,
-            calculator_params="{}",
-            source=host.info["_source"],
-        )
-        counts["hosts"] = 1
+    n_host, e_host, new_host = _import_host(db, frames, sample_id, calculator, calculator_version)
+    counts = {"hosts": int(new_host), "points": 0, "skipped": 0}
     bad = [a.info["_source"] for a in frames if len(a) not in (n_host, n_host + 1)]
     if bad:
         raise InputError(
@@ -181,12 +155,8 @@ def import_results(
         for r in db.select(kind=POINT, sample_id=sample_id, status="ok")
         if r.get("energy") is not None
     ]
-    points = [a for a in frames if len(a) == n_host + 1]
-    for a in points:
-        idx = [i for i, s in enumerate(a.get_chemical_symbols()) if s == species]
-        if not idx:
-            raise InputError(f"frame {a.info['_source']} has no {species} atom")
-        m = idx[-1]
+    for a in (a for a in frames if len(a) == n_host + 1):
+        m = _mobile_index(a, species)
         energy = float(a.get_potential_energy())
         cell = np.asarray(a.cell)
         pos = wrap_positions(a.positions[m], cell)
@@ -202,17 +172,7 @@ def import_results(
         if seen:
             counts["skipped"] += 1
             continue
-        try:
-            forces = a.get_forces()
-        except Exception:
-            forces = None
-        if forces is not None:
-            host_f = np.delete(forces, m, axis=0)
-            fm = float(np.linalg.norm(host_f, axis=1).max())
-            conv = fm <= fmax
-            fmob = forces[m][None]
-        else:
-            fm, conv, fmob = float("nan"), True, None
+        fm, conv, fmob = _host_force(a, m, fmax)
         row = Atoms(species, positions=[pos], cell=cell, pbc=True)
         kv: dict[str, Any] = {
             "kind": POINT,
@@ -236,6 +196,71 @@ def import_results(
         next_id = max(next_id, pid + 1)
         counts["points"] += 1
     return counts
+
+
+def _import_host(
+    db: Any, frames: list[Atoms], sample_id: str, calculator: str, calculator_version: str
+) -> tuple[int, float, bool]:
+    """The host's atom count and ``e_host`` (eV): from the database's host row of this sample
+    and calculator, or from the one frame with the fewest atoms, written as the host row (then
+    the third value is True).
+
+    Raises
+    ------
+    InputError
+        No host row and not exactly one frame with the fewest atoms.
+    """
+    host_row = find_host_row(db, sample_id, calculator)
+    if host_row is not None:
+        return host_row.natoms, float(host_row.e_host), False
+    n_host = sorted({len(a) for a in frames})[0]
+    hosts = [a for a in frames if len(a) == n_host]
+    if len(hosts) != 1:
+        raise InputError(
+            f"expected exactly one host frame ({n_host} atoms) among the files, got {len(hosts)}"
+        )
+    host = hosts[0]
+    e_host = float(host.get_potential_energy())
+    h = Atoms(host.get_chemical_symbols(), positions=host.positions, cell=host.cell, pbc=True)
+    db.write(
+        labelled_atoms(h, calculator, e_host),
+        kind=HOST,
+        sample_id=sample_id,
+        e_host=e_host,
+        calculator_label=calculator,
+        calculator_version=calculator_version,
+        calculator_params="{}",
+        source=host.info["_source"],
+    )
+    return n_host, e_host, True
+
+
+def _mobile_index(frame: Atoms, species: str) -> int:
+    """Index of the mobile atom in a host + mobile-atom frame: the last atom of ``species``.
+
+    Raises
+    ------
+    InputError
+        The frame has no atom of ``species``.
+    """
+    idx = [i for i, s in enumerate(frame.get_chemical_symbols()) if s == species]
+    if not idx:
+        raise InputError(f"frame {frame.info['_source']} has no {species} atom")
+    return idx[-1]
+
+
+def _host_force(frame: Atoms, m: int, fmax: float) -> tuple[float, bool, np.ndarray | None]:
+    """The largest force on a host atom of ``frame`` (eV/Å; NaN without forces), whether it is at
+    most ``fmax`` eV/Å (True without forces), and the force on the mobile atom ``m`` (1, 3)."""
+    try:
+        forces = frame.get_forces()
+    except Exception:
+        forces = None
+    if forces is None:
+        return float("nan"), True, None
+    host_f = np.delete(forces, m, axis=0)
+    fm = float(np.linalg.norm(host_f, axis=1).max())
+    return fm, fm <= fmax, forces[m][None]
 
 
 def dataset_info(path: str | Path) -> dict[str, Any]:

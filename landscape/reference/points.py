@@ -10,13 +10,11 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from ..geometry import wrap_positions
 
 __all__ = ["random_points", "grid_points", "check_points", "distance_to_host"]
-
-#: Default minimum distance (Å) between an inserted atom and any host atom.
-DEFAULT_MIN_DISTANCE = 1.6
 
 
 def distance_to_host(host: Atoms, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +52,7 @@ def distance_to_host(host: Atoms, points: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def random_points(
-    host: Atoms, n: int, *, seed: int = 0, min_distance: float = DEFAULT_MIN_DISTANCE
+    host: Atoms, n: int, *, seed: int = 0, min_distance: float = DEFAULTS.min_insert_distance
 ) -> np.ndarray:
     """Uniform random points in the cell, at least ``min_distance`` Å from every host atom.
 
@@ -67,7 +65,7 @@ def random_points(
     seed : int
         Seed; point ``k`` depends only on the seed and ``k`` (prefix-stable).
     min_distance : float
-        Å.
+        Å, closest a point may be to any host atom (default ``DEFAULTS.min_insert_distance``).
 
     Returns
     -------
@@ -99,7 +97,7 @@ def random_points(
 
 
 def grid_points(
-    host: Atoms, spacing: float, *, min_distance: float = DEFAULT_MIN_DISTANCE
+    host: Atoms, spacing: float, *, min_distance: float = DEFAULTS.min_insert_distance
 ) -> np.ndarray:
     """Points of a regular grid (at most ``spacing`` Å apart) away from the host atoms.
 
@@ -121,7 +119,7 @@ def grid_points(
 
 
 def check_points(
-    host: Atoms, points: np.ndarray, *, min_distance: float = DEFAULT_MIN_DISTANCE
+    host: Atoms, points: np.ndarray, *, min_distance: float = DEFAULTS.min_insert_distance
 ) -> np.ndarray:
     """Validate user-given positions: finite, shape (n, 3), none inside a host atom.
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from ._md import langevin, progress_bar, ramp, relax_fixed_cell
 from .io import validate_sample
@@ -29,7 +30,7 @@ def anneal_sample(
     cool_steps: int = 2000,
     timestep: float = 2.0,
     seed: int = 0,
-    fmax: float = 0.05,
+    fmax: float = DEFAULTS.host_fmax,
     max_steps: int = 1000,
     sample_id: str | None = None,
     command: str | None = None,

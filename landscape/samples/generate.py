@@ -14,6 +14,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_numbers
 
+from ..config import DEFAULTS
 from ..errors import InputError
 from ._md import langevin, progress_bar, ramp, relax_fixed_cell
 from .info import box_length_for_density
@@ -149,7 +150,7 @@ def generate_amorphous(
     timestep: float = 1.0,
     calculator: str | None = "chgnet",
     calculator_kwargs: dict[str, Any] | None = None,
-    fmax: float = 0.05,
+    fmax: float = DEFAULTS.host_fmax,
     max_steps: int = 1000,
     sample_id: str | None = None,
     command: str | None = None,

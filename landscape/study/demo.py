@@ -42,27 +42,16 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
             },
             "samples": [{"source": n} for n in names],
             "reference": {"db": "bundled"},
-            # points whose host rearranged on insertion carry labels no smooth model can follow
-            # (README, "How good is the simplified potential"); trained without them, the barriers
-            # of 10 validated hops came out closer to CHGNet (MAE 0.13 vs 0.17 eV on the
-            # melt-quenched a-Ta2O5-1)
-            # 48x48 members weighing the targeted points 4x: barriers along 30 validated CHGNet
-            # paths of the previous 24x24 / weight-1 model came out closer (MAE 0.040 vs 0.064 eV)
-            # the forces on Cu in the loss too (force_weight 1): held-out RMSE within 0.6 Å 0.19 ->
-            # 0.11-0.13 eV, barriers along the 30 validated paths of the previous demo model 0.042
-            # -> 0.023-0.027 eV (seeds 0-2); training takes ~3x longer
-            # all three samples (since 2026-11-26, with the targeted points of steps 8 and 9 on
-            # each): barriers on 30 validated hops of a-Ta2O5-2a 0.065 eV off CHGNet, 0.165 eV
-            # trained on -1a alone
-            # 96x96 members were tried (2026-11-26): after a targeted round at their own networks
-            # (step 12) their barriers on 30 validated hops of each sample were 0.053 / 0.069 /
-            # 0.073 eV off CHGNet; the 48x48 model after its round (step 11): 0.033 / 0.053 / 0.048
-            # Adam to the end (patience = max_epochs; the best validation state is kept): early
-            # stopping after 40 epochs without progress had ended members of a retraining at
-            # epochs 61-73, and which ones stopped early changed with every new data set; on 30
-            # validated hops of each own network 0.053 / 0.038 / 0.036 eV off CHGNet against
-            # 0.020 / 0.054 / 0.055 with early stopping (equal over the 90); the members train
-            # side by side on every core (n_jobs -1; the same weights as one after another)
+            # why these NNP settings (measured against CHGNet on validated hops; the runs are in
+            # docs/experiments/potential.md, "Why the demo's NNP settings"):
+            # - without the points whose host rearranged (max_host_displacement 0.6 Å): their
+            #   labels follow no smooth surface;
+            # - 48x48 members, targeted points weighted 4x, forces on Cu in the loss: closer
+            #   barriers than 24x24 / weight 1 / energies only; 96x96 members were not better;
+            # - trained on all three samples, with targeted points at each one's sites and saddles;
+            # - Adam to the end (patience = max_epochs, the best validation state kept): early
+            #   stopping made which members stop early depend on each new data set;
+            # - members side by side on every core (n_jobs -1): the same weights as one by one.
             "nnp": {
                 "train_samples": names,
                 "max_host_displacement": 0.6,

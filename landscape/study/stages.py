@@ -93,13 +93,13 @@ def complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -
     ref = cfg.reference
     if ref.points <= 0:
         return db
-    from ..reference import run_reference
+    from ..reference import Execution, InsertionPoints, Relaxation, run_reference
 
     # a database the study names but that does not exist yet: made complete (and resumed) in the
     # cache, then published at its path once every sample has its points
     new = not db.is_file()
     if new:
-        from ..reference.run import open_reference_db
+        from ..reference.database import open_reference_db
 
         work = cache / "reference.db"
         open_reference_db(work)
@@ -107,7 +107,7 @@ def complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -
         work = cache_copy(db, cache / "reference.db")
     from ase.db import connect
 
-    from ..reference.run import existing_point_ids
+    from ..reference.database import existing_point_ids
 
     first_id = STUDY_RANDOM_FIRST_ID + 1_000_000 * int(ref.seed)
     with connect(str(work)) as wdb:
@@ -119,18 +119,21 @@ def complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -
         others = {i for i in present[sid] if not first_id <= i < first_id + 1_000_000}
         if len(others) >= ref.points:
             continue
+        points = InsertionPoints(
+            n_points=ref.points - len(others),
+            seed=ref.seed,
+            min_distance=ref.min_distance,
+            first_id=first_id,
+        )
         run_reference(
             atoms,
             work,
-            n_points=ref.points - len(others),
-            first_id=first_id,
+            points,
             species=cfg.study.species,
             calculator=ref.calculator,
             calculator_kwargs=dict(ref.calculator_kwargs),
-            seed=ref.seed,
-            min_distance=ref.min_distance,
-            workers=ref.workers,
-            **reference_settings(cfg),
+            relaxation=Relaxation(**reference_settings(cfg)),
+            execution=Execution(workers=ref.workers),
         )
     if new:
         publish_copy(work, db)
@@ -174,7 +177,7 @@ def targeted_round(
     modified, and an interrupted round resumes point by point. Returns the copy, its key and how
     many points this round has.
     """
-    from ..reference.run import run_network_reference
+    from ..reference import Execution, Relaxation, run_network_reference
 
     ref = cfg.reference
     key = sha(
@@ -202,8 +205,8 @@ def targeted_round(
             species=cfg.study.species,
             calculator=ref.calculator,
             calculator_kwargs=dict(ref.calculator_kwargs),
-            workers=ref.workers,
-            **reference_settings(cfg),
+            relaxation=Relaxation(**reference_settings(cfg)),
+            execution=Execution(workers=ref.workers),
         ).requested
     return work, key, n
 
@@ -269,14 +272,14 @@ def run_kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:
 
 
 def ensemble_spread(cfg: StudyConfig, model, atoms, G: nx.MultiDiGraph) -> dict | None:
-    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.nnp.ensemble.ensemble_activation_energy`);
+    """Each ensemble member's Eₐ on ``G`` (:func:`landscape.kinetics.ensemble.ensemble_activation_energy`);
     None for a single-member model or a network without saddles or that does not wrap the cell."""
     if int(getattr(model, "n_models", 1)) < 2 or not callable(getattr(model, "surface", None)):
         return None
     if G.number_of_edges() == 0 or any("saddle" not in d for *_, d in G.edges(data=True)):
         return None
     from ..kinetics import components
-    from ..nnp.ensemble import ensemble_activation_energy
+    from ..kinetics.ensemble import ensemble_activation_energy
 
     if not any(c.dimensionality > 0 for c in components(G)):  # D = 0: no Eₐ to spread
         return None

@@ -79,7 +79,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from .._checks import check_number, check_species
 from ..config import DEFAULTS
 from ..errors import InputError
-from ..reference.run import OPTIMIZERS
+from ..reference.relax import OPTIMIZERS
 
 __all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
@@ -167,7 +167,9 @@ class KineticsSection:
     kmc_steps: int = DEFAULTS.kmc_steps
     kmc_cells: float = 3.0
     kmc_hop_budget: float = 3e8
-    kmc_superbasins: bool = DEFAULTS.kmc_superbasins  # mean-rate superbasins in the KMC (exact for D; kinetics.kmc)
+    kmc_superbasins: bool = (
+        DEFAULTS.kmc_superbasins
+    )  # mean-rate superbasins in the KMC (exact for D; kinetics.kmc)
 
 
 @dataclass

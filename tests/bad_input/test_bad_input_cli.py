@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from bad_input_helpers import run_cli, snapshot
 
 from landscape.reference.importer import bundled_reference_db
+from tests.helpers.cli import run_cli, snapshot
 
 INJECTION = "Cu' DETACH DELETE n //"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from bad_input_helpers import run_cli, snapshot
 
 from landscape.kinetics.network import hop_counts
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
+from tests.helpers.cli import run_cli, snapshot
 
 INJECTION = "x' }) DETACH DELETE n //"
 

@@ -1,4 +1,4 @@
-"""Issue 33: the data a user can store stays consistent.
+"""The data a user can store stays consistent.
 
 A model pair copied or renamed together loads its own weights; a study creates the reference
 database it names when ``reference.points > 0``; a failed study leaves no empty folders behind;
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import ase.io
@@ -19,13 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-NNP_TESTS = Path(__file__).resolve().parents[1] / "nnp"
-sys.path.insert(0, str(NNP_TESTS))
-from _morse import morse_energy, random_host, write_morse_db  # noqa: E402
-
-from landscape.cli import main  # noqa: E402
-from landscape.errors import InputError  # noqa: E402
-from landscape.nnp import SimplifiedNNP  # noqa: E402
+from landscape.cli import main
+from landscape.errors import InputError
+from landscape.nnp import SimplifiedNNP
+from tests.helpers.cli import run_landscape
+from tests.helpers.morse import morse_energy, random_host, write_morse_db
 
 
 def _run(args: list[str]) -> None:
@@ -34,17 +30,6 @@ def _run(args: list[str]) -> None:
         main(args)
     except SystemExit as exc:
         assert exc.code in (0, None), exc.code
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    path = os.pathsep.join(p for p in (str(NNP_TESTS), os.environ.get("PYTHONPATH")) if p)
-    return subprocess.run(
-        [sys.executable, "-m", "landscape.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-    )
 
 
 # ------------------------------------------------------------------ 1. model pairs copied, renamed
@@ -163,7 +148,7 @@ source = "host.extxyz"
 
 [reference]
 db = "{db}"
-calculator = "_morse:RigidHostMorse"
+calculator = "tests.helpers.morse:RigidHostMorse"
 points = {points}
 min_distance = 1.5
 
@@ -231,14 +216,14 @@ def test_failed_study_cli_leaves_no_empty_out_folder(tmp_path):
     """``landscape study``: a model that does not exist is found at run time (exit 2)."""
     write_morse_db(tmp_path / "ref.db", [random_host(5, n_ta=4, n_o=10, length=7.0)], [5])
     _study(tmp_path, out="out/res", db="ref.db", points=0, model="nope.json")
-    r = _cli("study", "study.toml", "--quiet", "--no-store", cwd=tmp_path)
+    r = run_landscape("study", "study.toml", "--quiet", "--no-store", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert "nope.json" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
     # an out folder that held results before is kept with them
     (tmp_path / "out" / "res").mkdir(parents=True)
     (tmp_path / "out" / "res" / "notes.txt").write_text("mine")
-    r = _cli("study", "study.toml", "--quiet", "--no-store", cwd=tmp_path)
+    r = run_landscape("study", "study.toml", "--quiet", "--no-store", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert sorted(p.name for p in (tmp_path / "out" / "res").iterdir()) == ["notes.txt"]
 

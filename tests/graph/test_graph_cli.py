@@ -10,7 +10,7 @@ import networkx as nx
 from landscape.cli import main
 from landscape.graph.queries import query_names
 from landscape.kinetics import load_network
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 
 
 def _run(capsys, graph_data_dir, *args):

@@ -15,7 +15,7 @@ import pytest
 
 from landscape.errors import StoreError
 from landscape.graph import embedded, open_store
-from landscape.synthetic import cubic_lattice_network
+from landscape.kinetics.synthetic import cubic_lattice_network
 
 pytestmark = pytest.mark.service
 
@@ -122,7 +122,7 @@ def test_second_process_reuses_the_running_server(server):
     code = (
         "import sys, json\n"
         "from landscape.graph import open_store\n"
-        "from landscape.synthetic import cubic_lattice_network\n"
+        "from landscape.kinetics.synthetic import cubic_lattice_network\n"
         "with open_store(data_dir=sys.argv[1]) as st:\n"
         "    st.upsert_network(cubic_lattice_network(2, sample_id='from-child'))\n"
         "    print(json.dumps({'pid': st.server.pid, 'reused': st.server.reused, 'uri': st.uri}))\n"

@@ -17,7 +17,7 @@ from landscape.graph.network import (
     network_to_rows,
     site_uid,
 )
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 
 
 def edge_set(G):

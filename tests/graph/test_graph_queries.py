@@ -17,7 +17,7 @@ from landscape.errors import InputError
 from landscape.graph import load_query, query_names
 from landscape.graph.queries import parse_query
 from landscape.kinetics.network import hop_counts
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 
 from landscape.errors import InputError, StoreError
 from landscape.graph import GraphStore, open_store
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 
 pytestmark = pytest.mark.service
 

@@ -14,7 +14,7 @@ import pytest
 from landscape.cli import main
 from landscape.errors import InputError
 from landscape.kinetics import hop_arrays, load_network
-from landscape.synthetic import cubic_lattice_network, empty_network
+from landscape.kinetics.synthetic import cubic_lattice_network, empty_network
 from landscape.units import K_B
 
 KEYS = {
@@ -109,7 +109,7 @@ def test_load_network_errors(tmp_path):
     assert isinstance(G, nx.MultiDiGraph) and G.number_of_edges() == 48  # parallel hops kept
 
 
-def test_cli_json_has_exactly_the_issue_keys(tmp_path, capsys):
+def test_cli_json_has_exactly_the_documented_keys(tmp_path, capsys):
     path = _write(cubic_lattice_network(3, a=2.0, barrier=0.5), tmp_path / "net.json")
     png = tmp_path / "arrhenius.png"
     code = _main([

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kinetics_networks import NU, bloch_D, chain, chain_D_xx, lattice_arrays, x_only
 
 from landscape.kinetics import exact_diffusion, hop_arrays, stationary_occupation
-from landscape.synthetic import cubic_lattice_network, empty_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, empty_network, random_network
 from landscape.units import ANGSTROM2_PER_S_TO_CM2_PER_S, K_B
+from tests.helpers.networks import NU, bloch_D, chain, chain_D_xx, lattice_arrays, x_only
 
 TEMPS = np.array([500.0, 600.0, 700.0, 800.0])
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kinetics_networks import chain, chain_D_xx, x_only
 
 from landscape.errors import InputError
 from landscape.kinetics import exact_diffusion, kmc
-from landscape.synthetic import cubic_lattice_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
+from tests.helpers.networks import chain, chain_D_xx, x_only
 
 CONF = 0.99
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kinetics_networks import chain, lattice_arrays, x_only
 
 from landscape.kinetics import percolation_barrier
-from landscape.synthetic import cubic_lattice_network
+from landscape.kinetics.synthetic import cubic_lattice_network
+from tests.helpers.networks import chain, lattice_arrays, x_only
 
 #: Bond-percolation threshold of the simple-cubic lattice (Lorenz & Ziff 1998: 0.2488126).
 P_C_SC = 0.2488126

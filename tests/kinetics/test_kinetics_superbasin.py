@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kinetics_networks import NU, trap_D, trap_lattice, x_ring
 
 from landscape.errors import InputError
 from landscape.kinetics import exact_diffusion, hop_arrays, kinetics_summary, kmc, superbasins
 from landscape.kinetics.superbasin import _absorb
-from landscape.synthetic import cubic_lattice_network, empty_network, random_network
+from landscape.kinetics.synthetic import cubic_lattice_network, empty_network, random_network
 from landscape.units import ANGSTROM2_PER_S_TO_CM2_PER_S, K_B
+from tests.helpers.networks import NU, trap_D, trap_lattice, x_ring
 
 CONF = 0.99
 

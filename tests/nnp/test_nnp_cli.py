@@ -45,7 +45,7 @@ def test_train_then_eval(morse_db: Path, tmp_path: Path, capsys: pytest.CaptureF
 def test_train_on_forces_then_eval_reports_force_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from _morse import random_host, write_morse_db
+    from tests.helpers.morse import random_host, write_morse_db
 
     db = write_morse_db(tmp_path / "f.db", [random_host(1)], [40], forces=True)
     out = tmp_path / "model"
@@ -69,8 +69,9 @@ def test_train_on_forces_then_eval_reports_force_errors(
 def test_train_with_max_host_displacement(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Points whose host moved an atom farther than the limit are counted and not trained on; the
     table and eval report the RMSE on the test points within the limit too."""
-    from _morse import random_host, write_morse_db
     from ase.db import connect
+
+    from tests.helpers.morse import random_host, write_morse_db
 
     db = write_morse_db(tmp_path / "m.db", [random_host(1)], [60])
     with connect(str(db)) as con:
@@ -148,8 +149,9 @@ def test_train_selects_points_by_origin(morse_db: Path, tmp_path: Path, capsys) 
 
 def test_eval_selects_points_by_origin(tmp_path: Path, capsys) -> None:
     """eval --origin random scores the uniform points alone (transfer without targeted points)."""
-    from _morse import random_host, write_morse_db
     from ase.db import connect
+
+    from tests.helpers.morse import random_host, write_morse_db
 
     db = write_morse_db(tmp_path / "o.db", [random_host(1), random_host(2)], [40, 30])
     with connect(str(db)) as con:

@@ -8,18 +8,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from _morse import morse_energy, morse_force, random_host, random_points, write_morse_db
 from ase import Atoms
 
 from landscape.errors import InputError
 from landscape.nnp import NNPCalculator, SimplifiedNNP, SymmetryFunctions, propose_grids
 from landscape.reference.dataset import load_dataset
+from tests.helpers.morse import (
+    morse_energy,
+    morse_force,
+    random_host,
+    random_points,
+    write_morse_db,
+)
 
 
 def test_learns_the_analytic_reference(fitted) -> None:
     model, ds = fitted
     spread = float(np.std(ds.e_insert))
-    # the seed's proportions: 10 % held out
+    # Li, Ando & Watanabe's proportions: 10 % held out
     assert model.n_test_ == 40 and model.n_train_ + model.n_validation_ == 360
     assert model.rmse_test_ < 0.1 * spread, (model.rmse_test_, spread)
     assert model.mae_test_ <= model.rmse_test_

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from landscape.errors import InputError
 from landscape.reference.dataset import load_dataset
 from landscape.reference.quality import _close_pairs, pair_consistency
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "nnp"))
-from _morse import random_host, write_morse_db  # noqa: E402
+from tests.helpers.morse import random_host, write_morse_db
 
 
 @pytest.fixture(scope="module")

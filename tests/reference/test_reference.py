@@ -12,15 +12,18 @@ from ase.db import connect
 
 from landscape.errors import InputError
 from landscape.reference import (
+    Execution,
+    InsertionPoints,
+    Relaxation,
     check_points,
     grid_points,
     load_dataset,
+    merge_databases,
     random_points,
     relax_insertion,
     run_reference,
 )
 from landscape.reference.points import distance_to_host
-from landscape.reference.run import merge_databases
 
 LJ = "ase.calculators.lj:LennardJones"
 LJ_KW = {"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True}
@@ -111,18 +114,16 @@ def test_relaxation_radius_freezes_far_atoms():
 # ------------------------------------------------------------------------- runs
 
 
-def _run(db, n, fmax=0.02, **kw):
+def _run(db, n, fmax=0.02, *, first_id=0, origin=None, optimizer="BFGS", **execution):
     return run_reference(
         small_host(),
         db,
-        n_points=n,
+        InsertionPoints(n_points=n, seed=11, min_distance=1.2, first_id=first_id, origin=origin),
         calculator=LJ,
         calculator_kwargs=LJ_KW,
         species="Ar",
-        min_distance=1.2,
-        fmax=fmax,
-        seed=11,
-        **kw,
+        relaxation=Relaxation(fmax=fmax, optimizer=optimizer),
+        execution=Execution(**execution),
     )
 
 
@@ -161,15 +162,13 @@ def test_run_writes_contract_rows_and_resumes_without_duplicates(tmp_path):
 def test_two_point_sets_share_one_database_through_first_id(tmp_path):
     db_path = tmp_path / "ref.db"
     _run(db_path, 2)
-    s = run_reference(
-        small_host(), db_path, n_points=3, calculator=LJ, calculator_kwargs=LJ_KW, species="Ar",
-        min_distance=1.0, fmax=0.02, seed=12, first_id=1000,
-    )  # fmt: skip
+    points = InsertionPoints(n_points=3, min_distance=1.0, seed=12, first_id=1000)
+    kw = dict(
+        calculator=LJ, calculator_kwargs=LJ_KW, species="Ar", relaxation=Relaxation(fmax=0.02)
+    )
+    s = run_reference(small_host(), db_path, points, **kw)
     assert (s.done, s.skipped) == (3, 0)
-    again = run_reference(
-        small_host(), db_path, n_points=3, calculator=LJ, calculator_kwargs=LJ_KW, species="Ar",
-        min_distance=1.0, fmax=0.02, seed=12, first_id=1000,
-    )  # fmt: skip
+    again = run_reference(small_host(), db_path, points, **kw)
     assert (again.done, again.skipped) == (0, 3)  # resumed, nothing written twice
     rows = {r.point_id: r for r in connect(str(db_path)).select(kind="point")}
     assert sorted(rows) == [0, 1, 1000, 1001, 1002]
@@ -224,15 +223,9 @@ def test_failed_points_are_recorded_and_do_not_stop_the_others(tmp_path):
     pts = np.array(
         [[0, A / 2, 0], [1.75 * A, A / 4, A / 4], [A / 2, 0, 0], [1.5 * A, A / 2, A / 2]]
     )
-    s = run_reference(
-        host,
-        tmp_path / "f.db",
-        positions=pts,
-        calculator=FlakyLJ(**LJ_KW),
-        species="Ar",
-        min_distance=1.0,
-        fmax=0.02,
-    )
+    given = InsertionPoints(positions=pts, min_distance=1.0)
+    kw = dict(species="Ar", relaxation=Relaxation(fmax=0.02))
+    s = run_reference(host, tmp_path / "f.db", given, calculator=FlakyLJ(**LJ_KW), **kw)
     assert (s.done, s.failed) == (2, 2)
     rows = {r.point_id: r for r in connect(str(tmp_path / "f.db")).select(kind="point")}
     assert rows[0].status == "failed" and rows[0].error == "RuntimeError: SCF did not converge"
@@ -241,10 +234,9 @@ def test_failed_points_are_recorded_and_do_not_stop_the_others(tmp_path):
     assert len(load_dataset(tmp_path / "f.db")) == 2
     # a plain resume skips failed points; retry_failed computes them again and replaces the rows
     calc = FlakyLJ(**LJ_KW)
-    kw = dict(positions=pts, species="Ar", min_distance=1.0, fmax=0.02)
-    assert run_reference(host, tmp_path / "f.db", calculator=calc, **kw).skipped == 4
+    assert run_reference(host, tmp_path / "f.db", given, calculator=calc, **kw).skipped == 4
     calc.flaky = False
-    s = run_reference(host, tmp_path / "f.db", calculator=calc, retry_failed=True, **kw)
+    s = run_reference(host, tmp_path / "f.db", given, calculator=calc, retry_failed=True, **kw)
     assert (s.done, s.failed, s.skipped) == (2, 0, 2)
     rows = list(connect(str(tmp_path / "f.db")).select(kind="point"))
     assert sorted(r.point_id for r in rows) == [0, 1, 2, 3]
@@ -253,11 +245,23 @@ def test_failed_points_are_recorded_and_do_not_stop_the_others(tmp_path):
 
 def test_bad_run_parameters(tmp_path):
     with pytest.raises(InputError, match="exactly one"):
-        run_reference(small_host(), tmp_path / "x.db", calculator=LJ)
+        run_reference(small_host(), tmp_path / "x.db", InsertionPoints(), calculator=LJ)
     with pytest.raises(InputError, match="unknown optimiser"):
         _run(tmp_path / "x.db", 1, optimizer="newton")
     with pytest.raises(InputError, match="unknown calculator 'vasp-magic'"):
-        run_reference(small_host(), tmp_path / "y.db", n_points=1, calculator="vasp-magic")
+        run_reference(
+            small_host(), tmp_path / "y.db", InsertionPoints(n_points=1), calculator="vasp-magic"
+        )
+    with pytest.raises(InputError, match="a calculator object runs only in this process"):
+        run_reference(
+            small_host(),
+            tmp_path / "z.db",
+            InsertionPoints(n_points=1, min_distance=1.2),
+            calculator=LennardJones(**LJ_KW),
+            species="Ar",
+            execution=Execution(workers=2),
+        )
+    assert not (tmp_path / "z.db").exists()  # refused before the database is created
 
 
 def test_merge_never_duplicates_and_refuses_other_host_energy(tmp_path):
@@ -322,12 +326,12 @@ def test_local_workers_share_the_cores(monkeypatch) -> None:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    from landscape.reference import run as run_mod
+    from landscape.reference import worker
 
-    monkeypatch.setattr(run_mod.os, "cpu_count", lambda: 8)
-    assert [run_mod._worker_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 8)
+    assert [worker.worker_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=ctx, initializer=run_mod._init_worker,
+    with ProcessPoolExecutor(1, mp_context=ctx, initializer=worker.init_worker,
                              initargs=(1,)) as pool:  # fmt: skip
         assert pool.submit(_torch_threads).result() == 1
 
@@ -381,14 +385,12 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     s = run_reference(
         host,
         db,
-        n_points=12,
+        InsertionPoints(n_points=12, seed=11, min_distance=1.2),
         calculator=LJ,
         calculator_kwargs=LJ_KW,
         species="Kr",
-        min_distance=1.2,
-        fmax=0.02,
-        seed=11,
-    )  # fmt: skip  (random points beside them)
+        relaxation=Relaxation(fmax=0.02),
+    )  # random points beside them
     assert s.done == 12
     ds = load_dataset(db)
     assert sorted(ds.origin[ds.point_ids >= 500]) == ["network"] * 3

@@ -20,7 +20,7 @@ N_POINTS = 10
 SCRIPT = """
 import sys
 from ase.build import bulk
-from landscape.reference import run_reference
+from landscape.reference import InsertionPoints, Relaxation, run_reference
 
 A = 2.0 * 2 ** (1 / 6) * 2**0.5
 host = bulk("Ar", "fcc", a=A, cubic=True) * (2, 1, 1)
@@ -28,8 +28,9 @@ host.rattle(0.02, seed=1)
 host.info["sample_id"] = "lj-host"
 if __name__ == "__main__":
     run_reference(
-        host, sys.argv[1], n_points=int(sys.argv[2]), species="Ar", seed=3, min_distance=1.2,
-        fmax=0.005, calculator="ase.calculators.lj:LennardJones",
+        host, sys.argv[1], InsertionPoints(n_points=int(sys.argv[2]), seed=3, min_distance=1.2),
+        species="Ar", relaxation=Relaxation(fmax=0.005),
+        calculator="ase.calculators.lj:LennardJones",
         calculator_kwargs={"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True},
     )
 """
@@ -103,14 +104,14 @@ def test_sigkill_at_three_moments_loses_and_duplicates_nothing(tmp_path):
 def _lj_run(db: Path, n: int = 2):
     from ase.build import bulk
 
-    from landscape.reference import run_reference
+    from landscape.reference import InsertionPoints, Relaxation, run_reference
 
     host = bulk("Ar", "fcc", a=2.0 * 2 ** (1 / 6) * 2**0.5, cubic=True) * (2, 1, 1)
     host.rattle(0.02, seed=1)
     host.info["sample_id"] = "lj-host"
     return run_reference(
-        host, db, n_points=n, species="Ar", seed=3, min_distance=1.2, fmax=0.005,
-        calculator="ase.calculators.lj:LennardJones",
+        host, db, InsertionPoints(n_points=n, seed=3, min_distance=1.2), species="Ar",
+        relaxation=Relaxation(fmax=0.005), calculator="ase.calculators.lj:LennardJones",
         calculator_kwargs={"sigma": 2.0, "epsilon": 0.05, "rc": 4.5, "smooth": True},
         progress=False,
     )  # fmt: skip
@@ -145,7 +146,7 @@ def test_a_database_killed_while_ase_created_its_tables_resumes(tmp_path, upto):
 
 def test_a_new_database_appears_complete_and_rows_with_a_broken_schema_are_refused(tmp_path):
     from landscape.errors import InputError
-    from landscape.reference.run import open_reference_db
+    from landscape.reference.database import open_reference_db
 
     db = open_reference_db(tmp_path / "sub" / "new.db")
     con = sqlite3.connect(tmp_path / "sub" / "new.db")
@@ -176,7 +177,7 @@ def test_a_new_database_appears_complete_and_rows_with_a_broken_schema_are_refus
 POOL_SCRIPT = """
 import multiprocessing as mp, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from landscape.reference import run as run_mod
+from landscape.reference import worker
 
 def pid_then_sleep(seconds):
     import os
@@ -187,7 +188,7 @@ def pid_then_sleep(seconds):
 
 if __name__ == "__main__":
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(2, mp_context=ctx, initializer=run_mod._init_worker,
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=worker.init_worker,
                              initargs=(1,)) as pool:
         futures = [pool.submit(pid_then_sleep, 120) for _ in range(4)]
         time.sleep(300)

@@ -1,28 +1,23 @@
 """The whole study on a small analytic system: stages, caching, the graph, the report, bad input.
 
-The reference data are the analytic Morse insertion energies of tests/nnp/_morse.py (no relaxation),
+The reference data are the analytic Morse insertion energies of tests/helpers/morse.py (no relaxation),
 so the study runs in about a minute; the code path is the one the demo takes on CHGNet data. The
 study also computes missing reference points and validates hops with the same analytic reference
-as an ASE calculator (``_morse:RigidHostMorse``), so both results can be checked exactly.
+as an ASE calculator (``tests.helpers.morse:RigidHostMorse``), so both results can be checked exactly.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import ase.io
 import numpy as np
 import pytest
 
-NNP_TESTS = Path(__file__).resolve().parents[1] / "nnp"
-sys.path.insert(0, str(NNP_TESTS))
-from _morse import morse_energy, random_host, write_morse_db  # noqa: E402
-
-from landscape.study import load_study, run_study  # noqa: E402
+from landscape.study import load_study, run_study
+from tests.helpers.cli import run_landscape
+from tests.helpers.morse import morse_energy, random_host, write_morse_db
 
 STUDY = """
 [study]
@@ -35,7 +30,7 @@ source = "host.extxyz"
 
 [reference]
 db = "ref.db"
-calculator = "_morse:RigidHostMorse"   # tests/nnp/_morse.py: the same analytic energies
+calculator = "tests.helpers.morse:RigidHostMorse"   # tests/helpers/morse.py: the same analytic energies
 points = 310                           # the database has 300: ten more are computed
 min_distance = 1.5
 
@@ -69,7 +64,9 @@ def _morse_study(d: Path, study: str):
     host = random_host(5, n_ta=4, n_o=10, length=7.0)
     host.info["sample_id"] = "morse-host"
     ase.io.write(d / "host.extxyz", host)
-    write_morse_db(d / "ref.db", [host], [300], seed=2, calculator="_morse:RigidHostMorse")
+    write_morse_db(
+        d / "ref.db", [host], [300], seed=2, calculator="tests.helpers.morse:RigidHostMorse"
+    )
     (d / "study.toml").write_text(study)
     return host
 
@@ -81,23 +78,12 @@ def study_dir(tmp_path_factory):
     return d
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    path = os.pathsep.join(p for p in (str(NNP_TESTS), os.environ.get("PYTHONPATH")) if p)
-    return subprocess.run(
-        [sys.executable, "-m", "landscape.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-    )
-
-
 @pytest.fixture(scope="module")
 def first_run(study_dir, graph_data_dir):
     """The study run twice: first with an unreachable database (fails at the store stage, exit 2),
     then with the session's database, resuming from the stages the failed run finished."""
     (study_dir / "bad.toml").write_text(STUDY + '\n[store]\nuri = "bolt://127.0.0.1:9"\n')
-    failed = _cli("study", "bad.toml", "--quiet", cwd=study_dir)
+    failed = run_landscape("study", "bad.toml", "--quiet", cwd=study_dir)
     text = STUDY
     if graph_data_dir is not None:
         text += f'\n[store]\ndata_dir = "{graph_data_dir}"\n'
@@ -197,8 +183,8 @@ def test_summary_network_and_report(first_run, study_dir):
     # from the cached model and the written network
     if row["Ea_eV"]["exact"] is not None:
         from landscape.kinetics import load_network
+        from landscape.kinetics.ensemble import ensemble_activation_energy
         from landscape.nnp import SimplifiedNNP
-        from landscape.nnp.ensemble import ensemble_activation_energy
 
         (model_file,) = sorted((study_dir / "res" / "cache").glob("nnp-*.json"))
         model = SimplifiedNNP.load(model_file)
@@ -260,7 +246,7 @@ def test_rerun_is_cached_and_recomputes_only_what_changed(first_run, study_dir):
 
 
 def test_cli_prints_the_table_and_both_test_rmses(first_run, study_dir):
-    r = _cli("study", "study.toml", "--quiet", "--no-store", cwd=study_dir)
+    r = run_landscape("study", "study.toml", "--quiet", "--no-store", cwd=study_dir)
     assert r.returncode == 0, r.stderr
     nnp = first_run[1].summary["nnp"]
     assert "morse-host" in r.stdout
@@ -272,7 +258,7 @@ def test_cli_prints_the_table_and_both_test_rmses(first_run, study_dir):
 
 def test_missing_sample_file_exits_2(tmp_path):
     (tmp_path / "s.toml").write_text('[[samples]]\nsource = "nope.extxyz"\n')
-    r = _cli("study", "s.toml", cwd=tmp_path)
+    r = run_landscape("study", "s.toml", cwd=tmp_path)
     assert r.returncode == 2 and "nope.extxyz" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -284,7 +270,7 @@ out = "res"
 source = "host.extxyz"
 [reference]
 db = "ref.db"
-calculator = "_morse:RigidHostMorse"
+calculator = "tests.helpers.morse:RigidHostMorse"
 targeted_rounds = 1
 [nnp]
 n_models = 2
@@ -376,7 +362,7 @@ def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
     """A study adding points to a database that already has points in the blocks the shipped data
     use (ids 1_000_000.. of another seed, as a-Ta2O5-1a's step 10) computes them in its own block
     instead of stopping at a resumed-run mismatch."""
-    from landscape.reference import run_reference
+    from landscape.reference import InsertionPoints, Relaxation, run_reference
     from landscape.reference.dataset import load_dataset
     from landscape.study import STUDY_RANDOM_FIRST_ID
     from landscape.study.stages import complete_reference, reference_settings
@@ -384,8 +370,11 @@ def test_missing_points_never_meet_the_ids_of_the_shipped_blocks(tmp_path):
     host = _morse_study(tmp_path, STUDY.replace("points = 310", "points = 306"))
     db = tmp_path / "ref.db"
     cfg = load_study(tmp_path / "study.toml")
-    kw = dict(calculator="_morse:RigidHostMorse", min_distance=1.5, **reference_settings(cfg))
-    run_reference(host, db, n_points=4, first_id=1_000_000, seed=4, **kw)  # another seed's block
+    points = InsertionPoints(n_points=4, seed=4, min_distance=1.5, first_id=1_000_000)
+    relaxation = Relaxation(**reference_settings(cfg))
+    run_reference(
+        host, db, points, calculator="tests.helpers.morse:RigidHostMorse", relaxation=relaxation
+    )
     (tmp_path / "cache").mkdir()
     work = complete_reference(cfg, {"morse-host": host}, db, tmp_path / "cache")
     ds = load_dataset(work)

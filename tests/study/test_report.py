@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 from landscape.study.report import Figure, barrier_histograms, sample_comparison, write_report
-from landscape.synthetic import cubic_lattice_network, random_network
 
 
 def test_report_files(tmp_path):

@@ -65,7 +65,7 @@ def test_validate_samples_must_be_samples_of_the_study(tmp_path):
     )
     with pytest.raises(InputError, match=r"validate.samples \['a-Ta2O5-9'\] are not samples"):
         run_study(cfg, progress=False, store=False)
-    assert not (tmp_path / "out").exists()  # nothing computed, no empty folder left (issue 33)
+    assert not (tmp_path / "out").exists()  # nothing computed, no empty folder left
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-import landscape.nnp.ensemble
+import landscape.kinetics.ensemble
 from landscape.errors import InputError
 from landscape.kinetics import exact_diffusion
-from landscape.nnp.ensemble import ensemble_activation_energy, member_networks
-from landscape.synthetic import cubic_lattice_network, empty_network
+from landscape.kinetics.ensemble import ensemble_activation_energy, member_networks
+from landscape.kinetics.synthetic import cubic_lattice_network, empty_network
 from landscape.units import K_B
 
 A = 2.0  # Å, lattice spacing
@@ -35,7 +35,7 @@ class OffsetEnsemble:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(landscape.nnp.ensemble, raise_on_error=True).attempted > 0
+    assert doctest.testmod(landscape.kinetics.ensemble, raise_on_error=True).attempted > 0
 
 
 def test_cubic_lattice_members_exact() -> None:

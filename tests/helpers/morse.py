@@ -1,4 +1,4 @@
-"""Fixtures of the NNP tests: random periodic Ta–O hosts and an analytic Morse reference data set.
+"""Test helpers: random periodic Ta–O hosts and an analytic Morse reference data set.
 
 The "reference" energy of a Cu atom at ``r`` is a sum of Morse pair terms Cu–O and Cu–Ta over all
 periodic images, multiplied by the cosine cutoff of the descriptors (so the NNP can represent it
@@ -94,7 +94,7 @@ def write_morse_db(
 ) -> Path:
     """Write an analytic reference database in the format of landscape.reference.dataset
     (with the force on the Cu atom in each point row when ``forces``; rows labelled with
-    ``calculator`` when given, e.g. ``"_morse:RigidHostMorse"`` so that landscape can add points
+    ``calculator`` when given, e.g. ``"tests.helpers.morse:RigidHostMorse"`` so that landscape can add points
     to the same data set)."""
     from ase.db import connect
 
@@ -138,7 +138,7 @@ def _write_rows(
 
 
 class RigidHostMorse(Calculator):
-    """The analytic reference as an ASE calculator ("module:Class" ``_morse:RigidHostMorse``).
+    """The analytic reference as an ASE calculator ("module:Class" ``tests.helpers.morse:RigidHostMorse``).
 
     Energy (eV): :func:`morse_energy` of every Cu atom in the host made of the other atoms (0 for
     the host alone); forces (eV/Å): on Cu minus its gradient, on host atoms zero, so a host

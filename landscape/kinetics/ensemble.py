@@ -26,6 +26,9 @@ import numpy as np
 
 from ..config import DEFAULTS
 from ..errors import InputError
+from .arrhenius import arrhenius
+from .exact import exact_diffusion
+from .network import as_temperatures
 
 __all__ = ["EnsembleActivation", "member_networks", "ensemble_activation_energy"]
 
@@ -201,7 +204,7 @@ def ensemble_activation_energy(
 
     Examples
     --------
-    >>> from landscape.synthetic import cubic_lattice_network
+    >>> from landscape.kinetics.synthetic import cubic_lattice_network
     >>> G = cubic_lattice_network(3, a=2.0, barrier=0.5)
     >>> class TwoMembers:  # member k puts every saddle 0.1 k eV higher
     ...     def member_energies(self, p):
@@ -217,9 +220,6 @@ def ensemble_activation_energy(
     Cost: :func:`member_networks`, then ``M`` exact solves per temperature (a sparse linear solve
     each, milliseconds for hundreds of sites).
     """
-    from ..kinetics import arrhenius, exact_diffusion
-    from ..kinetics.network import as_temperatures
-
     T = as_temperatures(DEFAULTS.temperatures if temperatures is None else temperatures)
     nets, n_raised = member_networks(G, surface)
     eas, ds = [], []

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 
 from landscape.kinetics import HopArrays, hop_arrays
-from landscape.synthetic import empty_network
+from landscape.kinetics.synthetic import empty_network
 from landscape.units import ANGSTROM2_PER_S_TO_CM2_PER_S, K_B
 
 NU = 1.0e13  # Hz

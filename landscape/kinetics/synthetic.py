@@ -14,9 +14,9 @@ import itertools
 import networkx as nx
 import numpy as np
 
-from .contracts import add_hop, add_site, new_network
-from .errors import InputError
-from .units import DEFAULT_PREFACTOR_HZ
+from ..config import DEFAULTS
+from ..contracts import add_hop, add_site, new_network
+from ..errors import InputError
 
 __all__ = ["empty_network", "cubic_lattice_network", "random_network"]
 
@@ -54,7 +54,7 @@ def cubic_lattice_network(
     *,
     a: float = 2.0,
     barrier: float = 0.5,
-    prefactor: float = DEFAULT_PREFACTOR_HZ,
+    prefactor: float = DEFAULTS.prefactor_hz,
     sample_id: str = "cubic",
     species: str = "Cu",
 ) -> nx.MultiDiGraph:
@@ -104,7 +104,7 @@ def random_network(
     base_barrier: float = 0.25,
     barrier_slope: float = 0.15,
     barrier_noise: float = 0.05,
-    prefactor: float = DEFAULT_PREFACTOR_HZ,
+    prefactor: float = DEFAULTS.prefactor_hz,
     random_state: int | None = 0,
     sample_id: str = "synthetic",
     species: str = "Cu",

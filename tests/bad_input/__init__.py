@@ -1,0 +1,1 @@
+"""Tests of landscape: bad_input."""
