@@ -58,6 +58,11 @@ class Settings:
     nnp_hidden: tuple[int, ...] = (32, 32)  # hidden-layer widths
     nnp_max_epochs: int = 400  # Adam epochs at most
     nnp_patience: int = 40  # Adam epochs without validation improvement before stopping
+    nnp_lbfgs_steps: int = 200  # L-BFGS iterations after Adam
+    nnp_batch_size: int = 64  # Adam mini-batch, points per member
+    nnp_learning_rate: float = 1e-2  # initial Adam learning rate (decays 100x over max_epochs)
+    nnp_train_together: bool = True  # all members at once as one stacked computation
+    nnp_precision: str = "float32"  # arithmetic of the stacked training; the model keeps float64
     # --- locations ---
     data_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("LANDSCAPE_DATA", "landscape-data"))

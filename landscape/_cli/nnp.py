@@ -41,6 +41,18 @@ NJobsOption = Annotated[
         help="Processes training the members side by side (-1: every core; same weights).",
     ),
 ]
+TogetherOption = Annotated[
+    bool,
+    typer.Option(
+        "--together/--one-by-one",
+        help="Train every member at once (stacked) or one after another (earlier versions' "
+        "weights bit for bit).",
+    ),
+]
+PrecisionOption = Annotated[
+    str,
+    typer.Option("--precision", help="Arithmetic of the stacked training: float32 or float64."),
+]
 ForceWeightOption = Annotated[
     float,
     typer.Option(
@@ -285,6 +297,14 @@ def train(
         int, typer.Option("--lbfgs-steps", help="L-BFGS iterations after Adam.")
     ] = 200,
     alpha: Annotated[float, typer.Option("--alpha", help="L2 penalty on the weights.")] = 1e-4,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Adam mini-batch, points per member.")
+    ] = DEFAULTS.nnp_batch_size,
+    learning_rate: Annotated[
+        float, typer.Option("--learning-rate", help="Initial Adam learning rate.")
+    ] = DEFAULTS.nnp_learning_rate,
+    together: TogetherOption = DEFAULTS.nnp_train_together,
+    precision: PrecisionOption = DEFAULTS.nnp_precision,
     force_weight: ForceWeightOption = 0.0,
     network_weight: NetworkWeightOption = 1.0,
     max_host_displacement: MaxHostDisplacementOption = None,
@@ -309,6 +329,8 @@ def train(
             "--patience": (patience, {"ge": 1}),
             "--lbfgs-steps": (lbfgs_steps, {"ge": 0}),
             "--alpha": (alpha, {"ge": 0}),
+            "--batch-size": (batch_size, {"ge": 1}),
+            "--learning-rate": (learning_rate, {"gt": 0}),
             "--force-weight": (force_weight, {"ge": 0}),
             "--network-weight": (network_weight, {"gt": 0}),
             "--max-host-displacement": (
@@ -322,6 +344,8 @@ def train(
     )
     if n_jobs < 1 and n_jobs != -1:
         raise InputError(f"--n-jobs must be >= 1 or -1 (every core), got {n_jobs}")
+    if precision not in ("float32", "float64"):
+        raise InputError(f"--precision {precision!r}; expected float32 or float64")
     grids = _grids(r_cut, n_radial, r_min, angular_radii, zetas)
     hidden_sizes = _check_hidden(hidden)
     ds = load_dataset(db, _split_samples(samples), origins=_split_samples(origins))
@@ -334,6 +358,10 @@ def train(
         n_jobs=n_jobs,
         lbfgs_steps=lbfgs_steps,
         alpha=alpha,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        train_together=together,
+        precision=precision,
         force_weight=force_weight,
         network_weight=network_weight,
         max_host_displacement=max_host_displacement,

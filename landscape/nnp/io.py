@@ -127,6 +127,7 @@ def save_model(model: Any, path: str | Path, params: dict[str, Any]) -> Path:
             "n_validation": model.n_validation_,
             "n_test": model.n_test_,
             "fit_seconds": model.fit_seconds_,
+            "feature_seconds": getattr(model, "feature_seconds_", None),
         },
         "test_index": [int(i) for i in model.test_index_],
         "dataset": model.data_info_,
@@ -212,6 +213,7 @@ def _set_metrics(model: Any, doc: dict[str, Any]) -> None:
     model.n_test_kept_, model.n_excluded_ = m.get("n_test_kept"), m.get("n_excluded", 0)
     model.n_train_, model.n_validation_ = m["n_train"], m["n_validation"]
     model.n_test_, model.fit_seconds_ = m["n_test"], m["fit_seconds"]
+    model.feature_seconds_ = m.get("feature_seconds")
     model.test_index_ = np.asarray(doc["test_index"], dtype=int)
     model.data_info_ = doc["dataset"]
     model.data_hash_ = doc["dataset"]["hash"]
@@ -252,6 +254,9 @@ def load_model(
             )
         params = dict(doc["params"])
         params["hidden"] = tuple(params["hidden"])
+        # files written before members trained together trained them one after another
+        params.setdefault("train_together", False)
+        params.setdefault("precision", "float64")
         model = make(desc, params)
         sc = doc["scaling"]
         model.descriptor_ = desc

@@ -120,6 +120,7 @@ class TrainSettings:
     learning_rate: float
     alpha: float
     force_weight: float
+    precision: str = "float64"
 
 
 # ---------------------------------------------------------------- splits and training data
@@ -430,11 +431,13 @@ def train_members(
     device: torch.device,
     n_jobs: int,
     *,
+    together: bool = False,
     progress: Callable[[int, int], None] | None = None,
     verbose: bool = False,
     n_points: int = 0,
 ) -> tuple[list[nn.Sequential], list[dict]]:
-    """Train every member of ``splits``, in ``n_jobs`` processes on the CPU (else serially).
+    """Train every member of ``splits``: all at once as one stacked computation (``together``;
+    :mod:`landscape.nnp.stacked_training`), else in ``n_jobs`` processes on the CPU or serially.
 
     ``progress(done, total)`` is called after each epoch/segment; with ``verbose`` and no
     ``progress`` a progress bar is shown instead.
@@ -460,6 +463,14 @@ def train_members(
 
     per_member = total // n_models
     try:
+        if together:
+            from .stacked_training import train_stacked
+
+            result = train_stacked(settings, splits, data, hidden, device, tick)
+            # members that stopped early leave epochs undone: the bar ends full
+            if progress is not None:
+                progress(total, total)
+            return result
         n_jobs = min(n_jobs, n_models) if device.type == "cpu" else 1
         if n_jobs > 1:
             return fit_members_parallel(

@@ -23,7 +23,8 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
     "network"``, weighted 4× in the loss: ``nnp.network_weight``) and on the reference forces on Cu
     (``nnp.force_weight = 1``), without the points whose host rearranged (a host atom moved by
     more than 0.6 Å; ``nnp.max_host_displacement``), with Adam for all 800 epochs
-    (``nnp.patience = 800``), the members side by side on every core (``nnp.n_jobs = -1``).
+    (``nnp.patience = 800``) in mini-batches of 512 points, all members at once in float32
+    (``nnp.train_together``, ``nnp.precision``).
     ``validate_hops > 0`` also checks that many hops of a-Ta2O5-1a against CHGNet (host
     relaxed within 5 Å at every image; about 50 s per hop on one idle core; resumable).
     """
@@ -51,7 +52,9 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
             # - trained on all three samples, with targeted points at each one's sites and saddles;
             # - Adam to the end (patience = max_epochs, the best validation state kept): early
             #   stopping made which members stop early depend on each new data set;
-            # - members side by side on every core (n_jobs -1): the same weights as one by one.
+            # - all members at once (stacked), float32, mini-batches of 512 points at a learning
+            #   rate of 0.03: about 10x faster than one by one in batches of 64, with the same
+            #   held-out RMSE (benchmarks/bench_training.py).
             "nnp": {
                 "train_samples": names,
                 "max_host_displacement": 0.6,
@@ -60,7 +63,8 @@ def demo_config(out: str | Path = "results", *, validate_hops: int = 0) -> Study
                 "force_weight": 1.0,
                 "max_epochs": 800,
                 "patience": 800,
-                "n_jobs": -1,
+                "batch_size": 512,
+                "learning_rate": 0.03,
             },
             "validate": {"hops": int(validate_hops), "samples": names[:1]},
         }

@@ -79,6 +79,25 @@ class _Stages:
             tag = " (cached)" if cached else ""
             self._progress.update(self._task, advance=1, description=description + tag)
 
+    def note(self, text: str) -> None:
+        """A line printed above the bar (nothing when the display is off)."""
+        if self._progress is not None:
+            self._progress.console.print(text)
+
+    def sub_progress(self, description: str):
+        """A second bar for one long stage: returns ``update(done, total)`` (or ``None`` when
+        the display is off) and removes the bar when ``done`` reaches ``total``."""
+        if self._progress is None:
+            return None
+        task = self._progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            self._progress.update(task, completed=done, total=total)
+            if done >= total:
+                self._progress.remove_task(task)
+
+        return update
+
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
@@ -93,6 +112,22 @@ class StudyResult:
     report: Path
     networks: dict[str, nx.MultiDiGraph] = field(default_factory=dict)
     cached: dict[str, bool] = field(default_factory=dict)
+
+
+def _train(cfg: StudyConfig, db: Path, cache: Path, stages: _Stages, label: str):
+    """Train (or load) the NNP with a bar of members × epochs; print how long training took."""
+    nnp = cfg.nnp
+    bar = stages.sub_progress(
+        f"NNP{label}: {nnp.n_models} members × {nnp.max_epochs} epochs + L-BFGS"
+    )
+    model, key, cached = train_or_load(cfg, db, cache, progress=bar)
+    if not cached:
+        features = getattr(model, "feature_seconds_", None) or 0.0
+        stages.note(
+            f"NNP{label} trained in {model.fit_seconds_:.0f} s ({features:.0f} s symmetry "
+            f"functions, {model.fit_seconds_ - features:.0f} s training {nnp.n_models} members)"
+        )
+    return model, key, cached
 
 
 # --------------------------------------------------------------------------- the study
@@ -167,7 +202,7 @@ def _run_study(
         stages.done(f"reference data: {db.name}", cfg.reference.points <= 0)
 
         stages.step("training the NNP")
-        model, model_key, cached["nnp"] = train_or_load(cfg, db, cache)
+        model, model_key, cached["nnp"] = _train(cfg, db, cache, stages, "")
         stages.done("NNP ready", cached["nnp"])
 
         db_key = file_sha(db) if rounds else ""
@@ -178,7 +213,9 @@ def _run_study(
             )
             stages.done(f"round {r}: {n_targeted} sites and saddles", False)
             stages.step(f"retraining the NNP with round {r}")
-            model, model_key, cached[f"nnp:round{r}"] = train_or_load(cfg, db, cache)
+            model, model_key, cached[f"nnp:round{r}"] = _train(
+                cfg, db, cache, stages, f" (round {r})"
+            )
             stages.done(f"NNP of round {r} ready", cached[f"nnp:round{r}"])
 
         networks: dict[str, nx.MultiDiGraph] = {}

@@ -211,7 +211,11 @@ def targeted_round(
     return work, key, n
 
 
-def train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bool]:
+def train_or_load(
+    cfg: StudyConfig, db: Path, cache: Path, *, progress=None
+) -> tuple[Any, str, bool]:
+    """The study's NNP: loaded from ``nnp.model``, from the cache, or trained (``progress(done,
+    total)`` then follows the members' epochs); returns ``(model, cache key, cached)``."""
     from ..nnp.model import SimplifiedNNP
     from ..reference.dataset import load_dataset
 
@@ -238,11 +242,15 @@ def train_or_load(cfg: StudyConfig, db: Path, cache: Path) -> tuple[Any, str, bo
         max_epochs=cfg.nnp.max_epochs,
         patience=cfg.nnp.patience,
         n_jobs=cfg.nnp.n_jobs,
+        train_together=cfg.nnp.train_together,
+        precision=cfg.nnp.precision,
+        batch_size=cfg.nnp.batch_size,
+        learning_rate=cfg.nnp.learning_rate,
         force_weight=cfg.nnp.force_weight,
         network_weight=cfg.nnp.network_weight,
         max_host_displacement=cfg.nnp.max_host_displacement or None,
         random_state=cfg.study.seed,
-    ).fit(dataset)
+    ).fit(dataset, progress=progress)
     model.save(path)
     return model, key, False
 

@@ -39,6 +39,10 @@ Example
     patience = 40                # Adam epochs without validation improvement before stopping
                                  # (max_epochs: Adam runs to the end, the best state is kept)
     n_jobs = 1                   # processes training the members side by side (-1: every core)
+    train_together = true        # all members at once, stacked (false: one after another)
+    precision = "float32"        # arithmetic of the stacked training ("float64": slower)
+    batch_size = 64              # Adam mini-batch, points per member
+    learning_rate = 0.01         # initial Adam learning rate (decays 100x over max_epochs)
     force_weight = 0.0           # weight of the reference forces on the mobile atom in the loss
     network_weight = 1.0         # loss weight of targeted points (origin "network") vs the others
     max_host_displacement = 0.0  # Å; train only on points that moved no host atom farther (0: all)
@@ -135,6 +139,10 @@ class NNPSection:
     max_epochs: int = DEFAULTS.nnp_max_epochs
     patience: int = DEFAULTS.nnp_patience
     n_jobs: int = 1
+    train_together: bool = DEFAULTS.nnp_train_together
+    precision: str = DEFAULTS.nnp_precision
+    batch_size: int = DEFAULTS.nnp_batch_size
+    learning_rate: float = DEFAULTS.nnp_learning_rate
     force_weight: float = 0.0
     network_weight: float = 1.0
     max_host_displacement: float = 0.0
@@ -346,6 +354,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             "study file: nnp.max_epochs and nnp.patience must be >= 1 and nnp.n_jobs >= 1 or -1 "
             f"(every core), got {nnp.max_epochs}, {nnp.patience}, {nnp.n_jobs}"
         )
+    if nnp.precision not in ("float32", "float64"):
+        raise InputError(
+            f"study file: nnp.precision {nnp.precision!r}; expected 'float32' or 'float64'"
+        )
     if not cfg.nnp.max_host_displacement >= 0:
         raise InputError(
             "study file: nnp.max_host_displacement must be >= 0 Å (0: train on every point), got "
@@ -395,6 +407,8 @@ _BOUNDS: dict[str, dict[str, Any]] = {
     "nnp.force_weight": {"ge": 0},
     "nnp.network_weight": {"gt": 0},
     "nnp.max_host_displacement": {"ge": 0, "unit": "Å"},
+    "nnp.batch_size": {"ge": 1},
+    "nnp.learning_rate": {"gt": 0},
     "sites.grid_spacing": {"gt": 0, "unit": "Å"},
     "sites.min_host_distance": {"ge": 0, "unit": "Å"},
     "sites.fmax": {"gt": 0, "unit": "eV/Å"},

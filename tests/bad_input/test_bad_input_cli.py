@@ -122,6 +122,9 @@ CASES: list[tuple[list[str], str]] = [
     (["nnp", "train", "{random}", "--out", "m", "--n-models", "0"], "--n-models"),
     (["nnp", "train", "{random}", "--out", "m", "--alpha", "-1"], "--alpha"),
     (["nnp", "train", "{random}", "--out", "m", "--hidden", "0,8"], "0,8"),
+    (["nnp", "train", "{random}", "--out", "m", "--precision", "half"], "--precision"),
+    (["nnp", "train", "{random}", "--out", "m", "--batch-size", "0"], "--batch-size"),
+    (["nnp", "train", "{random}", "--out", "m", "--learning-rate", "nan"], "--learning-rate"),
     (["nnp", "eval", "{model}", "{random}"], "{random}"),
     (["nnp", "eval", "{model}", "{foreign}"], "{foreign}"),
     # explore: options, device and output paths before the model is even read
@@ -199,6 +202,8 @@ source = "a-Ta2O5-1a"
 db = "{db}"
 [nnp]
 force_weight = {force_weight}
+precision = "{precision}"
+batch_size = {batch_size}
 [hops]
 n_images = {n_images}
 """
@@ -207,6 +212,8 @@ GOOD = {
     "species": "Cu",
     "db": "bundled",
     "force_weight": "0.0",
+    "precision": "float32",
+    "batch_size": "64",
     "n_images": "9",
 }
 
@@ -214,6 +221,8 @@ STUDY_CASES: list[tuple[dict[str, str], str]] = [
     ({"force_weight": "nan"}, "nnp.force_weight"),
     ({"force_weight": "-1.0"}, "nnp.force_weight"),
     ({"n_images": "1"}, "hops.n_images"),
+    ({"precision": "half"}, "nnp.precision"),
+    ({"batch_size": "0"}, "nnp.batch_size"),
     ({"species": INJECTION.replace("'", "")}, "study.species"),
     ({"species": "Xx"}, "'Xx'"),
     ({"out": "{under}"}, "study.out"),

@@ -1,0 +1,102 @@
+"""The demo's NNP ensemble trained the old way (members one after another, float64, mini-batches of
+64 at a learning rate of 0.01) and the new way (the demo's: all members at once, stacked, float32,
+mini-batches of 512 at 0.03), in the same run: time, held-out RMSE and their ratio.
+
+    .venv/bin/python benchmarks/bench_training.py                  # the demo's model (~12 min, 2 cores)
+    .venv/bin/python benchmarks/bench_training.py --max-epochs 40  # a quick look (~1 min)
+    .venv/bin/python benchmarks/bench_training.py --old-jobs -1    # old way in one process per core
+
+The data are the demo's: the shipped CHGNet points of the three annealed samples with the demo's
+NNP settings (``landscape.study.demo.demo_config``). The symmetry functions and their Jacobians
+are computed once and given to both fits (their time is printed on its own line; a fit computes
+them once as well). Printed per way: training seconds, held-out test RMSE (all test points, and
+those whose host moved <= 0.6 Å), and the ratio old / new. Goal: >= 10x with an RMSE within 3 %.
+``--device cuda`` trains both on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+GOAL = 10.0  # x, training time old / new
+
+
+def main(argv: list[str] | None = None) -> int:
+    import landscape.nnp.model as model_module
+    from landscape.nnp import SimplifiedNNP
+    from landscape.nnp.training import dataset_features
+    from landscape.reference import bundled_reference_db
+    from landscape.reference.dataset import load_dataset
+    from landscape.study.demo import demo_config
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--max-epochs", type=int, default=None, help="default: the demo's (800)")
+    ap.add_argument("--old-jobs", type=int, default=1, help="processes of the old way (-1: cores)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--skip-old", action="store_true", help="train the new way only")
+    args = ap.parse_args(argv)
+
+    cfg = demo_config("results")
+    nnp = cfg.nnp
+    epochs = args.max_epochs or nnp.max_epochs
+    data = load_dataset(bundled_reference_db(), nnp.train_samples)
+    params = dict(
+        n_models=nnp.n_models,
+        hidden=tuple(nnp.hidden),
+        max_epochs=epochs,
+        patience=epochs if nnp.patience >= nnp.max_epochs else nnp.patience,
+        force_weight=nnp.force_weight,
+        network_weight=nnp.network_weight,
+        max_host_displacement=nnp.max_host_displacement or None,
+        random_state=cfg.study.seed,
+        device=args.device,
+    )
+    new = dict(
+        batch_size=nnp.batch_size,
+        learning_rate=nnp.learning_rate,
+        train_together=nnp.train_together,
+        precision=nnp.precision,
+    )
+    old = dict(batch_size=64, learning_rate=1e-2, train_together=False, n_jobs=args.old_jobs)
+    print(f"demo data: {len(data)} points of {', '.join(nnp.train_samples)}; {params}")
+    print(f"old way: {old}; new way: {new}")
+
+    probe = SimplifiedNNP(**params)
+    desc = probe._check_dataset(data)
+    t = time.perf_counter()
+    features = dataset_features(desc, data, jacobian=params["force_weight"] > 0)
+    print(f"symmetry functions and Jacobians: {time.perf_counter() - t:.1f} s (once)")
+
+    def given(_desc, _data, *, jacobian=False):
+        return features if jacobian else (features[0] if isinstance(features, tuple) else features)
+
+    model_module.dataset_features = given  # both fits reuse the features computed above
+    rows = []
+    ways = [("new: stacked", new)]
+    if not args.skip_old:
+        ways.insert(0, ("old: one by one", old))
+    for name, extra in ways:
+        t = time.perf_counter()
+        m = SimplifiedNNP(**params, **extra).fit(data)
+        seconds = time.perf_counter() - t
+        rows.append((name, seconds, m.rmse_test_, m.rmse_test_kept_))
+        print(f"  {name}: {seconds:.1f} s", flush=True)
+
+    print()
+    print(f"{'way':<18} {'training (s)':>12} {'RMSE test (eV)':>15} {'within 0.6 Å (eV)':>18}")
+    for name, seconds, rmse, kept in rows:
+        print(f"{name:<18} {seconds:>12.1f} {rmse:>15.4f} {kept:>18.4f}")
+    if len(rows) == 2:
+        (_, t_old, r_old, k_old), (_, t_new, r_new, k_new) = rows
+        ratio = t_old / t_new
+        print(
+            f"ratio old/new: {ratio:.1f}x (goal >= {GOAL:g}x: {'met' if ratio >= GOAL else 'NOT met'});"
+            f" RMSE new/old {r_new / r_old:.3f}, within 0.6 Å {k_new / k_old:.3f} (goal <= 1.03)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
