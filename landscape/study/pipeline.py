@@ -90,11 +90,15 @@ class _Stages:
         if self._progress is None:
             return None
         task = self._progress.add_task(description, total=None)
+        removed = [False]
 
         def update(done: int, total: int) -> None:
+            if removed[0]:  # a last call after the bar was full (members that stopped early)
+                return
             self._progress.update(task, completed=done, total=total)
             if done >= total:
                 self._progress.remove_task(task)
+                removed[0] = True
 
         return update
 

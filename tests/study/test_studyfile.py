@@ -190,3 +190,17 @@ def test_the_readme_study_example_parses():
     cfg = parse_study(tomllib.loads(block[: block.index("```")]))
     assert cfg.nnp.patience == 800 and cfg.nnp.n_jobs == -1 and cfg.nnp.network_weight == 4.0
     assert cfg.reference.targeted_rounds == 3 and cfg.validate.hops == 10
+
+
+def test_training_bar_of_a_study_takes_a_last_call_after_it_is_full() -> None:
+    """The training bar disappears when full; the trainer may report the total once more."""
+    from landscape.study.pipeline import _Stages
+
+    stages = _Stages(total=3, enabled=True)
+    try:
+        update = stages.sub_progress("NNP: 2 members x 3 epochs")
+        for done in (1, 4, 6, 6):
+            update(done, 6)
+        assert len(stages._progress.tasks) == 1  # only the study's own bar is left
+    finally:
+        stages.close()
