@@ -181,9 +181,9 @@ class _History:
         self.best_state = loss.members.state()
         self.since = torch.zeros(m, dtype=torch.long)
 
-    def record(self, phase: str, step: int, train: Tensor | None = None) -> Tensor:
+    def record(self, phase: str, step: int, train: Tensor | None = None) -> None:
         """Record the active members' RMSEs (``train``: given, or on the whole training set);
-        keep improved states; returns the improved rows."""
+        keep the improved members' states."""
         val = self.loss.rmse(self.va).cpu()
         train = (self.loss.rmse(self.tr) if train is None else train).cpu()
         for m in np.flatnonzero(self.active.numpy()):
@@ -200,7 +200,6 @@ class _History:
             for b, s in zip(self.best_state, state, strict=True):
                 b[better] = s[better]
         self.since = torch.where(better, 0, self.since + 1)
-        return better
 
     def stop_patient(self, limit: int, *, nonfinite: bool = False) -> None:
         """Members without improvement for ``limit`` records stop (and keep their best state);
@@ -242,7 +241,7 @@ def _adam_phase(settings: TrainSettings, loss: _StackedLoss, record: _History, t
 
 
 def lbfgs_stacked(
-    settings: TrainSettings, loss: _StackedLoss, record: _History, tick, first_step: dict
+    settings: TrainSettings, loss: _StackedLoss, record: _History, tick, first_step: int
 ) -> None:
     """L-BFGS on the full training set, every member its own curvature pairs and step length.
 
@@ -255,7 +254,6 @@ def lbfgs_stacked(
     m_count = params[0].shape[0]
     record.active = torch.ones(m_count, dtype=torch.bool)
     record.since = torch.zeros(m_count, dtype=torch.long)
-    record.best = torch.where(torch.isfinite(record.best), record.best, math.inf)
 
     def flat(ts: list[Tensor]) -> Tensor:
         return torch.cat([t.reshape(m_count, -1) for t in ts], 1)  # (M, P)
@@ -285,7 +283,7 @@ def lbfgs_stacked(
             d = _two_loop(g, s_hist, y_hist)  # (M, P)
             d = torch.where(((d * g).sum(1) < 0)[:, None], d, -g)  # descent or steepest
             d = d * record.active[:, None].to(d.dtype)
-            step, f_new, g_new, x_new = _armijo(x, f, g, d, set_flat, evaluate)
+            f_new, g_new, x_new = _armijo(x, f, g, d, set_flat, evaluate)
             s, y = x_new - x, g_new - g
             ok = (s * y).sum(1) > 1e-10
             if bool(ok.any()):
@@ -296,7 +294,7 @@ def lbfgs_stacked(
                     y_hist.pop(0)
             x, f, g = x_new, f_new, g_new
         n_active = int(record.active.sum())
-        record.record("lbfgs", first_step["step"] + seg + 1)
+        record.record("lbfgs", first_step + seg + 1)
         record.stop_patient(3, nonfinite=True)
         for _ in range(n_active):
             tick()
@@ -347,7 +345,7 @@ def _armijo(x, f, g, d, set_flat, evaluate, c1: float = 1e-4, shrink: float = 0.
             break
         t = torch.where(accepted, t, t * shrink)
     set_flat(x_new)
-    return t, f_new, g_new, x_new
+    return f_new, g_new, x_new
 
 
 def train_stacked(
@@ -383,7 +381,7 @@ def train_stacked(
     record.record("adam", 0)
     _adam_phase(settings, loss, record, tick, seeds, trs)
     if int(settings.lbfgs_steps) > 0:
-        last = {"step": max(h["step"][-1] for h in record.hist)}
+        last = max(h["step"][-1] for h in record.hist)
         lbfgs_stacked(settings, loss, record, tick, last)
     for h, best in zip(record.hist, record.best.tolist(), strict=True):
         h["best_val_rmse"] = [best]
