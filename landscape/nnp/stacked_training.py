@@ -116,7 +116,7 @@ class _StackedLoss:
 
     def take(self, idx: Tensor) -> dict[str, Tensor]:
         """The data of index rows ``idx`` (M, b): member m's points in row m, gathered once
-        (``x`` (M, b, F), ``y``, ``w`` (M, b); with forces ``j`` (M, b, F, 3), ``f`` (M, b, 3),
+        (``x`` (M, b, F), ``y``, ``w`` (M, b); with forces ``j`` (M, b, 3, F), ``f`` (M, b, 3),
         ``has`` (M, b))."""
         flat = idx.reshape(-1)
 
@@ -144,7 +144,7 @@ class _StackedLoss:
         e = self.members.energy(xb)  # (M, b)
         self._accumulate(pts, e - pts["y"])
         (de,) = torch.autograd.grad(e.sum(), xb, create_graph=True)  # (M, b, F)
-        f_pred = -torch.einsum("mbf,mbfk->mbk", de, pts["j"])  # (M, b, 3)
+        f_pred = -(pts["j"] * de[:, :, None, :]).sum(-1)  # (M, b, 3); j is (M, b, 3, F)
         f_err = (f_pred - pts["f"]).square().sum(-1) * pts["has"]  # (M, b)
         e_term = (w * (e - pts["y"]).square()).mean(1)
         return e_term + self.wf * (w * f_err).mean(1) / 3.0 + penalty
@@ -213,7 +213,8 @@ class _History:
 def _adam_phase(settings: TrainSettings, loss: _StackedLoss, record: _History, tick, seeds, trs):
     """Adam with each member's own mini-batch order and early stopping; ends on the best states."""
     members = loss.members
-    opt = torch.optim.Adam(members.parameters(), lr=settings.learning_rate)
+    # fused: one kernel per step for all parameters (the same update as the per-tensor loop)
+    opt = torch.optim.Adam(members.parameters(), lr=settings.learning_rate, fused=True)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1.0 / settings.max_epochs))
     gens = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
     n_train, bs = trs.shape[1], int(settings.batch_size)
@@ -360,11 +361,14 @@ def train_stacked(
     separate networks and each one's history (as :func:`~landscape.nnp.training.train_one`)."""
     seeds = [seed for seed, _, _ in splits]
     dtype = _DTYPES[settings.precision]
-    if dtype != torch.float64:
-        xs, ys, ws, y_scale, forces = data
-        cast = [t.to(dtype) for t in (xs, ys, ws)]
-        forces = None if forces is None else tuple(t.to(dtype) for t in forces)
-        data = (*cast, y_scale, forces)
+    xs, ys, ws, y_scale, forces = data
+    if forces is not None:  # the Jacobian as (n, 3, F): contracted along its contiguous last axis
+        forces = (forces[0].transpose(1, 2).contiguous(), *forces[1:])
+    data = (
+        *(t.to(dtype) for t in (xs, ys, ws)),
+        y_scale,
+        None if forces is None else tuple(t.to(dtype) for t in forces),
+    )
     trs = torch.as_tensor(np.stack([train for _, train, _ in splits]), device=device)
     vas = torch.as_tensor(np.stack([val for _, _, val in splits]), device=device)
     members = StackedMembers.initialise(
