@@ -171,8 +171,9 @@ def find_hops(
         The hop-network contract of docs/design.md: graph attributes ``sample_id``, ``cell``,
         ``species``, ``energy_unit``, plus ``search`` (counts, parameters and seconds) and
         ``rejected_hops`` (one record per dropped candidate: ``i``, ``j``, ``shift``, ``reason`` in
-        {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain", "saddle below an end"}, ``converged``,
-        ``saddle_energy``, ``fmax``); nodes ``position``, ``energy``, ``frequencies``, ``converged``
+        {"composite", "unconverged", "higher-order saddle", "no saddle", "outside model domain",
+        "saddle below an end", "saddle off the band"}, ``converged``, ``saddle_energy``,
+        ``fmax``); nodes ``position``, ``energy``, ``frequencies``, ``converged``
         (``added=True`` for sites found inside composite bands); two edges per hop with
         ``barrier``, ``shift``, ``prefactor``, ``saddle``, ``saddle_energy``, ``profile``,
         ``length``, ``path_length``, ``converged``.
@@ -424,6 +425,13 @@ class _HopSearch:
                     {**record, "reason": "saddle below an end", "converged": False}
                 )
                 continue
+            if float(prof[p, 1:-1].max()) > float(se[p]) + _OFF_BAND_EV:
+                # the polish left the band's ridge for a lower saddle: the band crosses higher
+                # ground than the saddle found, so neither is this hop's barrier
+                self.rejected.append(
+                    {**record, "reason": "saddle off the band", "converged": False}
+                )
+                continue
             if outside[p]:  # the saddle lies where the network extrapolates
                 self.rejected.append(
                     {**record, "reason": "outside model domain", "converged": False}
@@ -506,6 +514,11 @@ class _HopSearch:
                 self.counts["added_sites"] += len(new_idx)
         self.seconds["new_sites"] += time.perf_counter() - t0
         return new_idx
+
+
+#: How far (eV) an image of a band may lie above the band's polished saddle before the band is
+#: rejected: the polished saddle must be the band's highest point.
+_OFF_BAND_EV = 1e-6
 
 
 def _add_hop(
