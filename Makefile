@@ -1,12 +1,15 @@
 # The two set-up commands of README.md. Each creates or updates .venv/ (torch==2.13.0 first, CPU
-# build; then the package with what it needs), then runs.
+# build; then the package with what it needs), then runs. `make test` also installs what only the
+# tests use: tools/cypher-lint/node_modules (Neo4j's Cypher linter, pinned by its
+# package-lock.json; node and npm) and Debian's chromium (the browser check of the network view).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.landscape-installed
+LINTER := tools/cypher-lint/node_modules/.installed
 OUT    ?= results
 
-.PHONY: demo test install lint samples reference-data
+.PHONY: demo test install lint lint-cypher samples reference-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "landscape needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -16,13 +19,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(LINTER): tools/cypher-lint/package-lock.json
+	npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
+	@touch $(LINTER)
+
+install: $(STAMP) $(LINTER)
+	@bash scripts/install_chromium.sh
 
 demo: $(STAMP)
 	$(BIN)/landscape demo --out $(OUT)
 
 # pytest's exit status 5 (no tests collected) is a failure here, never a silent pass.
-test: $(STAMP)
+test: install
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
@@ -30,6 +38,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check landscape tests benchmarks
 	$(BIN)/ruff format --check landscape tests benchmarks
+
+# Every cypher/*.cypher through Neo4j's Cypher linter (also run by `make test`:
+# tests/graph/test_cypher_lint.py).
+lint-cypher: $(LINTER)
+	node tools/cypher-lint/lint.mjs
 
 # Regenerate the bundled samples (melt-quench, then CHGNet annealing; about an hour on 2 cores).
 samples: $(STAMP)

@@ -118,8 +118,10 @@ def sub_network(rows):
         H.add_edge(r["source"], r["target"], barrier=r["barrier"], shift=r["shift"], prefactor=1e13)
     return H
 
-at = sub_network(store.query("hops_below", sample_id=sid, max_energy=e_star + 1e-9))
-below = sub_network(store.query("hops_below", sample_id=sid, max_energy=e_star - 1e-6))
+# hops_below takes the saddle energy above the sample's lowest site: the percolation barrier
+e_perc = perc.as_dict()["any"]
+at = sub_network(store.query("hops_below", sample_id=sid, max_energy=e_perc + 1e-9))
+below = sub_network(store.query("hops_below", sample_id=sid, max_energy=e_perc - 1e-6))
 print(at.number_of_edges(), "hops at E*,", below.number_of_edges(), "just below")
 assert percolation_barrier(at).as_dict()["any"] is not None
 assert below.number_of_edges() < at.number_of_edges()

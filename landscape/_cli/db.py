@@ -1,8 +1,10 @@
 """``landscape db ...``: the embedded graph database (or the Neo4j server in use) and what it holds.
 
 ``start | stop | status`` run the server; ``queries`` lists the named Cypher queries, ``query`` runs a
-read query, ``ingest`` writes hop networks (node-link JSON), ``export`` reads one back, ``delete``
-removes a sample. With ``LANDSCAPE_NEO4J_URI`` set they use that Neo4j server instead.
+read query, ``compare`` prints one row per sample (its network and its stored kinetics), ``show``
+writes an interactive 3D view of a sample's network (self-contained HTML), ``ingest`` writes hop
+networks (node-link JSON), ``export`` reads one back, ``delete`` removes a sample. With
+``LANDSCAPE_NEO4J_URI`` set they use that Neo4j server instead.
 
 Exit status: 0 on success (``status``: a database answers); 1 from ``status`` when no embedded
 server runs; 2 with a one-line message on any error (cannot start, cannot reach Neo4j, an unknown
@@ -145,6 +147,13 @@ def _running_store(data_dir: Path | None):
     return _store(data_dir)
 
 
+def running_store(data_dir: Path | None):
+    """The store of the database that already runs for ``data_dir`` (or of
+    ``LANDSCAPE_NEO4J_URI``), for commands outside ``db`` that read stored samples
+    (``landscape kinetics --sample``): one line, and no server started, when none runs."""
+    return _running_store(data_dir)
+
+
 def _parse_value(query: str, param, text: str) -> Any:
     """A command-line value as the type the query's header declares for ``param``."""
     from ..graph.queries import with_article
@@ -198,15 +207,16 @@ def _cell(value: Any) -> str:
 
 @app.command("queries")
 def queries() -> None:
-    """List the named Cypher queries (cypher/*.cypher): name, mode, parameters and purpose."""
+    """List the named queries (cypher/*.cypher and those computed in Python): name, mode,
+    parameters and purpose."""
     from rich.console import Console
     from rich.table import Table
 
-    from ..graph.queries import load_query, query_names
+    from ..graph.algorithms import all_query_names, named_query
 
     table = Table("query", "mode", "parameters", "purpose")
-    for name in query_names():
-        q = load_query(name)
+    for name in all_query_names():
+        q = named_query(name)
         params = ", ".join(
             f"{p.name} ({p.type}{', optional' if p.optional else ''})" for p in q.params
         )
@@ -228,9 +238,9 @@ def query(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run a read-only named query and print its rows (a table, or JSON with --json)."""
-    from ..graph.queries import load_query
+    from ..graph.algorithms import named_query
 
-    q = load_query(name)
+    q = named_query(name)
     if q.mode != "read":
         raise InputError(
             f"query {name!r} is a {q.mode} query; the command line runs read queries only "
@@ -264,6 +274,87 @@ def query(
     for row in rows:
         table.add_row(*(_cell(v) for v in row.values()))
     Console().print(table)
+
+
+@app.command("compare")
+def compare(
+    samples: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sample ids to compare (default: every stored sample)."),
+    ] = None,
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name",
+            help="The Kinetics result shown for each sample: a study's model id (e.g. "
+            "nnp-377e05f89f69cc33), 'default' (`landscape kinetics --sample`) or e.g. "
+            "'below-0.8eV' (default: each sample's most recently written result).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as a JSON list.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Compare the stored samples, one row each, from the database alone.
+
+    Sites, directed hops, site pairs, the barriers' min / median / max (eV), and from the sample's
+    Kinetics result --name (default: its most recently written one): Eₐ exact and KMC (eV), the percolation barrier (eV, relative to the
+    lowest site) and D (cm²/s; exact where stored, else KMC) at 300 K if stored, else at the
+    lowest stored temperature (K). A sample without that result shows blanks (null in --json).
+    """
+    with _running_store(data_dir) as st:
+        rows = st.compare_samples(samples or None, name=name)
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        typer.echo("compare: no samples stored")
+        return
+    _compare_table(rows, name)
+
+
+def _compare_table(rows: list[dict], name: str | None) -> None:
+    """Print the rows of :meth:`~landscape.graph.GraphStore.compare_samples` as a table (energies
+    in eV, T in K, D in cm²/s; a dash where there is no value)."""
+    from rich.table import Table
+
+    from . import console as _console
+
+    def f(v, spec=".3f"):
+        return "—" if v is None else format(v, spec)
+
+    def barriers(r):
+        keys = ("barrier_min", "barrier_median", "barrier_max")
+        return "—" if r["barrier_min"] is None else " / ".join(f(r[k]) for k in keys)
+
+    cols = [
+        ("sites", lambda r: f(r["n_sites"], "d")),
+        ("hops", lambda r: f(r["n_hops"], "d")),
+        ("pairs", lambda r: f(r["n_pairs"], "d")),
+        ("barrier (eV)\nmin / median / max", barriers),
+        ("Eₐ exact\n(eV)", lambda r: f(r["Ea_exact"])),
+        ("Eₐ KMC\n(eV)", lambda r: f(r["Ea_kmc"])),
+        ("percolation\nbarrier (eV)", lambda r: f(r["percolation_barrier"])),
+        ("T (K)", lambda r: f(r["T_K"], "g")),
+        ("D\n(cm²/s)", lambda r: f(r["D_cm2_s"], ".3e")),
+    ]
+    if any(r["max_energy"] is not None for r in rows):
+        cols.insert(4, ("max energy\n(eV)", lambda r: f(r["max_energy"], "g")))
+    if name is None:  # each sample's latest result: say which
+        cols.insert(3, ("result", lambda r: r["result"] or "—"))
+    what = "the latest of each sample" if name is None else repr(name)
+    table = Table(title=f"Samples, Kinetics result {what}", title_justify="left")
+    widest = max(len(r["sample_id"]) for r in rows)
+    table.add_column("sample", min_width=min(widest, 32), overflow="fold")  # never cut
+    for label, _ in cols:
+        table.add_column(label, justify="right")
+    for r in rows:
+        table.add_row(r["sample_id"], *(cell(r) for _, cell in cols))
+    console = _console()
+    console.print(table)
+    console.print(
+        "D: exact where stored, else KMC, at 300 K if stored, else at the lowest stored "
+        "temperature; — : no value (no such result, or no hops)"
+    )
 
 
 @app.command("ingest")
@@ -355,3 +446,8 @@ def delete(
     with _running_store(data_dir) as st:
         n = st.delete_sample(sample)
     typer.echo(f"deleted {sample}: " + ", ".join(f"{v} {k}" for k, v in n.items()))
+
+
+from .db_show import show  # noqa: E402  (its own module; registered here)
+
+app.command("show")(show)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ..config import DEFAULTS
+from .options import DataDirOption
 
 #: Top-level command, merged into the root by ``add_typer`` without a name.
 app = typer.Typer()
@@ -17,13 +18,52 @@ app = typer.Typer()
 #: ``--method``: the methods of :func:`~landscape.kinetics.kinetics_summary` it stands for.
 _METHODS = {"exact": ("exact",), "kmc": ("kmc",), "both": ("exact", "kmc")}
 
+#: ``--sample``: one name for the sample id in the graph database and the bundled sample.
+_SampleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sample",
+        help="The sample. Without NETWORK: its id in the graph database, whose stored hop "
+        "network is read and on whose Kinetics node the result is stored. With NETWORK: the host "
+        "of --model, a bundled sample name or a structure file (default: the network's "
+        "sample_id). A study's sample id is its bundled name, so one name serves both.",
+    ),
+]
+
+#: ``--max-energy``: the sub-network of a stored sample below a saddle energy.
+_MaxEnergyOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-energy",
+        help="With --sample and no NETWORK: keep only the hops whose saddle energy is at most "
+        "this many eV above the sample's lowest site (the convention of the percolation "
+        "barrier), and the sites they touch.",
+    ),
+]
+
+#: ``--name``: the name of the stored Kinetics result.
+_NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="With --sample and no NETWORK: name of the stored Kinetics result, replaced if it "
+        "exists (default 'default', or 'below-<E>eV' with --max-energy E, e.g. below-0.8eV).",
+    ),
+]
+
 
 @app.command(
     "kinetics", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )
 def kinetics(
     ctx: typer.Context,
-    network: Annotated[str, typer.Argument(help="Hop network, node-link JSON (networkx).")],
+    network: Annotated[
+        str | None,
+        typer.Argument(
+            help="Hop network, node-link JSON (networkx); leave it out and give --sample to "
+            "read the sample's network from the graph database."
+        ),
+    ] = None,
     temperatures: Annotated[
         list[float],
         typer.Option(
@@ -54,18 +94,18 @@ def kinetics(
             "at the same sites and saddles, and their spread (model uncertainty).",
         ),
     ] = None,
-    sample: Annotated[
-        str,
-        typer.Option(
-            "--sample",
-            help="Host of --model: a bundled sample name or a structure file (default: the "
-            "network's sample_id).",
-        ),
-    ] = None,
+    sample: _SampleOption = None,
+    max_energy: _MaxEnergyOption = None,
+    name: _NameOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Diffusion coefficient, activation energy and percolation barrier of a hop network.
 
-    Extra temperatures may follow the first: --temperatures 500 600 700 800.
+    The network is a file (NETWORK; nothing is stored) or, with --sample and no NETWORK, the
+    sample's network in the graph database (the embedded server of --data-dir, or the Neo4j
+    server of LANDSCAPE_NEO4J_URI; it must run), optionally cut at --max-energy; the result is
+    then stored on the sample's Kinetics node named --name. Extra temperatures may follow the
+    first: --temperatures 500 600 700 800.
     """
     from .._paths import check_writable
     from ..contracts import hop_arrays, load_network
@@ -79,13 +119,20 @@ def kinetics(
     # Every option is checked before any work (and before anything is written).
     temps = _check_temperatures(temperatures)
     _check_kmc_options(methods, walkers=walkers, steps=steps, seed=seed)
-    if sample is not None and model is None:
-        raise InputError("--sample is the host of --model; give --model too")
+    name = _check_source(network, sample, model, max_energy, name, data_dir)
     if plot is not None:
         plot = check_writable(plot, "--plot")
-    G = load_network(network)
+    if network is None:
+        G = _stored_network(sample, max_energy, data_dir)
+        where = f"the stored network of sample {sample!r}"
+        title = f"sample {sample}" + (
+            "" if max_energy is None else f", saddles ≤ {max_energy:g} eV"
+        )
+    else:
+        G = load_network(network)
+        where, title = f"network {str(network)!r}", network.name
     hop_arrays(G)  # the hop-network contract, before the model is loaded
-    surface = None if model is None else _ensemble_surface(model, sample, G, network)
+    surface = None if model is None else _ensemble_surface(model, sample, G, where)
     summary = kinetics_summary(
         G,
         temperatures=temps,
@@ -99,38 +146,162 @@ def kinetics(
         from ..kinetics.ensemble import ensemble_activation_energy
 
         summary["ensemble"] = ensemble_activation_energy(G, surface, temps).as_dict()
+    uid = None
+    if network is None:
+        uid = _store_result(sample, name, data_dir, _result_properties(summary, G, model))
     if plot is not None:
-        plot_arrhenius(summary, plot, title=str(G.graph.get("sample_id", network.stem)))
+        label = G.graph.get("sample_id", network.stem if network else sample)
+        plot_arrhenius(summary, plot, title=str(label))
     if json_out:
         typer.echo(json.dumps(summary))
         return
-    _table(summary, network)
+    _table(summary, title)
     if plot is not None:
         typer.echo(f"Arrhenius plot: {plot}")
+    if uid is not None:
+        typer.echo(f"stored as Kinetics result {uid!r}")
 
 
 def _split_arguments(
-    network: str, extra: list[str], temperatures: list[float] | None
-) -> tuple[Path, list[float]]:
-    """The network path and every temperature (K) of the command line.
+    network: str | None, extra: list[str], temperatures: list[float] | None
+) -> tuple[Path | None, list[float]]:
+    """The network path (None when there is none) and every temperature (K) of the command line.
 
     ``--temperatures 500 600 ...`` gives click the first number only; the others land among the
     extra arguments, next to NETWORK. Numbers are temperatures, the one other word is NETWORK.
     """
     from ..errors import InputError
 
-    tokens = [network, *extra]
+    tokens = [t for t in (network, *extra) if t is not None]
     numbers, paths = [], []
     for token in tokens:
         try:
             numbers.append(float(token))
         except ValueError:
             paths.append(token)
-    if len(paths) != 1 or (numbers and temperatures is None):
+    if len(paths) > 1 or (numbers and temperatures is None):
         raise InputError(
-            f"expected one NETWORK.json and numbers after --temperatures, got {tokens}"
+            f"expected at most one NETWORK.json and numbers after --temperatures, got {tokens}"
         )
-    return Path(paths[0]), [*(temperatures or []), *numbers]
+    return (Path(paths[0]) if paths else None), [*(temperatures or []), *numbers]
+
+
+def _check_source(
+    network: Path | None,
+    sample: str | None,
+    model: Path | None,
+    max_energy: float | None,
+    name: str | None,
+    data_dir: Path | None,
+) -> str | None:
+    """Check where the network comes from; the name of the Kinetics result to store (None when
+    the network is a file: nothing is stored). One-line InputError for options that do not fit.
+    """
+    from ..errors import InputError
+
+    if network is not None:
+        for flag, value in (
+            ("--max-energy", max_energy),
+            ("--name", name),
+            ("--data-dir", data_dir),
+        ):
+            if value is not None:
+                raise InputError(
+                    f"{flag} applies to a network stored in the graph database; give --sample "
+                    f"SAMPLE without NETWORK, or leave {flag} out"
+                )
+        if sample is not None and model is None:
+            raise InputError(
+                "with NETWORK, --sample is the host of --model; give --model too, or leave "
+                f"NETWORK out to read sample {sample!r} from the graph database"
+            )
+        return None
+    if sample is None or not sample.strip():
+        raise InputError(
+            "expected a hop network NETWORK.json, or --sample SAMPLE (without NETWORK) to read "
+            "a sample's network from the graph database"
+        )
+    if max_energy is not None and not (math.isfinite(max_energy) and max_energy >= 0):
+        raise InputError(
+            f"--max-energy {max_energy:g}; expected a finite energy >= 0 eV above the sample's "
+            "lowest site"
+        )
+    if name is None:
+        return "default" if max_energy is None else f"below-{max_energy:g}eV"
+    if not name.strip() or "/" in name:
+        raise InputError(f"--name {name!r}; expected a non-empty result name without '/'")
+    return name
+
+
+def _stored_network(sample: str, max_energy: float | None, data_dir: Path | None):
+    """The stored hop network of ``sample``, cut at ``max_energy`` (eV above its lowest site);
+    one-line errors when no database runs, the sample or its network is unknown, or the cut
+    keeps no hop or no network that wraps the cell."""
+    from ..errors import InputError
+    from ..graph.algorithms import network_below
+    from ..kinetics import percolation_barrier
+    from .db import running_store
+
+    with running_store(data_dir) as st:
+        whole = st.hop_network(sample)
+    if max_energy is None:
+        return whole
+    G = network_below(whole, max_energy)
+    if G.number_of_edges() and percolation_barrier(G).as_dict()["any"] is not None:
+        return G
+    full = percolation_barrier(whole).as_dict()["any"]
+    what = (
+        "no hop"
+        if not G.number_of_edges()
+        else f"{G.number_of_edges()} hops that wrap no cell direction"
+    )
+    least = (
+        "its whole network wraps no cell direction either"
+        if full is None
+        else f"expected at least its percolation barrier, {full:.4f} eV"
+    )
+    raise InputError(
+        f"--max-energy {max_energy:g} eV keeps {what} of sample {sample!r} (saddle energies "
+        f"relative to its lowest site); {least}"
+    )
+
+
+def _result_properties(summary: dict, G, model: Path | None) -> dict:
+    """The properties of the stored Kinetics node, named as a study names them: temperatures
+    (K), D_exact / D_kmc (cm²/s per temperature), Ea_*, Ea_stderr_* and percolation_barrier
+    (eV), D0_* (cm²/s), the ensemble's Ea_model_std and Ea_members (eV), and of the network used
+    max_energy (eV above the sample's lowest site; absent for the whole network), n_sites,
+    n_hops (directed), n_pairs."""
+    from ..contracts import hop_counts
+
+    ens = summary.get("ensemble") or {}
+    props = {"temperatures": summary["temperatures_K"]}
+    for m in ("exact", "kmc"):
+        props[f"D_{m}"] = summary["D_cm2_s"].get(m)
+        props[f"Ea_{m}"] = summary["Ea_eV"].get(m)
+        props[f"Ea_stderr_{m}"] = summary["Ea_stderr_eV"].get(m)
+        props[f"D0_{m}"] = summary["D0_cm2_s"].get(m)
+    counts = hop_counts(G)
+    props.update(
+        percolation_barrier=summary["percolation_barrier_eV"]["any"],
+        Ea_model_std=ens.get("Ea_model_std_eV"),
+        Ea_members=ens.get("Ea_members_eV"),
+        model=None if model is None else str(model),
+        max_energy=G.graph.get("max_energy"),
+        n_sites=G.number_of_nodes(),
+        n_hops=counts["hops"],
+        n_pairs=counts["pairs"],
+    )
+    return props
+
+
+def _store_result(sample: str, name: str, data_dir: Path | None, props: dict) -> str:
+    """Store ``props`` as the Kinetics result ``name`` of ``sample`` (replacing one of that
+    name); its uid."""
+    from .db import running_store
+
+    with running_store(data_dir) as st:
+        return st.upsert_result(sample, "kinetics", name=name, **props)
 
 
 def _check_temperatures(temperatures: list[float]) -> list[float]:
@@ -160,7 +331,7 @@ def _check_kmc_options(methods: tuple[str, ...], *, walkers: int, steps: float, 
         raise InputError(f"--seed {seed}; expected an integer >= 0")
 
 
-def _ensemble_surface(model: Path, sample: str | None, G, network: Path):
+def _ensemble_surface(model: Path, sample: str | None, G, where: str):
     """The NNP ensemble ``model`` on the network's host (``--sample``, or the network's
     ``sample_id``), checked against the network before the (long) KMC."""
     from ..errors import InputError
@@ -171,12 +342,13 @@ def _ensemble_surface(model: Path, sample: str | None, G, network: Path):
     if not name:
         raise InputError("--model needs its host: give --sample (the network names none)")
     host = load_sample(str(name))
-    _check_host(host, G, network)
+    _check_host(host, G, where)
     return SimplifiedNNP.load(model).surface(host)
 
 
-def _check_host(host, G, network: Path) -> None:
-    """Refuse a host of ``--model`` that is not the sample the network was found in.
+def _check_host(host, G, where: str) -> None:
+    """Refuse a host of ``--model`` that is not the sample the network (``where``: which one, in
+    words) was found in.
 
     The members' Eₐ are energies of the network's sites and saddles on that host: another host
     (another sample id, or another cell) gives numbers that mean nothing (e.g. −4.8 eV).
@@ -189,7 +361,7 @@ def _check_host(host, G, network: Path) -> None:
     net_sid = G.graph.get("sample_id")
     if net_sid is not None and sid != net_sid:
         raise InputError(
-            f"--sample {sid!r} is not the sample of network {str(network)!r}, which was found "
+            f"--sample {sid!r} is not the sample of {where}, which was found "
             f"in sample {net_sid!r}; give --sample {net_sid} (or leave --sample out)"
         )
     cell = np.asarray(host.cell.array, dtype=float)
@@ -197,7 +369,7 @@ def _check_host(host, G, network: Path) -> None:
     if cell.shape != net_cell.shape or not np.allclose(cell, net_cell, rtol=0.0, atol=1e-6):
         raise InputError(
             f"the cell of --sample {sid!r} ({np.round(cell, 6).tolist()} Å) differs from the cell "
-            f"of network {str(network)!r} ({np.round(net_cell, 6).tolist()} Å) by more than "
+            f"of {where} ({np.round(net_cell, 6).tolist()} Å) by more than "
             "1e-6 Å; expected the host the network was found in"
         )
 
@@ -207,7 +379,7 @@ def _fmt(x: float | None, spec: str = ".4g") -> str:
     return "—" if x is None else format(x, spec)
 
 
-def _table(summary: dict, network: Path) -> None:
+def _table(summary: dict, title: str) -> None:
     """Print D(T) per method (cm²/s, with the KMC 95 % interval), Eₐ and D₀ of each Arrhenius
     fit, the ensemble members' Eₐ (eV) and the percolation barriers (eV)."""
     from rich.table import Table
@@ -215,7 +387,7 @@ def _table(summary: dict, network: Path) -> None:
     from . import console as _console
 
     console = _console()
-    table = Table(title=f"Diffusion on {network.name}")
+    table = Table(title=f"Diffusion on {title}")
     table.add_column("T (K)", justify="right")
     methods = list(summary["D_cm2_s"])
     for m in methods:

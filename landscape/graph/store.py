@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import networkx as nx
 from ..config import neo4j_from_env
 from ..errors import InputError, LandscapeError, StoreError
 from . import embedded
+from .algorithms import find_algorithm
 from .network import (
     SAMPLE_RESERVED,
     NetworkRows,
@@ -247,8 +249,11 @@ class GraphStore:
 
         Parameters are checked against the file's header first (a missing, unknown or ill-typed
         one raises :class:`InputError`); property maps in the rows come back with JSON-encoded
-        values decoded. A ``schema`` query runs each statement in its own transaction.
+        values decoded. A ``schema`` query runs each statement in its own transaction. A query
+        computed in Python (:mod:`landscape.graph.algorithms`) is looked up first, checked alike.
         """
+        if (algorithm := find_algorithm(name)) is not None:
+            return algorithm.run(self, algorithm.declaration.bind(params))
         q = load_query(name)
         bound = q.bind(params)
         with self._errors(f"query {name!r}"), self._session() as s:
@@ -372,29 +377,54 @@ class GraphStore:
         with self._errors(f"upsert of the network of sample {sid!r}"), self._session() as s:
             return s.execute_write(work)
 
-    def hop_network(self, sample_id: str) -> nx.MultiDiGraph:
-        """The hop network of ``sample_id`` exactly as it was written (:class:`InputError` if unknown)."""
+    def read_network(self, sample_id: str, *names: str) -> tuple[dict, list[list[dict]]]:
+        """The Sample properties of ``sample_id`` and the rows of the read queries ``names`` (each
+        taking ``$sample_id`` only), in one read transaction; :class:`InputError` for an unknown
+        sample or one without a stored hop network."""
         _check_id(sample_id, "sample_id")
-        qs = [load_query(n) for n in ("network_sample", "network_sites", "network_hops")]
+        qs = [load_query(n) for n in ("network_sample", *names)]
 
         def work(tx):
             return [self._run(tx, q, {"sample_id": sample_id}) for q in qs]
 
-        # the records and the graph are many small containers and no cycles (see gc_paused)
+        # the records are many small containers and no cycles (see gc_paused)
         with (
             gc_paused(),
             self._errors(f"reading the network of sample {sample_id!r}"),
             self._session() as s,
         ):
-            sample, sites, hops = s.execute_read(work)
+            sample, *rows = s.execute_read(work)
         if not sample:
             raise InputError(f"unknown sample id {sample_id!r}")
-        props = sample[0]["props"]
-        if not props.get("graph_attrs"):
+        if not sample[0]["props"].get("graph_attrs"):
             raise InputError(f"sample {sample_id!r} has no hop network stored")
+        return sample[0]["props"], rows
+
+    def hop_network(self, sample_id: str) -> nx.MultiDiGraph:
+        """The hop network of ``sample_id`` exactly as it was written (:class:`InputError` if unknown)."""
+        props, (sites, hops) = self.read_network(sample_id, "network_sites", "network_hops")
         edges = ({"i": r["i"], "j": h["j"], "p": h["p"]} for r in hops for h in r["hops"])
-        with gc_paused():
+        with gc_paused():  # the graph is many small containers and no cycles
             return network_from_rows(props, (r["props"] for r in sites), edges)
+
+    def compare_samples(self, sample_ids: list | None = None, *, name: str | None = None) -> list:
+        """The rows of ``compare_kinetics`` (one per sample, by id; energies in eV) with the D
+        (cm²/s) of the Kinetics result ``name`` (default: each sample's most recently written) at
+        300 K if stored, else at its lowest temperature (``T_K``, K), in place of the lists of
+        temperatures and D; ``None`` where the sample has no such result. An unknown sample id
+        raises :class:`InputError`."""
+        if name is not None:
+            _check_id(name, "result name")
+        rows = self.query("compare_kinetics", sample_ids=sample_ids, result_name=name)
+        missing = sorted(set(sample_ids or ()) - {r["sample_id"] for r in rows})
+        if missing:
+            raise InputError(f"unknown sample id(s) {missing}; expected stored samples")
+        for r in rows:
+            T, D = r.pop("temperatures") or [], r.pop("D") or []
+            k = (T.index(300.0) if 300.0 in T else T.index(min(T))) if T else len(D)
+            found = (T[k], D[k], r["D_method"]) if k < len(D) else (None, None, None)
+            r["T_K"], r["D_cm2_s"], r["D_method"] = found
+        return rows
 
     def upsert_result(
         self, sample_id: str, kind: str, *, name: str = "default", **props: Any
@@ -402,8 +432,8 @@ class GraphStore:
         """Store a result of ``sample_id``: ``(:Sample)-[:HAS_RESULT]->(:Kinetics {...})`` for ``kind="kinetics"``.
 
         A result is identified by ``uid = "<sample_id>/<kind>/<name>"``: writing the same
-        sample, kind and name again replaces all its properties. ``None`` values are left out.
-        Returns the uid; an unknown sample or kind raises :class:`InputError`.
+        sample, kind and name again replaces all its properties. ``None`` values are left out;
+        ``written_at`` (UTC, ISO 8601) records when. Returns the uid; an unknown sample or kind raises :class:`InputError`.
         """
         _check_id(sample_id, "sample_id")
         _check_id(name, "result name")
@@ -412,13 +442,14 @@ class GraphStore:
                 f"unknown result kind {kind!r}; expected one of {sorted(RESULT_KINDS)}"
             )
         _label, qname = RESULT_KINDS[kind]
-        reserved = {"uid", "sample_id", "name"} & set(props)
+        reserved = {"uid", "sample_id", "name", "written_at"} & set(props)
         if reserved:
             raise InputError(
                 f"result properties {sorted(reserved)} are reserved by the graph store"
             )
         uid = f"{sample_id}/{kind}/{name}"
-        body = {"uid": uid, "sample_id": sample_id, "name": name}
+        written = datetime.now(UTC).isoformat(timespec="microseconds")
+        body = {"uid": uid, "sample_id": sample_id, "name": name, "written_at": written}
         body.update(
             encode_properties(props, where=f"{kind} result {uid!r}", none_means_absent=True)
         )

@@ -281,7 +281,7 @@ def _run_study(
             stages.done("graph store updated", False)
 
         stages.step("report")
-        report = study_report(out, summary, model, networks, kinetics, validation)
+        report = study_report(out, summary, model, networks, kinetics, validation, hosts=samples)
         stages.done("report written", False)
     finally:
         stages.close()

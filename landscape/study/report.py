@@ -1,14 +1,17 @@
 """The study report: PNG figures and one HTML page that shows them with the summary table.
 
 Figures are drawn with matplotlib's Agg backend. The HTML page is static and self-contained apart
-from its PNG files (no scripts, no network), so it renders the same in any browser.
+from its PNG files (no scripts, no network), so it renders the same in any browser. Each sample's
+network figure links to an interactive 3D view, ``figures/network-<sample>.html``
+(:func:`landscape.graph.view.write_network_view`), which loads plotly.js from the one
+``figures/plotly.min.js`` beside it: the report works offline as a folder.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from .._plotting import pyplot
 __all__ = [
     "Figure",
     "barrier_histograms",
+    "network_view",
     "sample_comparison",
     "study_report",
     "write_report",
@@ -28,11 +32,13 @@ __all__ = [
 
 @dataclass
 class Figure:
-    """One figure of the report: a PNG file (relative to the report folder) and its caption."""
+    """One figure of the report: a PNG file (relative to the report folder) and its caption;
+    ``link``: a page (relative to the report folder) the figure opens, such as its 3D view."""
 
     path: str
     caption: str
     section: str = "Figures"
+    link: str | None = None
 
 
 def barrier_histograms(networks: dict[str, nx.MultiDiGraph], path: str | Path) -> Path:
@@ -202,22 +208,59 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         if fig.section != section:
             section = fig.section
             parts.append(f"<h2>{html.escape(section)}</h2>")
-        parts.append(
-            f"<figure><img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
-            f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>"
-        )
+        img = f"<img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
+        caption = html.escape(fig.caption)
+        if fig.link:
+            href = html.escape(fig.link)
+            img = f"<a href='{href}'>{img}</a>"
+            caption += f" (<a href='{href}'>interactive 3D view</a>)"
+        parts.append(f"<figure>{img}<figcaption>{caption}</figcaption></figure>")
     parts.append("</body></html>")
     path = out_dir / "index.html"
     path.write_text("\n".join(parts))
     return path
 
 
-def study_report(out: Path, summary: dict, model, networks, kinetics, validation=None) -> Path:
+def network_view(
+    G: nx.MultiDiGraph, path: Path, host=None, *, sample_id: str | None = None
+) -> Path:
+    """The interactive 3D view of one sample's network for the report (plotly.js in a shared
+    ``plotly.min.js`` beside ``path``): host atoms, sites by energy (eV), hops by barrier (eV).
+
+    ``host`` (an :class:`ase.Atoms` in the network's cell, Å) defaults to the bundled sample named
+    ``sample_id``; without one, or when its cell differs, the view has no host atoms.
+    """
+    from ..errors import InputError
+    from ..graph.view import CELL_TOLERANCE, network_host, write_network_view
+
+    if host is None and sample_id is not None:
+        try:
+            host = network_host(sample_id)
+        except InputError:
+            host = None
+    cell = np.asarray(G.graph["cell"], dtype=float)
+    if host is not None and not np.allclose(
+        np.asarray(host.cell, dtype=float), cell, rtol=0.0, atol=CELL_TOLERANCE
+    ):
+        host = None
+    return write_network_view(G, path, host, plotlyjs="directory")
+
+
+def study_report(
+    out: Path,
+    summary: dict,
+    model,
+    networks,
+    kinetics,
+    validation=None,
+    hosts: Mapping | None = None,
+) -> Path:
     """The study's figures and ``index.html`` in ``out`` (:func:`write_report`); returns the page.
 
     Draws the NNP parity plot (for a model fitted in this run), the barrier histograms, and per
-    sample the hop profiles, the validated hops, the network in its cell and the Arrhenius plot,
-    then the sample comparison.
+    sample the hop profiles, the validated hops, the network in its cell (linked to its
+    interactive 3D view, :func:`network_view`, with the host atoms of ``hosts[sample_id]`` or of
+    the bundled sample of that name) and the Arrhenius plot, then the sample comparison.
     """
     figs_dir = out / "figures"
     figs_dir.mkdir(exist_ok=True)
@@ -257,9 +300,13 @@ def study_report(out: Path, summary: dict, model, networks, kinetics, validation
                 )
             )
         plot_network_3d(G, figs_dir / f"network-{sid}.png")
+        network_view(G, figs_dir / f"network-{sid}.html", (hosts or {}).get(sid), sample_id=sid)
         figures.append(
             Figure(
-                f"figures/network-{sid}.png", f"{sid}: sites and hops in the cell", "Hop networks"
+                f"figures/network-{sid}.png",
+                f"{sid}: sites and hops in the cell",
+                "Hop networks",
+                link=f"figures/network-{sid}.html",
             )
         )
         plot_arrhenius(kinetics[sid], figs_dir / f"arrhenius-{sid}.png", title=sid)

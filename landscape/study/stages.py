@@ -338,6 +338,13 @@ def store_results(cfg, model, model_key, samples, networks, kinetics) -> None:
     data_dir = cfg.resolve(cfg.store.data_dir) if cfg.store.data_dir else None
     with open_store(uri=uri, data_dir=data_dir) as st:
         st.apply_schema()
+        st.upsert_model(
+            model_key,
+            n_models=len(model.weights_[0]),
+            hidden=list(model.hidden_),
+            rmse_test_eV=getattr(model, "rmse_test_", None),
+            rmse_test_kept_eV=getattr(model, "rmse_test_kept_", None),
+        )
         for sid, atoms in samples.items():
             st.upsert_sample(
                 sid,
@@ -351,10 +358,14 @@ def store_results(cfg, model, model_key, samples, networks, kinetics) -> None:
             st.upsert_network(networks[sid])
             k = kinetics[sid]
             ens = k.get("ensemble") or {}
+            G = networks[sid]
             st.upsert_result(
                 sid,
                 "kinetics",
+                name=model_key,  # one result per model: another model's study keeps this one
                 model_id=model_key,
+                n_sites=G.number_of_nodes(),
+                n_hops=G.number_of_edges(),
                 temperatures=list(k["temperatures_K"]),
                 D_exact=k["D_cm2_s"].get("exact"),
                 D_kmc=k["D_cm2_s"].get("kmc"),

@@ -84,6 +84,14 @@ DB_CASES: list[tuple[list[str], str]] = [
     (["query", "lowest_barrier_hops", "sample_id=", "limit=3"], "$sample_id"),
     (["query", "site_neighbourhood", "sample_id={sid}", "index=0", "k=11"], "11"),
     (["query", "hops_below", "sample_id={sid}", "max_energy=nan"], "nan"),
+    (["query", "traps", "sample_id={sid}", "min_barrier=-0.1"], "-0.1"),
+    (["query", "traps", "sample_id={sid}"], "$min_barrier"),
+    (["query", "compare_models", "sample_id={sid}", "model_a=m"], "$model_b"),
+    (["query", "minimax_path", "sample_id={sid}", "source=0", "target=99"], "target 99"),
+    (["query", "minimax_path", "sample_id={sid}", "source=-1", "target=0"], "-1"),
+    (["query", "minimax_path", "sample_id={sid}", "source=0", "target=x"], "'x'"),
+    (["query", "minimax_path", f"sample_id={INJECTION}", "source=0", "target=1"], INJECTION),
+    (["query", "bottleneck_hops", "sample_id=no-such-sample-{sid}"], "no-such-sample-"),
     (["query", "barrier_histogram", "sample_id={sid}", "bin_width=wide"], "'wide'"),
     (["query", "compare_samples", 'sample_ids={"a": 1}'], "$sample_ids"),
     (["query", "lowest_barrier_hops", "sample_id={sid}", "limit=3", "colour=red"], "'colour'"),
@@ -98,6 +106,16 @@ DB_CASES: list[tuple[list[str], str]] = [
     (["export", "no-such-sample-{sid}", "-o", "out.json"], "no-such-sample-"),
     (["export", INJECTION, "-o", "out.json"], INJECTION),
     (["delete", "no-such-sample-{sid}", "--yes"], "no-such-sample-"),
+    (["show", "no-such-sample-{sid}", "-o", "v.html", "--host", "a-Ta2O5-1"], "no-such-sample-"),
+    (["show", "{sid}", "-o", "v.html"], "--host FILE"),  # no host: not bundled, no source
+    (["show", "{sid}", "-o", "v.html", "--host", "missing.extxyz"], "missing.extxyz"),
+    (["show", "{sid}", "-o", "v.html", "--host", ""], "--host"),
+    (["show", "{sid}", "-o", "v.html", "--host", "a-Ta2O5-1"], "cell"),  # another cell
+    (["show", "{sid}", "-o", "{under}"], "{under}"),
+    (["show", "{sid}", "-o", "{adir}"], "{adir}"),
+    (["show", "{sid}", "-o", ""], "--out"),
+    (["compare", "{sid}", "no-such-sample-{sid}"], "no-such-sample-"),
+    (["compare", "{sid}", "--name", ""], "result name"),
 ]
 
 #: Networks that ``db ingest`` refuses as ``landscape kinetics`` does: (name, edit, text).
@@ -213,8 +231,10 @@ def test_ingest_refuses_a_missing_file_and_a_duplicate_sample(
             json.dumps([INJECTION, "') DETACH DELETE s //"]).join(["sample_ids=", ""]),
         ],
         ["hops_below", 'sample_id={sid}") MATCH (n) DETACH DELETE n //', "max_energy=9"],
+        ["traps", f"sample_id={INJECTION}", "min_barrier=0"],
+        ["compare_models", "sample_id={sid}", f"model_a={INJECTION}", "model_b=' OR 1=1 //"],
     ],
-    ids=["neighbourhood", "summary", "or-1", "compare", "hops-below"],
+    ids=["neighbourhood", "summary", "or-1", "compare", "hops-below", "traps", "models"],
 )
 def test_injection_like_parameter_values_are_plain_values(
     capsys, tmp_path, graph_store, db_env, argv
@@ -251,6 +271,7 @@ def test_a_uri_that_is_not_bolt_is_one_line(capsys, tmp_path, monkeypatch, uri, 
         ["query", "sample_summary", "sample_id=a"],
         ["export", "a", "-o", "a.json"],
         ["delete", "a", "--yes"],
+        ["compare"],
     ],
 )
 def test_db_reading_commands_do_not_start_a_server(capsys, tmp_path, monkeypatch, command):
@@ -315,6 +336,16 @@ KINETICS_CASES: list[tuple[list[str], str]] = [
     (["{othercell}", "--model", "{model}"], "cell"),
     (["{adir}"], "{adir}"),
     (["{under}"], "{under}"),
+    # the network from the graph database (--sample without NETWORK): options checked first
+    (["--method", "exact"], "--sample SAMPLE"),
+    (["{net}", "--max-energy", "1"], "--max-energy"),
+    (["{net}", "--name", "x"], "--name"),
+    (["{net}", "--data-dir", "{adir}"], "--data-dir"),
+    (["--sample", "a-Ta2O5-1a", "--max-energy", "nan"], "--max-energy nan"),
+    (["--sample", "a-Ta2O5-1a", "--max-energy", "-0.1"], "--max-energy -0.1"),
+    (["--sample", "a-Ta2O5-1a", "--max-energy", "inf"], "--max-energy inf"),
+    (["--sample", "a-Ta2O5-1a", "--name", "a/b"], "'a/b'"),
+    (["--sample", "a-Ta2O5-1a", "--name", " "], "--name"),
 ]
 
 
@@ -360,6 +391,75 @@ def test_kinetics_model_host_must_be_the_network_sample(capsys, tmp_path, kin_fi
     _assert_one_line_refusal(code, err, "differs from the cell")
     assert str(round(length * 1.001, 6)) in err and str(round(length, 6)) in err  # both cells
     assert _snapshot(tmp_path) == before
+
+
+def _dimer_lattice(sample_id: str) -> nx.MultiDiGraph:
+    """A 3x3x3 lattice (0.5 eV barriers) whose bond 0 -> 9 has a 0.2 eV saddle: cut at 0.3 eV
+    (relative to its lowest site) it keeps two hops that wrap nothing."""
+    G = cubic_lattice_network(3, sample_id=sample_id)
+    for u, v, d in G.edges(data=True):
+        if {u, v} == {0, 9} and not any(d["shift"]):
+            d["barrier"] = 0.2
+    return G
+
+
+@pytest.fixture
+def kin_db(tmp_path, graph_data_dir, graph_store, new_sample_id, monkeypatch):
+    """Stored samples for ``kinetics --sample``: {sid} (2x2x2 lattice, 0.5 eV barriers),
+    {bare} (no network), {dimer} (:func:`_dimer_lattice`); the working folder is tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    names = {"sid": new_sample_id("lattice"), "bare": new_sample_id("bare")}
+    names["dimer"] = new_sample_id("dimer")
+    graph_store.upsert_network(cubic_lattice_network(2, sample_id=names["sid"]))
+    graph_store.upsert_sample(names["bare"], material="TaOx")
+    graph_store.upsert_network(_dimer_lattice(names["dimer"]))
+    names["model"] = str(tmp_path / "no-model")
+    tail = [] if graph_data_dir is None else ["--data-dir", str(graph_data_dir)]
+    return names, tail
+
+
+#: (argv after ``kinetics``, text the one line must contain) of a network read from the
+#: database; ``{name}`` from ``kin_db``.
+KINETICS_DB_CASES: list[tuple[list[str], str]] = [
+    (["--sample", "no-such-sample-{sid}"], "no-such-sample-"),
+    (["--sample", INJECTION], INJECTION),
+    (["--sample", "{bare}"], "no hop network"),
+    (["--sample", "{sid}", "--max-energy", "0.4"], "keeps no hop"),
+    (["--sample", "{dimer}", "--max-energy", "0.3"], "2 hops that wrap no cell direction"),
+    (["--sample", "{dimer}", "--max-energy", "0.3"], "percolation barrier, 0.5000 eV"),
+    # refused after reading the network, before the kinetics: still nothing stored
+    (["--sample", "{sid}", "--model", "{model}"], "{sid}"),
+    (["--sample", "{sid}", "--method", "exact", "-T", "1", "2"], "at 1 K"),
+]
+
+
+@pytest.mark.service
+@pytest.mark.parametrize(
+    ("argv", "expected"), KINETICS_DB_CASES, ids=[" ".join(a)[:60] for a, _ in KINETICS_DB_CASES]
+)
+def test_kinetics_from_the_database_bad_input_stores_nothing(
+    capsys, tmp_path, graph_store, kin_db, argv, expected
+):
+    names, tail = kin_db
+    argv = ["kinetics", *(_fill(a, names) for a in argv), *tail]
+    expected = _fill(expected, names)
+    before, counts = _snapshot(tmp_path), graph_store.counts()
+    code, out, err = _run(capsys, argv)
+    _assert_one_line_refusal(code, err, expected)
+    assert out == ""
+    assert _snapshot(tmp_path) == before
+    assert graph_store.counts() == counts  # no Kinetics node, nothing else touched
+
+
+def test_kinetics_from_the_database_needs_a_running_one(capsys, tmp_path, monkeypatch):
+    """``kinetics --sample`` with no server for the data folder: one line, no server started."""
+    monkeypatch.delenv("LANDSCAPE_NEO4J_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    code, _, err = _run(capsys, ["kinetics", "--sample", "a", "--data-dir", data])
+    _assert_one_line_refusal(code, err, "no graph database is running")
+    assert str(data.resolve()) in err
+    assert _snapshot(tmp_path) == {}
 
 
 # --------------------------------------------------------------------------------------------

@@ -88,9 +88,12 @@ def test_ingest_query_export_round_trip(capsys, tmp_path, graph_data_dir, new_sa
         assert code == 0, err
         assert sorted(r["sample_id"] for r in json.loads(out)) == sorted([a, b])
     code, out, err = _run(
-        capsys, graph_data_dir, "query", "hops_below", f"sample_id={a}", "max_energy=1"
+        capsys, graph_data_dir, "query", "hops_below", f"sample_id={a}", "max_energy=1", "--json"
     )
-    assert code == 0 and "saddle_energy" in out and "source" in out
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows and {"source", "saddle_energy", "saddle_relative"} <= set(rows[0])
+    assert all(r["saddle_relative"] <= 1 + 1e-9 for r in rows)
 
     code, out, err = _run(capsys, graph_data_dir, "export", b, "--out", tmp_path / "out" / "b.json")
     assert code == 0, err

@@ -33,6 +33,7 @@ EXPECTED = {
     "network_sample",
     "network_sites",
     "network_hops",
+    "network_saddles",
     "site_uids",
     "create_sites",
     "create_hops",
@@ -42,7 +43,10 @@ EXPECTED = {
     "lowest_barrier_hops",
     "site_neighbourhood",
     "hops_below",
+    "traps",
+    "compare_models",
     "compare_samples",
+    "compare_kinetics",
     "graph_counts",
     "list_samples",
 }
@@ -199,10 +203,13 @@ def test_site_neighbourhood(graph_store, nets, k):
 
 @pytest.mark.service
 def test_hops_below(graph_store, nets):
+    """$max_energy is relative to the sample's lowest site; both saddle energies come back."""
     G = nets["random"]
     sid = G.graph["sample_id"]
     from landscape.graph.network import hop_uid
 
+    e_min = min(e for _, e in G.nodes(data="energy"))
+    assert e_min < -0.2  # the absolute and relative scales differ by more than the tolerances
     saddle = {
         hop_uid(sid, u, v, d["shift"]): (
             u,
@@ -213,25 +220,44 @@ def test_hops_below(graph_store, nets):
         )
         for u, v, d in G.edges(data=True)
     }
-    energies = sorted({s[4] for s in saddle.values()})
-    for e_max in (energies[0] - 1e-9, energies[0], float(np.median(energies)), energies[-1]):
+    relative = sorted({s[4] - e_min for s in saddle.values()})
+    for e_max in (relative[0] - 1e-9, relative[0], float(np.median(relative)), relative[-1]):
         expect = sorted(
-            (u, v, uid, sh, b, e) for uid, (u, v, sh, b, e) in saddle.items() if e <= e_max
+            (u, v, uid, sh, b, e, e - e_min)
+            for uid, (u, v, sh, b, e) in saddle.items()
+            if e - e_min <= e_max
         )
         rows = graph_store.query("hops_below", sample_id=sid, max_energy=e_max)
         got = [
-            (r["source"], r["target"], r["uid"], r["shift"], r["barrier"], r["saddle_energy"])
+            (
+                r["source"],
+                r["target"],
+                r["uid"],
+                r["shift"],
+                r["barrier"],
+                r["saddle_energy"],
+                r["saddle_relative"],
+            )
             for r in rows
         ]
         assert got == expect
+    assert graph_store.query("hops_below", sample_id=sid, max_energy=relative[0] - 1e-9) == []
+    assert len(graph_store.query("hops_below", sample_id=sid, max_energy=relative[-1])) == len(
+        saddle
+    )
     # the sub-network below the median saddle energy, rebuilt from the rows, has the expected sites
-    med = float(np.median(energies))
+    med = float(np.median(relative))
     rows = graph_store.query("hops_below", sample_id=sid, max_energy=med)
     sub = nx.MultiDiGraph([(r["source"], r["target"]) for r in rows])
     ref = nx.MultiDiGraph(
-        [(u, v) for u, v, d in G.edges(data=True) if G.nodes[u]["energy"] + d["barrier"] <= med]
+        [
+            (u, v)
+            for u, v, d in G.edges(data=True)
+            if G.nodes[u]["energy"] + d["barrier"] - e_min <= med
+        ]
     )
     assert sorted(sub.nodes) == sorted(ref.nodes) and sub.number_of_edges() == ref.number_of_edges()
+    assert graph_store.query("hops_below", sample_id="no-such-sample", max_energy=9.0) == []
 
 
 @pytest.mark.service
