@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .training import ACTIVATIONS, TrainingData, TrainSettings, mlp
+from .networks import ACTIVATIONS, TrainingData, TrainSettings, mlp
 
 __all__ = ["StackedMembers", "train_stacked"]
 
