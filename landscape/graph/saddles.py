@@ -52,8 +52,10 @@ def saddle_network(store: SaddleStore, sample_id: str) -> HopArrays:
     """
     if not isinstance(sample_id, str) or not sample_id.strip():
         raise InputError(f"sample_id must be a non-empty string, got {sample_id!r}")
-    props, (sites,) = store.read_network(sample_id, "network_saddles")
+    props, (record,) = store.read_network(sample_id, "network_saddles")
+    keys = ("i", "energy", "x", "y", "z", "hops")
     with gc_paused():
+        sites = [dict(zip(keys, site, strict=True)) for site in record[0]["sites"]]
         return _saddle_arrays(f"the stored network of sample {sample_id!r}", props, sites)
 
 
