@@ -4,12 +4,13 @@
 only what :class:`~landscape.contracts.HopArrays` holds. :meth:`GraphStore.hop_network` reads every
 property of every site and hop, builds a networkx graph equal to the one written, and
 :func:`~landscape.contracts.hop_arrays` then walks it again; here ``cypher/network_saddles.cypher``
-returns one record per site with its energy, position and outgoing hops as ``[target, barrier,
-shift, prefactor]`` lists (no uid: it follows from the sample, the sites and the shift), read in
-one transaction with the sample's cell, and the rows become :class:`HopArrays` directly. The
-contract's checks are vectorised (nothing walks the hops in Python unless one is wrong, to name
-it): for 300 sites and 3,400 hops the read takes 20-45 ms p50 on 2 cores shared at a load average
-of 6-7, about a third of :meth:`GraphStore.hop_network` measured alongside (80-125 ms).
+returns all sites in one record, each as a list of its index, energy, position and outgoing hops
+(``[target, barrier, shift, prefactor]``; no uid: it follows from the sample, the sites and the
+shift), read in one transaction with the sample's cell, and becomes :class:`HopArrays` directly.
+The contract's checks are vectorised (nothing walks the hops in Python unless one is wrong, to
+name it). For 300 sites and 3,400 hops on 2 idle cores, ``minimax_path`` takes 28 ms p50 and
+``bottleneck_hops`` 39 ms, against 115 ms p50 for :meth:`GraphStore.hop_network` alone
+(``benchmarks/bench_graph.py``).
 """
 
 from __future__ import annotations
