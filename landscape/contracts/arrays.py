@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError
 from ..units import DEFAULT_PREFACTOR_HZ, K_B
 
-__all__ = ["HopArrays", "as_temperatures", "hop_arrays"]
+__all__ = ["HopArrays", "as_temperatures", "hop_arrays", "hop_arrays_from_columns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +155,26 @@ def hop_arrays(G: nx.MultiDiGraph | HopArrays) -> HopArrays:
     src, dst, shift, barrier, prefactor = _hop_columns(G, index)
 
     order = np.argsort(src, kind="stable")
+    return hop_arrays_from_columns(
+        node_ids, positions, energies, cell, src, dst, shift, barrier, prefactor, order
+    )
+
+
+def hop_arrays_from_columns(
+    node_ids: list,
+    positions: np.ndarray,
+    energies: np.ndarray,
+    cell: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    shift: np.ndarray,
+    barrier: np.ndarray,
+    prefactor: np.ndarray,
+    order: np.ndarray,
+) -> HopArrays:
+    """:class:`HopArrays` from checked columns: sites (positions Å, energies eV), cell (3×3, Å)
+    and hops (src, dst, shift, barrier eV, prefactor Hz), the hops taken in ``order`` (which
+    must sort them by source site); adds the CSR pointers and the displacements (Å)."""
     src, dst, shift, barrier, prefactor = (
         src[order],
         dst[order],

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..contracts import HopArrays
+from ..contracts.arrays import hop_arrays_from_columns
 from ..errors import InputError
 from ..units import DEFAULT_PREFACTOR_HZ
 from .network import gc_paused
@@ -138,21 +139,6 @@ def _saddle_arrays(where: str, sample: Mapping[str, Any], rows: list[dict]) -> H
         raise _bad_hop(where, int(index[src[k]]), hops[k])
     shift = shift.astype(np.int64)
     order = np.lexsort((shift[:, 2], shift[:, 1], shift[:, 0], dst, src))  # source, target, shift
-    src, dst, shift, barrier, nu = src[order], dst[order], shift[order], barrier[order], nu[order]
-    n = len(index)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    cell = cell.reshape(3, 3)
-    return HopArrays(
-        node_ids=index.tolist(),
-        positions=positions,
-        energies=energies,
-        cell=cell,
-        src=src,
-        dst=dst,
-        shift=shift,
-        barrier=barrier,
-        prefactor=nu,
-        displacement=positions[dst] + shift @ cell - positions[src],
-        indptr=indptr,
+    return hop_arrays_from_columns(
+        index.tolist(), positions, energies, cell.reshape(3, 3), src, dst, shift, barrier, nu, order
     )
