@@ -7,6 +7,7 @@ cycle with a nonzero net lattice shift — it then wraps the cell (percolates in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -14,7 +15,7 @@ import numpy as np
 
 from .network import HopArrays, hop_arrays
 
-__all__ = ["PercolationResult", "percolation_barrier"]
+__all__ = ["PercolationResult", "percolation_barrier", "undirected_bonds", "wrapping_threshold"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,22 +55,39 @@ class PercolationResult:
         return {"any": self.any, "x": self.x, "y": self.y, "z": self.z}
 
 
-def _bonds(net: HopArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Undirected bonds: (i, j, shift, saddle energy); a pair of opposite hops opens at the higher saddle."""
+def undirected_bonds(
+    net: HopArrays,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected bonds ``(i, j, shift, saddle energy)`` and the bond of every directed hop.
+
+    ``i -> j`` with shift ``s`` and ``j -> i`` with ``-s`` are one bond, oriented ``i < j`` (or
+    ``i == j`` with the shift lexicographically positive), that opens at the higher of their
+    saddle energies (eV). Bonds in lexicographic order of ``(i, j, shift)``; shift-0 self-loops
+    are kept (they never change a cluster).
+    """
     i, j, s = net.src.copy(), net.dst.copy(), net.shift.copy()
-    saddle = net.saddle_energies
-    # canonical orientation: i < j, or i == j with the shift lexicographically positive
-    lex_neg = (s[:, 0] < 0) | ((s[:, 0] == 0) & ((s[:, 1] < 0) | ((s[:, 1] == 0) & (s[:, 2] < 0))))
-    flip = (i > j) | ((i == j) & lex_neg)
-    i[flip], j[flip] = net.dst[flip], net.src[flip]
-    s[flip] = -s[flip]
-    keys = np.column_stack([i, j, s])  # (m, 5)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    top = np.full(len(uniq), -np.inf)
-    np.maximum.at(top, inverse, saddle)
-    keep = ~((uniq[:, 0] == uniq[:, 1]) & np.all(uniq[:, 2:] == 0, axis=1))  # shift-0 self-loops
-    return uniq[keep, 0], uniq[keep, 1], uniq[keep, 2:], top[keep]
+    neg = (s[:, 0] < 0) | ((s[:, 0] == 0) & ((s[:, 1] < 0) | ((s[:, 1] == 0) & (s[:, 2] < 0))))
+    flip = (i > j) | ((i == j) & neg)
+    i[flip], j[flip], s[flip] = net.dst[flip], net.src[flip], -s[flip]
+    # np.unique(keys, axis=0, return_inverse=True) by a lexsort: the same bonds in the same
+    # order, 3x faster (a 300-site network: ~1 ms against ~3-4 ms)
+    order = np.lexsort((s[:, 2], s[:, 1], s[:, 0], j, i))
+    keys = np.column_stack([i, j, s])[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    starts = np.flatnonzero(first)
+    bond = np.empty(len(keys), dtype=np.int64)
+    bond[order] = np.cumsum(first) - 1
+    top = np.maximum.reduceat(net.saddle_energies[order], starts) if len(keys) else np.zeros(0)
+    keys = keys[starts]
+    return keys[:, 0], keys[:, 1], keys[:, 2:], top, bond
+
+
+def _bonds(net: HopArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The undirected bonds ``(i, j, shift, saddle energy)`` without shift-0 self-loops."""
+    i, j, s, top, _ = undirected_bonds(net)
+    keep = ~((i == j) & np.all(s == 0, axis=1))
+    return i[keep], j[keep], s[keep], top[keep]
 
 
 def percolation_barrier(G: nx.MultiDiGraph | HopArrays) -> PercolationResult:
@@ -108,66 +126,14 @@ def percolation_barrier(G: nx.MultiDiGraph | HopArrays) -> PercolationResult:
     O(m log m) for the sort, near-linear after.
     """
     net = hop_arrays(G)
-    bi, bj, bs, saddle = _bonds(net)
-    order = np.argsort(saddle, kind="stable")
-    n = net.n_sites
-    parent = list(range(n))
-    size = [1] * n
-    offset = np.zeros((n, 3), dtype=np.int64)  # image of a site relative to its parent
-    basis: dict[int, np.ndarray] = {}  # root -> independent cycle shifts (r, 3)
-
-    def find(a: int) -> tuple[int, np.ndarray]:
-        path = []
-        while parent[a] != a:
-            path.append(a)
-            a = parent[a]
-        root = a
-        total = np.zeros(3, dtype=np.int64)
-        for node in reversed(path):  # compress: offsets relative to the root
-            total = total + offset[node]
-            offset[node] = total
-            parent[node] = root
-        return root, (offset[path[0]].copy() if path else np.zeros(3, dtype=np.int64))
-
-    def add_cycles(root: int, vectors: list[np.ndarray]) -> None:
-        current = basis.get(root, np.zeros((0, 3), dtype=np.int64))
-        for v in vectors:
-            if len(current) == 3 or not np.any(v):
-                continue
-            trial = np.vstack([current, v])
-            if np.linalg.matrix_rank(trial.astype(float)) > len(current):
-                current = trial
-        basis[root] = current
-
     e_min = float(net.energies.min())
-    n_bonds = len(order)
-    first = {"any": None, "x": None, "y": None, "z": None}
+    first: dict[str, float | None] = {"any": None, "x": None, "y": None, "z": None}
     frac = dict(first)
     dims: list[tuple[float, int]] = []
     best_dim = 0
-    for count, b in enumerate(order, start=1):
-        ri, oi = find(int(bi[b]))
-        rj, oj = find(int(bj[b]))
-        if ri == rj:
-            cycle = oi + bs[b] - oj
-            if not np.any(cycle) or len(basis.get(ri, ())) == 3:
-                continue
-            add_cycles(ri, [cycle])
-            root = ri
-        else:
-            if size[ri] < size[rj]:  # attach the smaller tree under the larger
-                ri, rj, oi, oj = rj, ri, oj, oi
-                link = oi - bs[b] - oj  # j's root frame seen from i's root: bond j -> i is -shift
-            else:
-                link = oi + bs[b] - oj
-            parent[rj] = ri
-            offset[rj] = link
-            size[ri] += size[rj]
-            merged = basis.pop(rj, np.zeros((0, 3), dtype=np.int64))
-            add_cycles(ri, list(merged))
-            root = ri
-        cycles = basis.get(root, np.zeros((0, 3), dtype=np.int64))
-        level = float(saddle[b]) - e_min
+    bonds = _bonds(net)
+    n_bonds = len(bonds[3])
+    for count, level, cycles in _sweep(bonds, net.n_sites, e_min):
         if len(cycles) > best_dim:
             best_dim = len(cycles)
             dims.append((level, best_dim))
@@ -192,3 +158,78 @@ def percolation_barrier(G: nx.MultiDiGraph | HopArrays) -> PercolationResult:
         e_min=e_min,
         n_bonds=n_bonds,
     )
+
+
+def wrapping_threshold(net: HopArrays) -> float | None:
+    """E* − min(E_site) in eV: the ``any`` field of :func:`percolation_barrier` alone (the sweep
+    stops at the first wrapping cluster), ``None`` where the network never wraps the cell."""
+    e_min = float(net.energies.min())
+    for _count, level, cycles in _sweep(_bonds(net), net.n_sites, e_min):
+        if len(cycles):
+            return level
+    return None
+
+
+def _sweep(
+    bonds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int, e_min: float
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Open the bonds ``(i, j, shift, saddle)`` of ``n`` sites in order of saddle energy; after each
+    bond that joins two clusters or adds a cycle, yield ``(bonds open, saddle − e_min (eV), the
+    independent cycle shifts of the cluster it is in, (r, 3))``.
+
+    A union-find (path compression, union by size) whose entries carry the image offset of a site
+    relative to its root: joining ``i`` to the image ``shift`` of ``j`` inside one cluster closes a
+    cycle of net shift ``off_i + shift − off_j``.
+    """
+    bi, bj, bs, saddle = bonds
+    order = np.argsort(saddle, kind="stable").tolist()
+    bi, bj, shifts, levels = bi.tolist(), bj.tolist(), bs.tolist(), (saddle - e_min).tolist()
+    parent = list(range(n))
+    size = [1] * n
+    zero = (0, 0, 0)
+    offset = [zero] * n  # image of a site relative to its parent (plain tuples: fast)
+    basis: dict[int, np.ndarray] = {}  # root -> independent cycle shifts (r, 3)
+    none = np.zeros((0, 3), dtype=np.int64)
+
+    def find(a: int) -> tuple[int, tuple[int, int, int]]:
+        path = []
+        while parent[a] != a:
+            path.append(a)
+            a = parent[a]
+        x = y = z = 0
+        for node in reversed(path):  # compress: offsets relative to the root
+            o = offset[node]
+            x, y, z = x + o[0], y + o[1], z + o[2]
+            offset[node] = (x, y, z)
+            parent[node] = a
+        return a, (offset[path[0]] if path else zero)
+
+    def add_cycles(root: int, vectors) -> None:
+        current = basis.get(root, none)
+        for v in vectors:
+            if len(current) == 3 or not any(v):
+                continue
+            trial = np.vstack([current, v])
+            if np.linalg.matrix_rank(trial.astype(float)) > len(current):
+                current = trial
+        basis[root] = current
+
+    for count, b in enumerate(order, start=1):
+        ri, oi = find(bi[b])
+        rj, oj = find(bj[b])
+        s = shifts[b]
+        if ri == rj:
+            cycle = (oi[0] + s[0] - oj[0], oi[1] + s[1] - oj[1], oi[2] + s[2] - oj[2])
+            if not any(cycle) or len(basis.get(ri, ())) == 3:
+                continue
+            add_cycles(ri, [cycle])
+        else:
+            if size[ri] < size[rj]:  # attach the smaller tree under the larger
+                ri, rj, oi, oj = rj, ri, oj, oi
+                s = (-s[0], -s[1], -s[2])  # j's root frame seen from i's root: bond j -> i
+            parent[rj] = ri
+            offset[rj] = (oi[0] + s[0] - oj[0], oi[1] + s[1] - oj[1], oi[2] + s[2] - oj[2])
+            size[ri] += size[rj]
+            if rj in basis:
+                add_cycles(ri, list(basis.pop(rj)))
+        yield count, levels[b], basis.get(ri, none)
