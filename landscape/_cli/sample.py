@@ -96,6 +96,18 @@ def generate(
         int, typer.Option("--quench-steps", help="MD steps of the quench.")
     ] = 4000,
     timestep: Annotated[float, typer.Option("--timestep", help="MD time step, fs.")] = 1.0,
+    md_calculator: Annotated[
+        str,
+        typer.Option(
+            "--md-calculator",
+            help="Calculator of the melt-quench MD: 'pair' (the Ta-O pair potential) or a "
+            "calculator name, e.g. ase.calculators.emt:EMT for Pd-Ni.",
+        ),
+    ] = "pair",
+    md_calculator_kwargs: Annotated[
+        str,
+        typer.Option("--md-calculator-kwargs", help="JSON keyword arguments of the MD calculator."),
+    ] = "",
     calculator: Annotated[
         str,
         typer.Option("--calculator", help="Reference calculator for the relaxation, or 'none'."),
@@ -109,9 +121,11 @@ def generate(
 ) -> None:
     """Melt-quench an amorphous sample and relax it with the reference calculator."""
     from ..calculators import parse_calculator_kwargs
-    from ..samples import generate_amorphous
+    from ..samples import check_md_calculator, generate_amorphous
 
     comp = _composition(composition)
+    md_kwargs = parse_calculator_kwargs(md_calculator_kwargs)
+    check_md_calculator(md_calculator, comp, "--md-calculator", md_kwargs)
     _check_options(
         output,
         calculator,
@@ -137,6 +151,8 @@ def generate(
         melt_steps=melt_steps,
         quench_steps=quench_steps,
         timestep=timestep,
+        md_calculator=md_calculator,
+        md_calculator_kwargs=md_kwargs,
         calculator=None if calculator.lower() == "none" else calculator,
         calculator_kwargs=kwargs,
         fmax=fmax,

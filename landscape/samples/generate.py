@@ -1,5 +1,6 @@
-"""Melt-quench generation of amorphous samples with a cheap pair potential
-(:class:`MeltPairPotential`), relaxed afterwards with the reference calculator at fixed cell."""
+"""Melt-quench generation of amorphous samples, relaxed afterwards with the reference calculator at
+fixed cell. The MD runs on a cheap Ta-O pair potential (:class:`MeltPairPotential`, ``"pair"``) or
+on any calculator :func:`landscape.calculators.get_calculator` builds (e.g. ASE's EMT for Pd-Ni)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,25 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
-from ase.data import atomic_numbers
+from ase.data import atomic_numbers, covalent_radii
 
 from ..config import DEFAULTS
 from ..errors import InputError
 from ._md import langevin, progress_bar, ramp, relax_fixed_cell
 from .info import box_length_for_density
 
-__all__ = ["MeltPairPotential", "generate_amorphous"]
+__all__ = ["MeltPairPotential", "START_RADIUS_FACTOR", "check_md_calculator", "generate_amorphous"]
+
+#: Minimum separations (Å) of the random start for the Ta-O pairs; a draw closer than 0.8 times
+#: these is redrawn.
+_TA_O_START_DISTANCES = {("O", "O"): 2.3, ("O", "Ta"): 1.8, ("Ta", "Ta"): 3.0}
+
+#: Every other pair A-B starts at least 0.8 x START_RADIUS_FACTOR x (r_A + r_B) apart (ASE's
+#: covalent radii, Å): 0.8 x 0.8 x 2.78 = 1.78 Å for Pd-Pd, 1.68 Å for Pd-Ni, 1.59 Å for Ni-Ni.
+#: Wide enough that no pair starts deep in its repulsive wall, narrow enough that random
+#: placement still fills a metal at its density (random sequential addition jams near a packing
+#: fraction of 0.38).
+START_RADIUS_FACTOR = 0.8
 
 
 class MeltPairPotential(Calculator):
@@ -106,10 +118,23 @@ class MeltPairPotential(Calculator):
         self.results = {"energy": float(energy), "forces": forces}
 
 
+def _start_distances(symbols: list[str]) -> np.ndarray:
+    """Minimum start separation of every pair of atoms (Å): the Ta-O table, else
+    ``START_RADIUS_FACTOR x (r_a + r_b)`` with covalent radii."""
+    species = sorted(set(symbols))
+    need = {}
+    for a in species:
+        for b in species:
+            key = tuple(sorted((a, b)))
+            radii = covalent_radii[atomic_numbers[a]] + covalent_radii[atomic_numbers[b]]
+            need[a, b] = _TA_O_START_DISTANCES.get(key, START_RADIUS_FACTOR * float(radii))
+    return np.array([[need[a, b] for b in symbols] for a in symbols])
+
+
 def _random_start(symbols: list[str], length: float, rng: np.random.Generator) -> Atoms:
-    """Random positions in a cubic box with a species-aware minimum separation."""
-    atoms = Atoms(cell=[length] * 3, pbc=True)
-    min_d = {("O", "O"): 2.3, ("O", "Ta"): 1.8, ("Ta", "Ta"): 3.0}
+    """Random positions in a cubic box of edge ``length`` (Å); atoms closer than 0.8 times their
+    pair's start separation (:func:`_start_distances`) are redrawn."""
+    need_all = _start_distances(symbols)
     order = sorted(range(len(symbols)), key=lambda k: -atomic_numbers[symbols[k]])
     placed: list[int] = []
     pos = np.zeros((len(symbols), 3))
@@ -121,21 +146,96 @@ def _random_start(symbols: list[str], length: float, rng: np.random.Generator) -
                 dv = pos[placed] - p
                 dv -= length * np.round(dv / length)
                 dist = np.linalg.norm(dv, axis=1)
-                need = np.array(
-                    [
-                        min_d.get(tuple(sorted((symbols[k], symbols[m]))), 0.7 * length / 10)
-                        for m in placed
-                    ]
-                )
-                if np.any(dist < 0.8 * need):
+                if np.any(dist < 0.8 * need_all[k, placed]):
                     continue
             pos[k] = p
             placed.append(k)
             break
         else:
-            raise InputError(f"could not place {len(symbols)} atoms in a {length:.2f} Å box")
-    atoms = Atoms(symbols=symbols, positions=pos, cell=cell, pbc=True)
-    return atoms
+            raise InputError(
+                f"could not place {len(symbols)} atoms in a {length:.2f} Å box at their minimum "
+                "separations; expected a lower density"
+            )
+    return Atoms(symbols=symbols, positions=pos, cell=cell, pbc=True)
+
+
+def check_md_calculator(
+    name: str,
+    species: Any,
+    what: str = "md_calculator",
+    kwargs: dict[str, Any] | None = None,
+) -> str:
+    """Refuse an MD calculator that cannot run the melt-quench of these species, without MD.
+
+    ``"pair"`` (:class:`MeltPairPotential`) needs parameters for every pair of species (its
+    defaults: Ta-O only; a pair without them does not interact, and the cell would melt as an
+    ideal gas). Any other name must be one :func:`landscape.calculators.get_calculator` takes.
+
+    Parameters
+    ----------
+    name : str
+        ``"pair"``, a known calculator name or ``"module:Class"``.
+    species : iterable of str
+        The elements of the cell (repeats allowed).
+    what : str
+        How the message names the option (``"--md-calculator"`` on the command line).
+    kwargs : dict, optional
+        The calculator's keyword arguments (for ``"pair"``: ``morse``, ``born_mayer``,
+        ``cutoff``).
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or ``"pair"`` with a species pair it has no parameters for.
+    """
+    from ..calculators import KNOWN_CALCULATORS
+
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{what} {name!r} is empty; expected 'pair' or a calculator name")
+    low = name.strip().lower()
+    if low != "pair":
+        if low not in KNOWN_CALCULATORS and ":" not in name:
+            raise InputError(
+                f"{what} {name!r} is unknown; expected 'pair' (Ta-O only), one of "
+                f"{list(KNOWN_CALCULATORS)} or 'module:Class'"
+            )
+        return name
+    try:
+        pot = MeltPairPotential(**dict(kwargs or {}))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} 'pair': bad keyword arguments ({exc})") from None
+    elements = sorted(set(species))
+    missing = [
+        f"{a}-{b}"
+        for i, a in enumerate(elements)
+        for b in elements[i:]
+        if (a, b) not in pot.morse and (a, b) not in pot.born_mayer
+    ]
+    if missing:
+        raise InputError(
+            f"{what} 'pair' (the Ta-O melt pair potential) has no parameters for "
+            f"{', '.join(missing)}; pass {what} with a calculator for {'/'.join(elements)}, "
+            f"e.g. {what} ase.calculators.emt:EMT"
+        )
+    return name
+
+
+def _md_calculator(name: str, kwargs: dict[str, Any] | None, symbols: list[str]) -> Any:
+    """The MD calculator (checked by :func:`check_md_calculator`) and, for another name than
+    ``"pair"``, probed on every element (:func:`landscape.calculators.check_elements`)."""
+    from ..calculators import check_elements, get_calculator
+
+    check_md_calculator(name, symbols, kwargs=kwargs)
+    if name.strip().lower() == "pair":
+        return MeltPairPotential(**dict(kwargs or {}))
+    calc = get_calculator(name, **dict(kwargs or {}))
+    check_elements(calc, symbols, name)
+    return calc
 
 
 def generate_amorphous(
@@ -148,6 +248,8 @@ def generate_amorphous(
     melt_steps: int = 2000,
     quench_steps: int = 4000,
     timestep: float = 1.0,
+    md_calculator: str = "pair",
+    md_calculator_kwargs: dict[str, Any] | None = None,
     calculator: str | None = "chgnet",
     calculator_kwargs: dict[str, Any] | None = None,
     fmax: float = DEFAULTS.host_fmax,
@@ -158,10 +260,12 @@ def generate_amorphous(
 ) -> Atoms:
     """Make an amorphous sample by melt-quench MD, then relax it with the reference calculator.
 
-    Steps: random start in a cubic box at the given density; Langevin MD with
-    :class:`MeltPairPotential` at ``t_melt`` for ``melt_steps``; a linear quench to ``t_final``
-    over ``quench_steps``; FIRE minimisation with the pair potential; then relaxation of the atom
-    positions with the reference calculator at fixed cell (the density stays as chosen).
+    Steps: random start in a cubic box at the given density (Ta-O pairs at their tabulated
+    separations, other pairs at :data:`START_RADIUS_FACTOR` times their covalent radii); Langevin
+    MD with ``md_calculator`` at ``t_melt`` for ``melt_steps``; a linear quench to ``t_final``
+    over ``quench_steps``; FIRE minimisation with the MD calculator to 0.01 eV/Å; then relaxation
+    of the atom positions with the reference calculator at fixed cell (the density stays as
+    chosen).
 
     Parameters
     ----------
@@ -178,6 +282,13 @@ def generate_amorphous(
         MD steps of the melt and of the linear quench.
     timestep : float
         MD time step, fs.
+    md_calculator : str
+        Calculator of the MD: ``"pair"`` (:class:`MeltPairPotential`, parameters for Ta-O only;
+        other species are refused, see :func:`check_md_calculator`) or any name
+        :func:`landscape.calculators.get_calculator` takes, e.g. ``"ase.calculators.emt:EMT"``
+        (Al, Cu, Ag, Au, Ni, Pd, Pt, H, C, N, O).
+    md_calculator_kwargs : dict, optional
+        Its keyword arguments.
     calculator : str or None
         Reference calculator name (see :func:`landscape.reference.get_calculator`); ``None``
         skips the final relaxation.
@@ -197,10 +308,13 @@ def generate_amorphous(
     Returns
     -------
     ase.Atoms
-        The sample; ``info`` holds the generation parameters, the calculator's label and version,
-        the final energy and force, and the date.
+        The sample; ``info`` holds the generation parameters (``gen_md_calculator`` and its
+        version among them), the reference calculator's label and version, the final energy
+        (eV) and force (eV/Å), and the date.
     """
     from ase.optimize import FIRE
+
+    from ..calculators import calculator_info
 
     composition = dict(composition or {"Ta": 28, "O": 70})
     for s in composition:
@@ -211,10 +325,11 @@ def generate_amorphous(
     symbols = [s for s, n in composition.items() for _ in range(int(n))]
     if not symbols:
         raise InputError(f"composition {composition} has no atoms")
+    md_calc = _md_calculator(md_calculator, md_calculator_kwargs, symbols)
     rng = np.random.default_rng(seed)
     length = box_length_for_density(symbols, density)
     atoms = _random_start(symbols, length, rng)
-    atoms.calc = MeltPairPotential()
+    atoms.calc = md_calc
     t0 = time.perf_counter()
     md = langevin(atoms, t_melt, timestep, rng)
     bar = progress_bar(melt_steps + quench_steps, "melt-quench", progress)
@@ -226,9 +341,16 @@ def generate_amorphous(
     FIRE(atoms, logfile=None).run(fmax=0.01, steps=2000)
     atoms.wrap()
     md_seconds = time.perf_counter() - t0
+    is_pair = md_calculator.strip().lower() == "pair"
+    md_label = "MeltPairPotential" if is_pair else md_calculator.strip()
+    md_info = calculator_info(
+        "landscape.samples:MeltPairPotential" if is_pair else md_calculator, md_calculator_kwargs
+    )
     info: dict[str, Any] = {
         "sample_id": sample_id or f"amorphous-{seed}",
-        "gen_method": "melt-quench MD (MeltPairPotential, Langevin) + fixed-cell relaxation",
+        "gen_method": f"melt-quench MD ({md_label}, Langevin) + fixed-cell relaxation",
+        "gen_md_calculator": md_calculator.strip(),
+        "gen_md_calculator_version": md_info["calculator_version"],
         "gen_seed": int(seed),
         "gen_density_g_cm3": float(density),
         "gen_t_melt_K": float(t_melt),
@@ -240,6 +362,8 @@ def generate_amorphous(
         "gen_command": command or " ".join(shlex.quote(a) for a in sys.argv),
         "gen_date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if md_calculator_kwargs:
+        info["gen_md_calculator_params"] = md_info["calculator_params"]
     if calculator is not None:
         info.update(
             relax_fixed_cell(atoms, calculator, calculator_kwargs, fmax, max_steps, progress)
