@@ -19,6 +19,7 @@ def _print_table(result) -> None:
     from rich.table import Table
 
     from ..explore import describe_validation
+    from ..study.summary import d_tmax_label
     from . import console as _console
 
     def f(v, spec=".3f"):
@@ -35,7 +36,7 @@ def _print_table(result) -> None:
         "± ensemble (eV)",
         "Eₐ KMC (eV)",
         "D(300 K) exact (cm²/s)",
-        "D(700 K) (cm²/s)",
+        f"{d_tmax_label(result.summary['samples'])} (cm²/s)",
     ):
         table.add_column(col, justify="right")
     for row in result.summary["samples"]:
@@ -49,7 +50,7 @@ def _print_table(result) -> None:
             f(row.get("Ea_model_std_eV")),
             f(row["Ea_eV"].get("kmc")),
             f(row.get("D_cm2_s_300K"), ".3e"),
-            f(row["D_cm2_s_700K"], ".3e"),
+            f(row.get("D_cm2_s_Tmax"), ".3e"),
         )
     console = _console()
     console.print(table)
@@ -69,6 +70,16 @@ def _print_table(result) -> None:
             "± ensemble: standard deviation of the NNP members' Eₐ on the same sites and saddles "
             "(model uncertainty; large where the reference data do not pin the surface down)"
         )
+    auto = [r for r in result.summary["samples"] if r.get("hop_max_distance_auto")]
+    if auto:
+        distances = ", ".join(f"{r['sample_id']} {r['hop_max_distance_A']:.2f} Å" for r in auto)
+        console.print(
+            f'hops.max_distance = "auto": {distances} (1.6 × (V / N_sites)^(1/3), clipped to '
+            "[2, 6] Å)",
+            markup=False,
+            highlight=False,
+        )
+    _print_comparison(console, result.summary.get("compare"))
     for row in result.summary["samples"]:
         if row.get("validated_hops"):
             stats = {
@@ -81,6 +92,26 @@ def _print_table(result) -> None:
             }
             console.print(f"{row['sample_id']}: NNP vs reference, {describe_validation(stats)}")
     console.print(f"summary: {result.out_dir / 'summary.json'}   report: {result.report}")
+
+
+def _print_comparison(console, compare: dict | None) -> None:
+    """The measurement of ``[compare]`` and, per sample, computed − measured Eₐ (eV)."""
+    if not compare:
+        return
+    from ..study.summary import describe_difference, describe_measurement
+
+    console.print(describe_measurement(compare["measured"]), markup=False, highlight=False)
+    for row in compare["samples"]:
+        line = describe_difference(row, compare["measured"].get("temperatures_K"))
+        console.print("  " + line, markup=False, highlight=False)
+    mean = compare["mean"]
+    if mean["n_samples"] > 1:
+        console.print(
+            f"  mean of {mean['n_samples']} samples: Eₐ = {mean['Ea_eV']:.3f} eV (spread "
+            f"{mean['Ea_spread_eV']:.3f} eV), computed − measured = {mean['difference_eV']:+.3f} eV",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("study")

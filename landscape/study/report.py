@@ -19,10 +19,12 @@ import networkx as nx
 import numpy as np
 
 from .._plotting import pyplot
+from .summary import d_tmax_label, describe_measurement
 
 __all__ = [
     "Figure",
     "barrier_histograms",
+    "experiment_arrhenius",
     "network_view",
     "sample_comparison",
     "study_report",
@@ -115,6 +117,76 @@ def sample_comparison(rows: Sequence[dict], path: str | Path) -> Path:
     return Path(path)
 
 
+def experiment_arrhenius(kinetics: Mapping[str, dict], compare: dict, path: str | Path) -> Path:
+    """Arrhenius plot of every sample's computed D(T) beside the measurement, written as PNG.
+
+    Parameters
+    ----------
+    kinetics : mapping of sample_id -> kinetics summary
+        :func:`~landscape.kinetics.kinetics_summary` dicts: ``temperatures_K`` (K), ``D_cm2_s``,
+        ``Ea_eV`` (eV) and ``D0_cm2_s`` (cm²/s) per method; the exact method is drawn where
+        present, else KMC.
+    compare : dict
+        The summary's ``compare`` block (:func:`~landscape.study.summary.experiment_comparison`);
+        its ``measured`` ``D0_cm2_s`` (cm²/s), ``Ea_eV`` (eV) and ``temperatures_K`` ([T_min,
+        T_max], K) give the measured line.
+    path : str or Path
+        Output PNG file.
+
+    Notes
+    -----
+    log D against 1000/T with a top axis in K: each sample's D points and its Arrhenius fit (solid
+    over the study's temperatures, dotted where extrapolated to the measured range), and the
+    measured ``D0 · exp(−Eₐ / k_B T)`` dashed over its temperature range, where D0 and the range
+    are given.
+    """
+    from ..units import K_B
+
+    plt = pyplot()
+    measured = compare["measured"]
+    m_T = measured.get("temperatures_K")
+    m_D0 = measured.get("D0_cm2_s")
+    fig, ax = plt.subplots(figsize=(6.0, 4.5), dpi=120)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for n, (sid, k) in enumerate(kinetics.items()):
+        color = colors[n % len(colors)]
+        method = "exact" if "exact" in k["D_cm2_s"] else "kmc"
+        inv = 1000.0 / np.asarray(k["temperatures_K"], dtype=float)
+        D = np.asarray(k["D_cm2_s"][method], dtype=float)
+        ok = np.isfinite(D) & (D > 0)
+        ax.plot(inv[ok], D[ok], "o", color=color, mfc="none", mew=1.5, ms=6)
+        Ea, D0 = k.get("Ea_eV", {}).get(method), k.get("D0_cm2_s", {}).get(method)
+        if Ea is None or D0 is None:
+            continue
+        grid = np.linspace(inv.min(), inv.max(), 50)
+        ax.plot(grid, D0 * np.exp(-Ea * grid / (1000.0 * K_B)), "-", color=color, lw=1.2,
+                label=f"{sid} ({method}): Eₐ = {Ea:.3f} eV")  # fmt: skip
+        if m_T is not None:  # the fit carried to the measured range
+            lo, hi = min(inv.min(), 1000.0 / m_T[1]), max(inv.max(), 1000.0 / m_T[0])
+            wide = np.linspace(lo, hi, 100)
+            ax.plot(wide, D0 * np.exp(-Ea * wide / (1000.0 * K_B)), ":", color=color, lw=1)
+    err = measured.get("Ea_err_eV")
+    label = f"measured: Eₐ = {measured['Ea_eV']:g}" + (f" ± {err:g}" if err else "") + " eV"
+    if m_D0 is not None and m_T is not None:
+        inv_m = np.linspace(1000.0 / m_T[1], 1000.0 / m_T[0], 50)
+        ax.plot(inv_m, m_D0 * np.exp(-measured["Ea_eV"] * inv_m / (1000.0 * K_B)), "--",
+                color="k", lw=2, label=label)  # fmt: skip
+    else:
+        ax.text(0.02, 0.03, f"{label} (no D0 or range given)", transform=ax.transAxes, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel("1000 / T (1/K)")
+    ax.set_ylabel("D (cm²/s)")
+    top = ax.secondary_xaxis("top", functions=(lambda x: 1000.0 / np.maximum(x, 1e-9),) * 2)
+    top.set_xlabel("T (K)")
+    ax.set_title(measured.get("label") or "computed and measured D", fontsize=10, pad=28)
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;line-height:1.45}
@@ -179,13 +251,14 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         ("n_sites", "sites"),
         ("n_hops", "hops"),
         ("n_pairs", "pairs"),
+        ("hop_max_distance_A", "hop distance (Å)"),
         ("median_barrier_eV", "median barrier (eV)"),
         ("percolation_barrier_eV", "percolation barrier (eV)"),
         ("Ea_exact", "Eₐ exact (eV)"),
         ("Ea_model_std_eV", "± ensemble (eV)"),
         ("Ea_kmc", "Eₐ KMC (eV)"),
         ("D_cm2_s_300K", "D(300 K) exact (cm²/s)"),
-        ("D_cm2_s_700K", "D(700 K) (cm²/s)"),
+        ("D_cm2_s_Tmax", f"{d_tmax_label(summary.get('samples', []))} (cm²/s)"),
     ]
     parts.extend(f"<th>{html.escape(label)}</th>" for _, label in cols)
     parts.append("</tr>")
@@ -195,6 +268,12 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         flat["Ea_kmc"] = row.get("Ea_eV", {}).get("kmc")
         parts.append("<tr>" + "".join(f"<td>{_fmt(flat.get(k))}</td>" for k, _ in cols) + "</tr>")
     parts.append("</table>")
+    if any(r.get("hop_max_distance_auto") for r in summary.get("samples", [])):
+        parts.append(
+            "<p class='note'>hop distance: the largest site–site distance of a candidate hop. "
+            'With <code>hops.max_distance = "auto"</code> it is 1.6 × (V / N_sites)^(1/3) '
+            "clipped to [2, 6] Å (V the cell volume), per sample.</p>"
+        )
     if any(r.get("Ea_model_std_eV") is not None for r in summary.get("samples", [])):
         parts.append(
             "<p class='note'>± ensemble: standard deviation of the activation energies of the "
@@ -203,22 +282,86 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
             "reference data do not pin the surface down, such as a sample the NNP was not trained "
             "on; it does not include the reference method's own error.</p>"
         )
+    compare = summary.get("compare")
+    if compare:
+        parts.extend(_experiment_html(compare, [f for f in figures if f.section == "Experiment"]))
+        figures = [f for f in figures if f.section != "Experiment"]
     section = None
     for fig in figures:
         if fig.section != section:
             section = fig.section
             parts.append(f"<h2>{html.escape(section)}</h2>")
-        img = f"<img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
-        caption = html.escape(fig.caption)
-        if fig.link:
-            href = html.escape(fig.link)
-            img = f"<a href='{href}'>{img}</a>"
-            caption += f" (<a href='{href}'>interactive 3D view</a>)"
-        parts.append(f"<figure>{img}<figcaption>{caption}</figcaption></figure>")
+        parts.append(_figure_html(fig))
     parts.append("</body></html>")
     path = out_dir / "index.html"
     path.write_text("\n".join(parts))
     return path
+
+
+def _figure_html(fig: Figure) -> str:
+    img = f"<img src='{html.escape(fig.path)}' alt='{html.escape(fig.caption)}'>"
+    caption = html.escape(fig.caption)
+    if fig.link:
+        href = html.escape(fig.link)
+        img = f"<a href='{href}'>{img}</a>"
+        caption += f" (<a href='{href}'>interactive 3D view</a>)"
+    return f"<figure>{img}<figcaption>{caption}</figcaption></figure>"
+
+
+_TERMS = {"Ea_stderr_eV": "fit", "Ea_model_std_eV": "ensemble"}
+
+
+def _signed(value: float | None, spec: str) -> str | None:
+    return None if value is None else format(value, "+" + spec)
+
+
+def _experiment_html(compare: dict, figures: Sequence[Figure]) -> list[str]:
+    """The report's "Experiment" section: the measurement with its source, per sample the
+    computed Eₐ, computed − measured and its uncertainty (eV), the D ratios, then ``figures``."""
+    measured = compare["measured"]
+    parts = [
+        "<h2>Experiment</h2>",
+        f"<p>{html.escape(describe_measurement(measured))}</p>",
+        "<table><tr><th>sample</th><th>method</th><th>Eₐ (eV)</th><th>u<sub>c</sub> (eV)</th>"
+        "<th>u<sub>c</sub> from</th><th>computed − measured (eV)</th><th>± combined (eV)</th>"
+        "<th>σ</th>",
+    ]
+    ratios = measured.get("D0_cm2_s") is not None and measured.get("temperatures_K")
+    if ratios:
+        lo, hi = measured["temperatures_K"]
+        parts.append(
+            f"<th>D computed / measured at {lo:g} K</th><th>… at {hi:g} K</th><th>extrapolated</th>"
+        )
+    parts.append("</tr>")
+    for r in compare["samples"]:
+        terms = [_TERMS[t] for t in r["uncertainty_terms"]]
+        cells = [r["sample_id"], r["method"], r["Ea_eV"], r["Ea_uncertainty_eV"]]
+        cells += [", ".join(terms) or "none", _signed(r["difference_eV"], ".3f")]
+        cells += [r["combined_uncertainty_eV"], _signed(r["difference_sigma"], ".2f")]
+        if ratios and r["D_ratio_T_min"] is not None:
+            extrapolated = "yes" if r["D_extrapolated"] else "no"
+            cells += [f"{r['D_ratio_T_min']:.3g}", f"{r['D_ratio_T_max']:.3g}", extrapolated]
+        elif ratios:
+            cells += [None, None, None]
+        parts.append("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in cells) + "</tr>")
+    parts.append("</table>")
+    mean = compare["mean"]
+    if mean["n_samples"]:
+        spread = mean["Ea_spread_eV"]
+        parts.append(
+            f"<p>Mean over {mean['n_samples']} samples: Eₐ = {mean['Ea_eV']:.3f} eV"
+            + ("" if spread is None else f" (spread {spread:.3f} eV)")
+            + f", computed − measured = {mean['difference_eV']:+.3f} eV.</p>"
+        )
+    parts.append(
+        "<p class='note'>u<sub>c</sub> = sqrt(stderr² + ensemble std²) of the computed Eₐ (a "
+        "term that is not available counts 0); ± combined = sqrt(u<sub>c</sub>² + measured "
+        "error²); σ = difference / combined uncertainty. D computed is the sample's own "
+        "Arrhenius fit, an extrapolation where the measured range leaves the study's "
+        "temperatures.</p>"
+    )
+    parts.extend(_figure_html(f) for f in figures)
+    return parts
 
 
 def network_view(
@@ -313,6 +456,16 @@ def study_report(
         figures.append(
             Figure(
                 f"figures/arrhenius-{sid}.png", f"{sid}: Arrhenius plot, exact and KMC", "Kinetics"
+            )
+        )
+    if summary.get("compare"):
+        experiment_arrhenius(kinetics, summary["compare"], figs_dir / "experiment.png")
+        figures.append(
+            Figure(
+                "figures/experiment.png",
+                "Computed D(T) per sample (points, Arrhenius fit; dotted: extrapolated) and the "
+                "measured D0·exp(−Eₐ/kT) over its temperature range (dashed)",
+                "Experiment",
             )
         )
     sample_comparison(summary["samples"], figs_dir / "comparison.png")

@@ -52,7 +52,8 @@ Example
     guide = true                 # pre-relax grid minima on a spline of the NNP
 
     [hops]                       # landscape.explore.find_hops keywords
-    max_distance = 4.5
+    max_distance = 4.5           # Å, candidate pairs; "auto": 1.6 × (V / N_sites)^(1/3), clipped
+                                 # to [2, 6] Å, after the site search (landscape.study.scaffold)
     guide = true                 # relax bands on a spline of the NNP, saddles polished on the NNP
 
     [kinetics]
@@ -70,6 +71,14 @@ Example
 
     [store]
     uri = ""                     # empty: the embedded database (or $LANDSCAPE_NEO4J_URI)
+
+    [compare]                    # optional: an experiment set beside the computed Eₐ (no cache key)
+    Ea_eV = 0.221                # eV, measured activation energy (required in this section)
+    Ea_err_eV = 0.0              # eV, its one-sigma uncertainty (0: not given)
+    D0_cm2_s = 2.40e-3           # cm²/s, measured prefactor (optional, > 0)
+    temperatures = [278.0, 333.0]  # K, measured range [T_min, T_max] (optional)
+    citation = "H. Hagi, Mater. Trans. JIM 31, 842 (1990)"  # required with any number
+    label = "H in Pd, electrochemical permeation"     # optional
 """
 
 from __future__ import annotations
@@ -78,20 +87,24 @@ import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from .._checks import check_number, check_species
 from ..config import DEFAULTS
 from ..errors import InputError
 from ..reference.relax import OPTIMIZERS
 
-__all__ = ["StudyConfig", "check_study_paths", "load_study", "parse_study"]
+__all__ = ["CompareSection", "StudyConfig", "check_study_paths", "load_study", "parse_study"]
 
 #: First point id of a study's own random points of ``reference.seed`` 0; seed ``s`` starts at
 #: ``STUDY_RANDOM_FIRST_ID + 1_000_000 * s``. Above every id of the shipped data set (its blocks
 #: end below 10**7; tests/reference/test_shipped_data.py), so that a study adding points to the
 #: bundled data never meets one of its ids.
 STUDY_RANDOM_FIRST_ID = 100_000_000
+
+#: ``hops.max_distance``: a distance (Å) or ``"auto"`` (resolved after the site search by
+#: :func:`landscape.study.scaffold.auto_hop_distance`).
+DistanceOrAuto = float | Literal["auto"]
 
 #: First point id of targeted round ``r`` (1, 2, ...): ``TARGETED_FIRST_ID + 1_000_000 * (r - 1)``,
 #: clear of the blocks of the random points of any ``reference.seed`` below ``SEED_LIMIT``.
@@ -159,7 +172,7 @@ class SitesSection:
 
 @dataclass
 class HopsSection:
-    max_distance: float = DEFAULTS.hop_max_distance
+    max_distance: DistanceOrAuto = DEFAULTS.hop_max_distance
     n_images: int = DEFAULTS.neb_images
     fmax: float = DEFAULTS.neb_fmax
     prefactor: str = "constant"
@@ -193,6 +206,20 @@ class StoreSection:
 
 
 @dataclass
+class CompareSection:
+    """A measurement set beside the computed Eₐ: ``Ea_eV`` (eV), ``Ea_err_eV`` (eV, one sigma;
+    0: not given), ``D0_cm2_s`` (cm²/s; 0: not given), ``temperatures`` ([T_min, T_max] in K of
+    the measurement; empty: not given), ``citation`` (the source, required) and ``label``."""
+
+    Ea_eV: float = 0.0
+    Ea_err_eV: float = 0.0
+    D0_cm2_s: float = 0.0
+    temperatures: list[float] = field(default_factory=list)
+    citation: str = ""
+    label: str = ""
+
+
+@dataclass
 class StudyConfig:
     """A whole study (see the module docstring for the file format and units)."""
 
@@ -205,6 +232,9 @@ class StudyConfig:
     kinetics: KineticsSection = field(default_factory=KineticsSection)
     validate: ValidateSection = field(default_factory=ValidateSection)
     store: StoreSection = field(default_factory=StoreSection)
+    #: a measurement to compare with (``[compare]``); None without the section. Read by the
+    #: summary and the report only, never part of a stage's cache key
+    compare: CompareSection | None = None
     #: folder the study file lives in; relative paths in it are resolved against this
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -220,7 +250,9 @@ class StudyConfig:
             if f.name == "base_dir":
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, list):
+            if value is None:
+                out[f.name] = None
+            elif isinstance(value, list):
                 out[f.name] = [vars(v).copy() for v in value]
             else:
                 out[f.name] = vars(value).copy()
@@ -238,6 +270,8 @@ _PLURALS = {str: "strings", int: "integers", float: "numbers"}
 
 
 def _type_name(tp: Any) -> str:
+    if tp == DistanceOrAuto:
+        return 'a number (Å) or "auto"'
     if get_origin(tp) is dict:
         return _TYPE_NAMES[dict]
     if get_origin(tp) is list:
@@ -261,6 +295,12 @@ def _check_value(key: str, value: Any, tp: Any) -> Any:
         if not isinstance(value, dict):
             raise bad()
         return dict(value)
+    if tp == DistanceOrAuto:
+        if isinstance(value, str) and value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        return float(value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad()
@@ -307,7 +347,7 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
     InputError
         An unknown section or key, a value of the wrong type, no samples, or a bad method name.
     """
-    allowed = set(_SECTIONS) | {"samples"}
+    allowed = set(_SECTIONS) | {"samples", "compare"}
     for key in data:
         if key not in allowed:
             raise InputError(
@@ -397,7 +437,37 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         )
     _check_numbers(cfg)
     check_species(cfg.study.species, "study file: study.species")
+    if "compare" in data:
+        cfg.compare = _compare_section(data["compare"])
     return cfg
+
+
+def _compare_section(data: Any) -> CompareSection:
+    """``[compare]``: types, ``Ea_eV`` present, finite numbers, 0 < T_min < T_max (K), a source."""
+    if isinstance(data, dict) and "Ea_eV" not in data:
+        raise InputError(
+            "study file: compare.Ea_eV is missing; expected the measured activation energy (eV) "
+            "whenever [compare] is given"
+        )
+    c = _build(CompareSection, data, "compare")
+    check_number(c.Ea_eV, "study file: compare.Ea_eV", gt=0, unit="eV")
+    check_number(c.Ea_err_eV, "study file: compare.Ea_err_eV", ge=0, unit="eV (0: not given)")
+    if "D0_cm2_s" in data:
+        check_number(c.D0_cm2_s, "study file: compare.D0_cm2_s", gt=0, unit="cm²/s")
+    if "temperatures" in data:
+        for i, t in enumerate(c.temperatures):
+            check_number(t, f"study file: compare.temperatures[{i}]", gt=0, unit="K")
+        if len(c.temperatures) != 2 or not c.temperatures[0] < c.temperatures[1]:
+            raise InputError(
+                f"study file: compare.temperatures {c.temperatures!r}; expected [T_min, T_max] "
+                "in K with T_min < T_max (the measured range)"
+            )
+    if not c.citation.strip():
+        raise InputError(
+            "study file: compare.citation is empty; every measured number needs its source "
+            "(authors, journal, volume, page, year)"
+        )
+    return c
 
 
 #: Bounds of the numeric keys (``check_number`` keywords), checked for NaN and range.
@@ -430,7 +500,10 @@ def _check_numbers(cfg: StudyConfig) -> None:
     """NaN, infinite or out-of-range numbers, named by their key (``nnp.force_weight``)."""
     for key, bounds in _BOUNDS.items():
         section, name = key.split(".")
-        check_number(getattr(getattr(cfg, section), name), f"study file: {key}", **bounds)
+        value = getattr(getattr(cfg, section), name)
+        if isinstance(value, str) and value == "auto":  # resolved after the site search
+            continue
+        check_number(value, f"study file: {key}", **bounds)
     for i, h in enumerate(cfg.nnp.hidden):
         check_number(h, f"study file: nnp.hidden[{i}]", ge=1)
     for i, t in enumerate(cfg.kinetics.temperatures):

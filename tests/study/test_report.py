@@ -19,7 +19,8 @@ def test_report_files(tmp_path):
             "n_pairs": 81,
             "Ea_eV": {"exact": 0.5, "kmc": 0.51},
             "percolation_barrier_eV": 0.5,
-            "D_cm2_s_700K": 1.2e-7,
+            "T_max_K": 700.0,
+            "D_cm2_s_Tmax": 1.2e-7,
             "D_cm2_s_300K": 3.4e-12,
             "median_barrier_eV": 0.5,
         },
@@ -29,7 +30,8 @@ def test_report_files(tmp_path):
             "n_hops": 300,
             "Ea_eV": {"exact": 0.6, "kmc": None},
             "percolation_barrier_eV": None,
-            "D_cm2_s_700K": None,
+            "T_max_K": 700.0,
+            "D_cm2_s_Tmax": None,
             "median_barrier_eV": 0.7,
         },
     ]
@@ -51,4 +53,7 @@ def test_report_files(tmp_path):
     assert "<th>hops</th>\n<th>pairs</th>" in text
     assert "<td>27</td><td>162</td><td>81</td>" in text
     assert "<td>60</td><td>300</td><td>—</td>" in text
+    # D at the study's highest temperature, labelled with it; no experiment without [compare]
+    assert "<th>D(700 K) (cm²/s)</th>" in text and "<td>1.200e-07</td></tr>" in text
+    assert "Experiment" not in text
     assert json.loads((tmp_path / "summary.json").read_text())["samples"][1]["Ea_eV"]["kmc"] is None
