@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 import typer.main
 
-from ._cli import db, explore, kinetics, nnp, reference, sample, study, version
+from ._cli import db, explore, init, kinetics, nnp, reference, sample, study, version
 from .errors import LandscapeError
 
 # the click that typer runs on (typer >= 0.24 vendors its own copy as typer._click)
@@ -57,6 +57,7 @@ def _root(
 # ``landscape --help`` lists the commands in this order; a Typer mounted without a name adds its
 # commands to the root, one with a name is a command group.
 app.add_typer(version.app)  # version
+app.add_typer(init.app)  # init
 app.add_typer(study.app)  # study, demo
 app.add_typer(kinetics.app)  # kinetics
 app.add_typer(explore.app)  # explore, validate-hops

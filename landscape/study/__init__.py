@@ -8,6 +8,9 @@
 - :mod:`~landscape.study.cache`: content-hash caching of the stages in ``<out>/cache``.
 - :mod:`~landscape.study.summary`: the summary rows (``summary.json``).
 - :mod:`~landscape.study.report`: the figures and the HTML report.
+- :mod:`~landscape.study.scaffold`: defaults that scale with the host and the mobile species
+  (:func:`scaled_defaults`, :func:`auto_hop_distance`) and the study file of ``landscape init``
+  (:func:`scaffold_study`).
 - :mod:`~landscape.study.demo`: the demo study (:func:`demo_config`, :data:`DEMO_SAMPLES`).
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from .demo import DEMO_SAMPLES, demo_config
 from .pipeline import StudyResult, run_study
+from .scaffold import auto_hop_distance, scaffold_study, scaled_defaults
 from .studyfile import (
     SEED_LIMIT,
     STUDY_RANDOM_FIRST_ID,
@@ -32,9 +36,12 @@ __all__ = [
     "TARGETED_FIRST_ID",
     "StudyConfig",
     "StudyResult",
+    "auto_hop_distance",
     "check_study_paths",
     "demo_config",
     "load_study",
     "parse_study",
     "run_study",
+    "scaffold_study",
+    "scaled_defaults",
 ]

@@ -256,11 +256,22 @@ def train_or_load(
 
 
 def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
+    """Sites, then hops within ``hops.max_distance`` (``"auto"``: from the cell volume and the
+    number of sites, :func:`~landscape.study.scaffold.auto_hop_distance`); the distance used (Å)
+    is the graph attribute ``hop_max_distance_A``, ``hop_max_distance_auto`` says whether it was
+    derived."""
     from ..explore import find_hops, find_sites
+    from .scaffold import resolve_hop_distance
 
     surface = model.surface(atoms)
     sites = find_sites(surface, **vars(cfg.sites), progress=False)
-    return find_hops(surface, sites, **vars(cfg.hops), progress=False)
+    volume = abs(float(np.linalg.det(np.asarray(sites.cell, dtype=float))))  # Å³
+    max_distance, auto = resolve_hop_distance(cfg.hops.max_distance, volume, len(sites))
+    hops = {**vars(cfg.hops), "max_distance": max_distance}
+    G = find_hops(surface, sites, **hops, progress=False)
+    G.graph["hop_max_distance_A"] = max_distance
+    G.graph["hop_max_distance_auto"] = auto
+    return G
 
 
 def run_kinetics(cfg: StudyConfig, G: nx.MultiDiGraph) -> dict:

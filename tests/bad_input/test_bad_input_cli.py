@@ -69,6 +69,12 @@ CASES: list[tuple[list[str], str]] = [
     (["sample", "generate", "s.extxyz", "--melt-steps", "-5"], "--melt-steps"),
     (["sample", "generate", "s.extxyz", "--composition", "Xx2O5"], "Xx"),
     (["sample", "generate", "s.extxyz", "--calculator", "nosuch"], "nosuch"),
+    (["sample", "generate", "s.extxyz", "--md-calculator", "nosuch"], "--md-calculator 'nosuch'"),
+    (
+        ["sample", "generate", "s.extxyz", "--md-calculator", "pair", "--composition", "Pd10Ni2"],
+        "pass --md-calculator",
+    ),
+    (["sample", "generate", "s.extxyz", "--md-calculator-kwargs", "[1]"], "[1]"),
     (["sample", "anneal", "a-Ta2O5-1", "s.extxyz", "--t-anneal", "nan"], "--t-anneal"),
     (["sample", "anneal", "a-Ta2O5-1", "{under}"], "{under}"),
     # reference: reading never writes; bad options refused before any point
@@ -157,6 +163,51 @@ CASES: list[tuple[list[str], str]] = [
         "{under}",
     ),
     (["demo", "--out", "{afile}"], "{afile}"),
+    # init: every refusal before the study file is written
+    (
+        ["init", "s.toml", "--host", "{afile}", "--species", "Cu", "--calculator", "chgnet"],
+        "{afile}",
+    ),
+    (
+        ["init", "s.toml", "--host", "nosuch.cif", "--species", "Cu", "--calculator", "chgnet"],
+        "nosuch",
+    ),
+    (
+        ["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Xx", "--calculator", "chgnet"],
+        "'Xx'",
+    ),
+    (
+        ["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "nosuch"],
+        "nosuch",
+    ),
+    (
+        ["init", "{afile}", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"],
+        "--force",
+    ),
+    (
+        ["init", "{adir}", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"],
+        "{adir}",
+    ),
+    (
+        ["init", "{under}", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"],
+        "{afile}",
+    ),
+    (
+        ["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"]
+        + ["--points", "0"],
+        "--points",
+    ),
+    (
+        ["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"]
+        + ["--calculator-kwargs", "[1]"],
+        "[1]",
+    ),
+    (
+        ["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Cu", "--calculator", "chgnet"]
+        + ["--calculator-kwargs", '{{"device": null}}'],
+        "null",
+    ),
+    (["init", "s.toml", "--host", "a-Ta2O5-1a", "--species", "Cu"], "--calculator"),
 ]
 
 if not torch.cuda.is_available():  # the same command on a GPU machine would run
@@ -206,6 +257,7 @@ precision = "{precision}"
 batch_size = {batch_size}
 [hops]
 n_images = {n_images}
+{compare}
 """
 GOOD = {
     "out": "results",
@@ -215,9 +267,22 @@ GOOD = {
     "precision": "float32",
     "batch_size": "64",
     "n_images": "9",
+    "compare": "",
 }
 
+#: a [compare] section: the measured Eₐ (eV) and its source, then one more line
+_COMPARE = '[compare]\nEa_eV = 0.23\ncitation = "src"\n'
+
 STUDY_CASES: list[tuple[dict[str, str], str]] = [
+    ({"compare": '[compare]\nEa_eV = nan\ncitation = "src"'}, "compare.Ea_eV"),
+    ({"compare": '[compare]\nEa_eV = "0.23"\ncitation = "src"'}, "compare.Ea_eV"),
+    ({"compare": '[compare]\nEa_err_eV = 0.01\ncitation = "src"'}, "compare.Ea_eV"),
+    ({"compare": "[compare]\nEa_eV = 0.23"}, "compare.citation"),
+    ({"compare": _COMPARE + "Ea_err_eV = -0.01"}, "compare.Ea_err_eV"),
+    ({"compare": _COMPARE + "D0_cm2_s = 0.0"}, "compare.D0_cm2_s"),
+    ({"compare": _COMPARE + "temperatures = [600.0, 300.0]"}, "compare.temperatures"),
+    ({"compare": _COMPARE + "temperatures = [300.0, inf]"}, "compare.temperatures[1]"),
+    ({"compare": _COMPARE + 'source = "x"'}, "compare.source"),
     ({"force_weight": "nan"}, "nnp.force_weight"),
     ({"force_weight": "-1.0"}, "nnp.force_weight"),
     ({"n_images": "1"}, "hops.n_images"),
