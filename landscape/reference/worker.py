@@ -54,16 +54,25 @@ def worker_threads(workers: int) -> int:
 
 
 def init_worker(threads: int) -> None:
-    """Start of a local worker process: its share of the cores for torch's intra-op threads.
+    """Start of a local worker process: its share of the cores for torch's intra-op threads and
+    for the BLAS library's threads (OpenBLAS, MKL: through :mod:`threadpoolctl`).
 
     Without it every worker runs as many threads as the machine has cores; with 2 workers on 2
-    cores that made each CHGNet relaxation 8x slower than alone (measured), instead of 2x.
-    The worker also ends itself when its parent is gone (:func:`exit_with_parent`).
+    cores that made each CHGNet relaxation 8x slower than alone (measured), instead of 2x. The
+    BLAS threads matter for calculators whose optimiser dominates: ASE's BFGS diagonalises the
+    3N x 3N Hessian every step, and with 2 workers on 2 cores (OpenBLAS 2 threads each) one
+    243 x 243 ``eigh`` took 1415 ms instead of 12.9 ms with 1 thread (measured, EMT with H in
+    80 Pd-Ni atoms). The worker also ends itself when its parent is gone
+    (:func:`exit_with_parent`).
     """
+    import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that it is limited too)
     import torch
+    from threadpoolctl import threadpool_limits
 
     exit_with_parent()
     torch.set_num_threads(int(threads))
+    # the libraries loaded so far (numpy's, scipy's, torch's OpenMP), for the life of the process
+    threadpool_limits(limits=int(threads))
 
 
 def exit_with_parent(poll: float = 0.5) -> None:

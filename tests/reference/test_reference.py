@@ -320,6 +320,15 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
+def _blas_threads() -> list[int]:
+    """Threads of every BLAS library loaded in this process (numpy's OpenBLAS at least)."""
+    import numpy as np  # noqa: F401  (loads numpy's BLAS library)
+    import scipy.linalg  # noqa: F401  (and scipy's)
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
 def test_local_workers_share_the_cores(monkeypatch) -> None:
     """Each worker process runs cores // workers torch threads (at least one): oversubscribed
     workers made CHGNet relaxations 8x slower on 2 cores."""
@@ -334,6 +343,9 @@ def test_local_workers_share_the_cores(monkeypatch) -> None:
     with ProcessPoolExecutor(1, mp_context=ctx, initializer=worker.init_worker,
                              initargs=(1,)) as pool:  # fmt: skip
         assert pool.submit(_torch_threads).result() == 1
+        # and one BLAS thread: ASE's BFGS diagonalises its Hessian with it every step
+        blas = pool.submit(_blas_threads).result()
+        assert blas and set(blas) == {1}, blas
 
 
 def _tiny_network(host: Atoms, sample_id: str):
