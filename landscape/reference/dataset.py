@@ -212,7 +212,7 @@ def load_dataset(
     only_converged: bool = True,
     origins: list[str] | None = None,
 ) -> ReferenceDataset:
-    """Load the successful points of a reference database.
+    """Load the successful points of a reference database, in (sample id, point id) order.
 
     Parameters
     ----------
@@ -279,15 +279,19 @@ def load_dataset(
     missing = sorted(set(sids) - set(hosts))
     if missing:
         raise InputError(f"reference database has no host row for samples {missing}")
+    # (sample id, point id) order, not the order rows were written: parallel workers write in the
+    # order they finish, and the NNP's split and batches must not depend on it (same data, same
+    # seed: same model)
+    order = np.lexsort((np.asarray(pids, dtype=int), np.asarray(sids)))
     return ReferenceDataset(
         hosts={k: v for k, v in hosts.items() if k in set(sids)},
-        sample_ids=np.asarray(sids),
-        point_ids=np.asarray(pids, dtype=int),
-        positions=np.asarray(pos, dtype=float),
-        e_insert=e_arr,
+        sample_ids=np.asarray(sids)[order],
+        point_ids=np.asarray(pids, dtype=int)[order],
+        positions=np.asarray(pos, dtype=float)[order],
+        e_insert=e_arr[order],
         species=species.pop(),
         calculator=calcs.pop(),
-        forces=np.asarray(forces, dtype=float),
-        max_displacement=np.asarray(disp, dtype=float),
-        origin=np.asarray(origin, dtype=str),
+        forces=np.asarray(forces, dtype=float)[order],
+        max_displacement=np.asarray(disp, dtype=float)[order],
+        origin=np.asarray(origin, dtype=str)[order],
     )

@@ -448,3 +448,24 @@ def test_network_points_run_records_origin_and_are_never_tested_on(tmp_path):
     assert len(list(connect(str(db)).select(kind="point"))) == 15
     with pytest.raises(InputError, match="origin must be one of"):
         _run(tmp_path / "x.db", 1, origin="nope")
+
+
+def test_dataset_order_does_not_depend_on_the_order_rows_were_written(tmp_path):
+    """Parallel workers write points in the order they finish: the data set (and so the NNP's
+    split and batches) comes in (sample id, point id) order whatever that order was."""
+    from tests.helpers.morse import random_host, write_morse_db
+
+    written = write_morse_db(tmp_path / "a.db", [random_host(1), random_host(2)], [6, 5])
+    shuffled = tmp_path / "b.db"
+    with connect(written) as src, connect(shuffled, append=False) as dst:
+        rows = list(src.select())
+        hosts = [r for r in rows if r.kind == "host"]
+        points = [r for r in rows if r.kind == "point"]
+        order = np.random.default_rng(3).permutation(len(points))
+        for r in hosts[::-1] + [points[i] for i in order]:
+            dst.write(r.toatoms(), key_value_pairs=r.key_value_pairs, data=r.data)
+    a, b = load_dataset(written), load_dataset(shuffled)
+    keys = list(zip(b.sample_ids.tolist(), b.point_ids.tolist(), strict=True))
+    assert keys == sorted(keys) and len(keys) == 11
+    for name in ("sample_ids", "point_ids", "positions", "e_insert", "origin"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
