@@ -72,10 +72,14 @@ def _print_table(result) -> None:
         )
     auto = [r for r in result.summary["samples"] if r.get("hop_max_distance_auto")]
     if auto:
-        distances = ", ".join(f"{r['sample_id']} {r['hop_max_distance_A']:.2f} Å" for r in auto)
+        distances = ", ".join(
+            f"{r['sample_id']} {r['hop_max_distance_A']:.2f} Å"
+            + (f" (N_sites {n})" if (n := r.get("hop_max_distance_n_sites")) else "")
+            for r in auto
+        )
         console.print(
-            f'hops.max_distance = "auto": {distances} (1.6 × (V / N_sites)^(1/3), clipped to '
-            "[2, 6] Å)",
+            f'hops.max_distance = "auto": {distances}; 1.6 × (V / N_sites)^(1/3), clipped to '
+            "[2, 6] Å, N_sites from the site search",
             markup=False,
             highlight=False,
         )

@@ -272,7 +272,8 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         parts.append(
             "<p class='note'>hop distance: the largest site–site distance of a candidate hop. "
             'With <code>hops.max_distance = "auto"</code> it is 1.6 × (V / N_sites)^(1/3) '
-            "clipped to [2, 6] Å (V the cell volume), per sample.</p>"
+            "clipped to [2, 6] Å (V the cell volume, N_sites the sites of the site search, before the "
+            "hop search adds the minima it finds inside bands), per sample.</p>"
         )
     if any(r.get("Ea_model_std_eV") is not None for r in summary.get("samples", [])):
         parts.append(

@@ -259,7 +259,8 @@ def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
     """Sites, then hops within ``hops.max_distance`` (``"auto"``: from the cell volume and the
     number of sites, :func:`~landscape.study.scaffold.auto_hop_distance`); the distance used (Å)
     is the graph attribute ``hop_max_distance_A``, ``hop_max_distance_auto`` says whether it was
-    derived."""
+    derived and ``hop_max_distance_n_sites`` is N_sites of the site search (the hop search may
+    add sites: minima found inside a band)."""
     from ..explore import find_hops, find_sites
     from .scaffold import resolve_hop_distance
 
@@ -271,6 +272,7 @@ def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
     G = find_hops(surface, sites, **hops, progress=False)
     G.graph["hop_max_distance_A"] = max_distance
     G.graph["hop_max_distance_auto"] = auto
+    G.graph["hop_max_distance_n_sites"] = len(sites)
     return G
 
 

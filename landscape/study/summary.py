@@ -52,6 +52,8 @@ def study_summary(cfg, model, samples, networks, kinetics, db, validation=None) 
                 # derived it (absent in networks explored before it was recorded)
                 "hop_max_distance_A": G.graph.get("hop_max_distance_A"),
                 "hop_max_distance_auto": G.graph.get("hop_max_distance_auto"),
+                # sites of the site search, N_sites of the "auto" rule (the hop search may add some)
+                "hop_max_distance_n_sites": G.graph.get("hop_max_distance_n_sites"),
                 "Ea_eV": k["Ea_eV"],
                 "Ea_stderr_eV": k["Ea_stderr_eV"],
                 # spread (std) of the ensemble members' Eₐ on this network: model uncertainty
