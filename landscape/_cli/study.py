@@ -95,6 +95,14 @@ def _print_table(result) -> None:
                 "mae_all": row.get("barrier_mae_all_eV"),
             }
             console.print(f"{row['sample_id']}: NNP vs reference, {describe_validation(stats)}")
+    seconds = result.summary.get("stage_seconds") or {}
+    if seconds:
+        console.print(
+            "wall time per stage (cached stages take about 0 s): "
+            + ", ".join(f"{name} {s:.0f} s" for name, s in seconds.items()),
+            markup=False,
+            highlight=False,
+        )
     console.print(f"summary: {result.out_dir / 'summary.json'}   report: {result.report}")
 
 

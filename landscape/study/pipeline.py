@@ -52,6 +52,9 @@ class _Stages:
         self._progress = None
         self._task = None
         self._t0 = time.perf_counter()
+        #: wall seconds of each finished stage, by its name at ``step`` (cached ones take ~0 s)
+        self.seconds: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
         if enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -67,6 +70,7 @@ class _Stages:
             self._task = self._progress.add_task("starting", total=total)
 
     def step(self, description: str) -> None:
+        self._current = (description, time.perf_counter())
         if self._progress is not None:
             self._progress.update(self._task, description=description)
 
@@ -75,6 +79,10 @@ class _Stages:
             self._progress.update(self._task, total=total)
 
     def done(self, description: str, cached: bool) -> None:
+        if self._current is not None:
+            name, t0 = self._current
+            self.seconds[name] = round(time.perf_counter() - t0, 2)
+            self._current = None
         if self._progress is not None:
             tag = " (cached)" if cached else ""
             self._progress.update(self._task, advance=1, description=description + tag)
@@ -281,6 +289,8 @@ def _run_study(
             stages.done("graph store updated", False)
 
         stages.step("report")
+        # wall seconds per stage on this machine (the report's own time is not in the file)
+        summary["stage_seconds"] = stages.seconds
         report = study_report(out, summary, model, networks, kinetics, validation, hosts=samples)
         stages.done("report written", False)
     finally:

@@ -87,7 +87,9 @@ def study_summary(cfg, model, samples, networks, kinetics, db, validation=None) 
         "meta": {
             "study": cfg.study.name,
             "species": cfg.study.species,
-            "reference": f"{db.name}",
+            # the study file's reference.db (the data set may have been completed in the cache)
+            "reference": str(cfg.reference.db),
+            "reference_calculator": str(cfg.reference.calculator),
             "landscape_version": __import__("landscape").__version__,
         },
         "nnp": {
