@@ -121,7 +121,7 @@ def _summary(kinetics: dict, compare: dict | None = GOOD) -> dict:
     nets = {sid: cubic_lattice_network(3, a=2.0, barrier=0.30, sample_id=sid) for sid in kinetics}
     cfg = SimpleNamespace(
         study=SimpleNamespace(name="t", species="Cu"),
-        reference=SimpleNamespace(targeted_rounds=0),
+        reference=SimpleNamespace(targeted_rounds=0, db="ref.db", calculator="chgnet"),
         compare=None if compare is None else parse_study(_study(compare)).compare,
     )
     samples = {sid: [None] * 27 for sid in kinetics}
@@ -130,6 +130,7 @@ def _summary(kinetics: dict, compare: dict | None = GOOD) -> dict:
 
 def test_summary_compares_each_sample_with_the_measurement():
     s = _summary({"a": _kinetics()})
+    assert (s["meta"]["reference"], s["meta"]["reference_calculator"]) == ("ref.db", "chgnet")
     c = s["compare"]
     assert c["measured"] == {
         "Ea_eV": 0.23,
