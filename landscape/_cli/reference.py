@@ -273,7 +273,10 @@ def run(
 
 
 def _echo_samples(data: dict[str, Any]) -> None:
-    """Print the per-sample lines of ``reference info`` (counts, energies, timing, settings)."""
+    """Print the per-sample lines of ``reference info`` (counts, energies, timing, host
+    displacements, settings)."""
+    from ..reference.importer import REARRANGED_A
+
     for sid, d in sorted(data["samples"].items()):
         typer.echo(
             f"{sid}: {d.get('points', 0)} points ({d.get('ok', 0)} ok, "
@@ -296,6 +299,13 @@ def _echo_samples(data: dict[str, Any]) -> None:
             typer.echo(
                 f"  {d['seconds_per_point']:.2f} s per point"
                 + (f", {steps:.1f} optimiser steps on average" if steps else "")
+            )
+        if d.get("host_displacement_median") is not None:
+            typer.echo(
+                f"  largest host displacement per point: median "
+                f"{d['host_displacement_median']:.2f} Å, 90th percentile "
+                f"{d['host_displacement_p90']:.2f} Å; {100 * d['rearranged_fraction']:.0f} % of "
+                f"points moved a host atom more than {REARRANGED_A:g} Å"
             )
     for s in data["settings"]:
         typer.echo(f"settings: {s}")

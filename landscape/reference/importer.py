@@ -263,6 +263,11 @@ def _host_force(frame: Atoms, m: int, fmax: float) -> tuple[float, bool, np.ndar
     return fm, fm <= fmax, forces[m][None]
 
 
+#: Å: a point whose relaxation moved a host atom farther than this rearranged the host (the
+#: threshold of the accuracy figures, docs/accuracy.md)
+REARRANGED_A = 0.6
+
+
 def dataset_info(path: str | Path) -> dict[str, Any]:
     """Counts and statistics of a reference database, per sample.
 
@@ -271,8 +276,11 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
     dict
         Per ``sample_id``: ``points`` (rows), ``ok``, ``failed``, ``converged``, ``e_host`` (eV),
         ``e_insert_min``/``_mean``/``_max`` (eV), ``seconds_per_point`` (mean), ``mean_steps``,
-        ``calculator``, ``origins`` (points per origin: random, grid, given, network); plus
-        ``"settings"`` (the distinct optimiser/fmax/max-steps/radius).
+        ``calculator``, ``origins`` (points per origin: random, grid, given, network),
+        ``host_displacement_median``/``_p90`` (Å: of each successful point's largest host-atom
+        displacement, where recorded) and ``rearranged_fraction`` (share of those points that
+        moved a host atom more than 0.6 Å: the host rearranged); plus ``"settings"`` (the
+        distinct optimiser/fmax/max-steps/radius).
     """
     db = connect_readonly(path)  # never writes: not even ASE's tables into a foreign file
     out: dict[str, Any] = {}
@@ -284,7 +292,8 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
     settings = set()
     for row in db.select(kind=POINT):
         a = acc.setdefault(
-            row.sample_id, {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": [], "orig": {}}
+            row.sample_id,
+            {"ok": [], "failed": 0, "conv": 0, "sec": [], "steps": [], "orig": {}, "disp": []},
         )
         o = row_origin(row)
         a["orig"][o] = a["orig"].get(o, 0) + 1
@@ -293,6 +302,8 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
             a["conv"] += int(bool(row.get("converged", False)))
             if row.get("steps") is not None:
                 a["steps"].append(int(row.steps))
+            if row.get("max_displacement") is not None:
+                a["disp"].append(float(row.max_displacement))
         else:
             a["failed"] += 1
         if row.get("seconds") is not None:
@@ -307,6 +318,7 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
         )
     for sid, a in acc.items():
         e = np.asarray(a["ok"])
+        disp = np.asarray(a["disp"])
         d = out.setdefault(sid, {})
         d.update(
             {
@@ -320,6 +332,9 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
                 "seconds_per_point": float(np.mean(a["sec"])) if a["sec"] else None,
                 "mean_steps": float(np.mean(a["steps"])) if a["steps"] else None,
                 "origins": dict(sorted(a["orig"].items())),
+                "host_displacement_median": float(np.median(disp)) if len(disp) else None,
+                "host_displacement_p90": float(np.percentile(disp, 90)) if len(disp) else None,
+                "rearranged_fraction": (float(np.mean(disp > REARRANGED_A)) if len(disp) else None),
             }
         )
     return {

@@ -469,3 +469,23 @@ def test_dataset_order_does_not_depend_on_the_order_rows_were_written(tmp_path):
     assert keys == sorted(keys) and len(keys) == 11
     for name in ("sample_ids", "point_ids", "positions", "e_insert", "origin"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_reference_info_reports_how_far_insertions_moved_the_host(tmp_path, capsys):
+    """dataset_info (and ``landscape reference info``) give the median and 90th percentile of each
+    point's largest host displacement and the share above 0.6 Å: the numbers that tell whether a
+    host rearranges when the mobile atom goes in."""
+    from landscape._cli.reference import _echo_samples
+    from landscape.reference.importer import dataset_info
+
+    db_path = tmp_path / "ref.db"
+    _run(db_path, 5)
+    with connect(db_path) as db:
+        disp = np.array([r.max_displacement for r in db.select(kind="point")])
+    d = dataset_info(db_path)["samples"]["lj-host"]
+    assert d["host_displacement_median"] == pytest.approx(np.median(disp), abs=1e-12)
+    assert d["host_displacement_p90"] == pytest.approx(np.percentile(disp, 90), abs=1e-12)
+    assert d["rearranged_fraction"] == pytest.approx(np.mean(disp > 0.6), abs=1e-12)
+    assert 0 < d["host_displacement_median"] <= d["host_displacement_p90"]
+    _echo_samples(dataset_info(db_path))
+    assert f"median {np.median(disp):.2f} Å" in capsys.readouterr().out
