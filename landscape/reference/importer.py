@@ -119,8 +119,9 @@ def import_results(
     calculator, calculator_version : str
         Label of the method that produced the energies (never mix two in one data set).
     fmax : float
-        A point counts as converged when the largest force on the host atoms is below this
-        (eV/Å); frames without forces count as converged.
+        A point counts as converged when the largest force on the host atoms free to move is
+        below this (eV/Å); atoms a ``FixAtoms`` constraint holds (selective dynamics, extxyz
+        ``move_mask``) do not count; frames without forces count as converged.
 
     Returns
     -------
@@ -250,16 +251,29 @@ def _mobile_index(frame: Atoms, species: str) -> int:
 
 
 def _host_force(frame: Atoms, m: int, fmax: float) -> tuple[float, bool, np.ndarray | None]:
-    """The largest force on a host atom of ``frame`` (eV/Å; NaN without forces), whether it is at
-    most ``fmax`` eV/Å (True without forces), and the force on the mobile atom ``m`` (1, 3)."""
+    """The largest force on a host atom free to move in ``frame`` (eV/Å; NaN without forces),
+    whether it is at most ``fmax`` eV/Å (True without forces), and the force on the mobile atom
+    ``m`` (1, 3).
+
+    Atoms a ``FixAtoms`` constraint of the frame holds (selective dynamics in VASP files,
+    ``move_mask`` in extxyz: the host atoms far from the mobile atom in a local relaxation) do not
+    count: their forces were never relaxed away. The mobile atom's force is the raw one.
+    """
+    from ase.constraints import FixAtoms
+
     try:
-        forces = frame.get_forces()
+        forces = frame.get_forces(apply_constraint=False)
     except Exception:
         forces = None
     if forces is None:
         return float("nan"), True, None
-    host_f = np.delete(forces, m, axis=0)
-    fm = float(np.linalg.norm(host_f, axis=1).max())
+    free = np.ones(len(frame), dtype=bool)
+    for c in frame.constraints:
+        if isinstance(c, FixAtoms):
+            free[c.get_indices()] = False
+    free[m] = False
+    host_f = forces[free]
+    fm = float(np.linalg.norm(host_f, axis=1).max()) if len(host_f) else 0.0
     return fm, fm <= fmax, forces[m][None]
 
 
@@ -311,8 +325,8 @@ def dataset_info(path: str | Path) -> dict[str, Any]:
         settings.add(
             (
                 row.get("optimizer", "?"),
-                row.get("target_fmax", float("nan")),
-                row.get("max_steps", -1),
+                row.get("target_fmax"),  # None where not recorded (imported rows)
+                row.get("max_steps"),
                 row.get("relax_radius", None),
             )
         )

@@ -304,3 +304,36 @@ def test_import_vasp_output_without_energy(tmp_path, capsys, fmt, how):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "has no energy" in err
+
+
+def test_import_counts_only_host_atoms_free_to_move_for_convergence(tmp_path):
+    """A local relaxation (the host atoms far from the mobile atom fixed, as landscape's own
+    points are made) leaves large forces on the fixed atoms: the import judges convergence by the
+    free host atoms only (FixAtoms: extxyz move_mask, VASP selective dynamics) and keeps the
+    mobile atom's raw force."""
+    import ase.io
+    from ase.constraints import FixAtoms
+
+    host = bulk("Ar", "fcc", a=5.26, cubic=True)
+    host.calc = SinglePointCalculator(host, energy=-1.0, forces=np.zeros((4, 3)))
+    point = host.copy()
+    point.append(Atom("Cu", [1.3, 1.3, 1.3]))
+    forces = np.zeros((5, 3))
+    forces[3] = [0.0, 0.9, 0.0]  # a fixed host atom, far from Cu: never relaxed
+    forces[0] = [0.01, 0.0, 0.0]  # a free host atom: relaxed below fmax
+    forces[4] = [0.0, 0.0, 0.4]  # the mobile atom, fixed during the relaxation
+    point.set_constraint(FixAtoms(indices=[3, 4]))
+    point.calc = SinglePointCalculator(point, energy=-3.0, forces=forces)
+    ase.io.write(tmp_path / "frames.extxyz", [host, point])
+    out = tmp_path / "ref.db"
+    assert import_results([tmp_path / "frames.extxyz"], out, sample_id="ar")["points"] == 1
+    ds = load_dataset(out)  # converged: 0.01 eV/Å on the free host atoms
+    assert len(ds) == 1 and ds.e_insert[0] == pytest.approx(-2.0)
+    np.testing.assert_allclose(ds.forces[0], [0.0, 0.0, 0.4])
+    # the same frame without the constraint: the fixed atom's 0.9 eV/Å counts, not converged
+    point.set_constraint()
+    ase.io.write(tmp_path / "free.extxyz", [host, point])
+    import_results([tmp_path / "free.extxyz"], tmp_path / "free.db", sample_id="ar")
+    assert len(load_dataset(tmp_path / "free.db", only_converged=False)) == 1
+    with pytest.raises(InputError, match="no successful points"):
+        load_dataset(tmp_path / "free.db")
