@@ -28,6 +28,7 @@ from .relax import mic_vectors
 
 __all__ = [
     "open_reference_db",
+    "check_one_method",
     "existing_point_ids",
     "check_same_points",
     "labelled_atoms",
@@ -193,6 +194,24 @@ def labelled_atoms(atoms: Atoms, label: str, energy: float | None = None, forces
     spc.name = label
     atoms.calc = spc
     return atoms
+
+
+def check_one_method(db: Any, db_path: str | Path, label: str) -> None:
+    """Refuse (:class:`InputError`), before any work, to add points of calculator ``label`` (as
+    :func:`landscape.calculators.calculator_info` names it) to a database that holds another
+    method's energies (its host rows say which; ase.db keeps calculator names in lower
+    case): :func:`~landscape.reference.dataset.load_dataset` would refuse the mixture anyway, after
+    the points were computed."""
+    others = sorted(
+        {str(r.get("calculator")) for r in db.select(kind=HOST, include_data=False)}
+        - {label.lower()}
+    )
+    if others:
+        raise InputError(
+            f"reference database {str(db_path)!r} holds energies of {others[0]!r}, not of "
+            f"{label!r}; never mix absolute energies of two methods: use another database (or "
+            "reference.points = 0 in a study to train on the data as it is)"
+        )
 
 
 def find_host_row(db: Any, sample_id: str, label: str) -> Any | None:

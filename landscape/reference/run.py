@@ -23,6 +23,7 @@ from ase import Atoms
 
 from ..errors import InputError
 from .database import (
+    check_one_method,
     check_same_points,
     existing_point_ids,
     find_host_row,
@@ -166,6 +167,7 @@ def run_reference(
     _check_elements(calc, execution, host, species)
 
     db = open_reference_db(db_path)
+    check_one_method(db, db_path, calc.meta["calculator"])
     relaxed, e_host = _relaxed_host(db, host, sample_id, calc, relaxation)
     relaxed.info["sample_id"] = sample_id
     done_ids = existing_point_ids(db, sample_id, ok_only=retry_failed)

@@ -103,7 +103,13 @@ def complete_reference(cfg: StudyConfig, samples: dict, db: Path, cache: Path) -
 
         work = cache / "reference.db"
         open_reference_db(work)
-    else:
+    else:  # another method's energies: refused before the copy (nothing written)
+        from ..calculators import calculator_info
+        from ..reference.database import check_one_method
+        from ..reference.dataset import connect_readonly
+
+        label = calculator_info(ref.calculator, dict(ref.calculator_kwargs))["calculator"]
+        check_one_method(connect_readonly(db), db, label)
         work = cache_copy(db, cache / "reference.db")
     from ase.db import connect
 

@@ -48,7 +48,29 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     paths["under"] = str(tmp_path / "afile" / "x.json")  # fails even as root: under a file
     paths["model"] = str(tmp_path / "no-model")
     paths["net"] = str(tmp_path / "net.json")
+    paths["vasp"] = str(_imported_db(tmp_path / "vasp.db"))
     return paths
+
+
+def _imported_db(path: Path) -> Path:
+    """A reference database holding one imported host and point labelled "VASP PBE"."""
+    import ase.io
+    from ase import Atom
+    from ase.build import bulk
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from landscape.reference.importer import import_results
+
+    host = bulk("Cu", "fcc", a=3.6, cubic=True)
+    host.calc = SinglePointCalculator(host, energy=-14.0)
+    point = host.copy()
+    point.append(Atom("H", [0.9, 0.9, 0.9]))
+    point.calc = SinglePointCalculator(point, energy=-16.0)
+    frames = path.with_suffix(".extxyz")
+    ase.io.write(frames, [host, point])
+    import_results([frames], path, sample_id="s", species="H", calculator="VASP PBE")
+    frames.unlink()
+    return path
 
 
 # (argv, text the one line must contain); "{name}" is a path of the fixture ``files``
@@ -115,6 +137,11 @@ CASES: list[tuple[list[str], str]] = [
     (
         ["reference", "import", "{afile}", "--db", "r.db", "--sample-id", "s", "--species", "Xx"],
         "Xx",
+    ),
+    (  # another method's energies: refused before the host is relaxed or a point computed
+        ["reference", "run", "a-Ta2O5-1", "--points", "1", "--db", "{vasp}"]
+        + ["--calculator", "ase.calculators.lj:LennardJones"],
+        "holds energies of 'vasp pbe'",
     ),
     (["reference", "merge", "{foreign}", "--db", "merged.db"], "{foreign}"),
     (["reference", "merge", "{truncated}", "--db", "merged.db"], "{truncated}"),
@@ -251,6 +278,7 @@ species = "{species}"
 source = "a-Ta2O5-1a"
 [reference]
 db = "{db}"
+points = {points}
 [nnp]
 force_weight = {force_weight}
 precision = "{precision}"
@@ -263,6 +291,7 @@ GOOD = {
     "out": "results",
     "species": "Cu",
     "db": "bundled",
+    "points": "0",
     "force_weight": "0.0",
     "precision": "float32",
     "batch_size": "64",
@@ -296,6 +325,8 @@ STUDY_CASES: list[tuple[dict[str, str], str]] = [
     ({"db": "{random}"}, "{random}"),
     ({"db": "{truncated}"}, "{truncated}"),
     ({"db": "{empty}"}, "{empty}"),
+    # points of CHGNet into a database of another method's energies: refused before any copy
+    ({"db": "{vasp}", "points": "5"}, "{vasp}' holds energies of 'vasp pbe'"),
 ]
 
 
