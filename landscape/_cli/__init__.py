@@ -6,7 +6,8 @@ module-level functions decorated with ``@app.command("name")``; :mod:`landscape.
 * a command group (``db``, ``sample``, ``reference``, ``nnp``) creates
   ``app = typer.Typer(help="...", no_args_is_help=True)`` and is mounted with
   ``root.add_typer(module.app, name="<group>")``;
-* top-level commands (``version``, ``study``/``demo``, ``kinetics``, ``explore``/``validate-hops``)
+* top-level commands (``version``, ``init``, ``study``/``demo``, ``kinetics``,
+  ``explore``/``validate-hops``)
   live on a bare ``app = typer.Typer()`` (no name, no help, no callback) mounted with
   ``root.add_typer(module.app)``, which merges its commands into the root.
 
