@@ -203,7 +203,11 @@ def check_one_method(db: Any, db_path: str | Path, label: str) -> None:
     case): :func:`~landscape.reference.dataset.load_dataset` would refuse the mixture anyway, after
     the points were computed."""
     others = sorted(
-        {str(r.get("calculator")) for r in db.select(kind=HOST, include_data=False)}
+        {
+            str(r.calculator)
+            for r in db.select(kind=HOST, include_data=False)
+            if r.get("calculator") is not None  # a row without a calculator name says nothing
+        }
         - {label.lower()}
     )
     if others:
