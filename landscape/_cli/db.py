@@ -355,6 +355,13 @@ def _compare_table(rows: list[dict], name: str | None) -> None:
         "D: exact where stored, else KMC, at 300 K if stored, else at the lowest stored "
         "temperature; — : no value (no such result, or no hops)"
     )
+    from ..kinetics.distribution import describe_distribution, sample_distribution
+
+    fields = {"Ea_exact": "Ea_exact", "Ea_kmc": "Ea_kmc", "percolation": "percolation_barrier"}
+    labels = {"Ea_exact": "Eₐ exact", "Ea_kmc": "Eₐ KMC", "percolation": "percolation barrier"}
+    spread = describe_distribution(sample_distribution(rows, fields), labels)
+    if spread:  # two samples or more with a result: the material as a distribution
+        console.print(spread, markup=False, highlight=False)
 
 
 @app.command("ingest")

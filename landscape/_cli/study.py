@@ -54,6 +54,12 @@ def _print_table(result) -> None:
         )
     console = _console()
     console.print(table)
+    from ..kinetics.distribution import describe_distribution
+    from ..study.summary import DISTRIBUTION_LABELS
+
+    spread = describe_distribution(result.summary.get("distribution") or {}, DISTRIBUTION_LABELS)
+    if spread:  # two samples or more: the material as a distribution
+        console.print(spread, markup=False, highlight=False)
     nnp = result.summary["nnp"]
     rmse = nnp.get("rmse_test_eV")
     if rmse is not None:

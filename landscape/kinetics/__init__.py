@@ -7,11 +7,14 @@ Every function takes a hop network (networkx ``MultiDiGraph``, docs/design.md "H
   of an NNP ensemble re-reads the network's sites and saddles).
 - :mod:`~landscape.kinetics.synthetic` — synthetic hop networks with known answers (tests,
   benchmarks, notebooks).
+- :mod:`~landscape.kinetics.distribution` — several samples as a distribution (mean, spread,
+  range of Eₐ and the percolation barrier over them).
 """
 
 from __future__ import annotations
 
 from .arrhenius import ArrheniusFit, arrhenius
+from .distribution import describe_distribution, distribution, sample_distribution
 from .ensemble import EnsembleActivation, ensemble_activation_energy, member_networks
 from .exact import Component, ExactDiffusion, components, exact_diffusion, stationary_occupation
 from .kmc import KMCResult, kmc
@@ -40,6 +43,9 @@ __all__ = [
     "arrhenius",
     "kinetics_summary",
     "plot_arrhenius",
+    "distribution",
+    "sample_distribution",
+    "describe_distribution",
     "EnsembleActivation",
     "member_networks",
     "ensemble_activation_energy",

@@ -19,7 +19,8 @@ import networkx as nx
 import numpy as np
 
 from .._plotting import pyplot
-from .summary import d_tmax_label, describe_measurement
+from ..kinetics.distribution import describe_distribution
+from .summary import DISTRIBUTION_LABELS, d_tmax_label, describe_measurement
 
 __all__ = [
     "Figure",
@@ -268,6 +269,9 @@ def write_report(out_dir: str | Path, summary: dict, figures: Sequence[Figure]) 
         flat["Ea_kmc"] = row.get("Ea_eV", {}).get("kmc")
         parts.append("<tr>" + "".join(f"<td>{_fmt(flat.get(k))}</td>" for k, _ in cols) + "</tr>")
     parts.append("</table>")
+    spread = describe_distribution(summary.get("distribution") or {}, DISTRIBUTION_LABELS)
+    if spread:  # two samples or more: the material as a distribution
+        parts.append(f"<p><b>Samples as a distribution</b>, {html.escape(spread)}.</p>")
     if any(r.get("hop_max_distance_auto") for r in summary.get("samples", [])):
         parts.append(
             "<p class='note'>hop distance: the largest site–site distance of a candidate hop. "

@@ -16,6 +16,8 @@ from ..config import DEFAULTS
 
 __all__ = [
     "d_tmax_label",
+    "study_distribution",
+    "DISTRIBUTION_LABELS",
     "describe_difference",
     "describe_measurement",
     "experiment_comparison",
@@ -100,8 +102,39 @@ def study_summary(cfg, model, samples, networks, kinetics, db, validation=None) 
             **{k: v for k, v in metrics.items() if isinstance(v, int | float)},
         },
         "samples": rows,
+        "distribution": study_distribution(rows),
         **extra,
     }
+
+
+#: The quantities a study summarises over its samples: output name → how a summary row gives it
+STUDY_DISTRIBUTION = {
+    "Ea_exact_eV": lambda r: (r.get("Ea_eV") or {}).get("exact"),
+    "Ea_kmc_eV": lambda r: (r.get("Ea_eV") or {}).get("kmc"),
+    "percolation_barrier_eV": lambda r: r.get("percolation_barrier_eV"),
+    "median_barrier_eV": lambda r: r.get("median_barrier_eV"),
+}
+
+
+#: How the study's table and report name the quantities of :func:`study_distribution`
+DISTRIBUTION_LABELS = {
+    "Ea_exact_eV": "Eₐ exact",
+    "Ea_kmc_eV": "Eₐ KMC",
+    "percolation_barrier_eV": "percolation barrier",
+}
+
+
+def study_distribution(rows: list[dict]) -> dict:
+    """The samples of a study as a distribution (``summary.json`` ``distribution``): per quantity
+    of :data:`STUDY_DISTRIBUTION` (eV), :func:`landscape.kinetics.distribution` over the samples
+    that have it (n, mean, std over the samples, stderr of the mean, min, max), and
+    ``n_samples``."""
+    from ..kinetics import distribution
+
+    out: dict = {"n_samples": len(rows)}
+    for name, get in STUDY_DISTRIBUTION.items():
+        out[name] = distribution(get(r) for r in rows)
+    return out
 
 
 def _value(x: Any) -> float | None:

@@ -232,3 +232,8 @@ def test_db_compare(capsys, graph_store, graph_env, new_sample_id):
     assert (named["result"], named["Ea_exact"]) == ("default", 0.25)
     code, out, err = run_cli(capsys, ["db", "compare", a, "--name", "later", *tail])
     assert code == 0 and "0.750" in out and "'later'" in out, err
+    # two samples with a result: the table ends with them as a distribution
+    graph_store.upsert_result(b, "kinetics", Ea_exact=0.30, temperatures=[300.0])
+    code, out, err = run_cli(capsys, ["db", "compare", a, b, *tail])
+    assert code == 0, err
+    assert "over 2 samples (mean ± standard deviation, range): Eₐ exact 0.525 ± 0.318 eV" in out

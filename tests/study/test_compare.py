@@ -128,6 +128,18 @@ def _summary(kinetics: dict, compare: dict | None = GOOD) -> dict:
     return study_summary(cfg, None, samples, nets, kinetics, SimpleNamespace(name="ref.db"))
 
 
+def test_summary_gives_the_samples_as_a_distribution():
+    s = _summary(
+        {"a": _kinetics(Ea=0.30), "b": _kinetics(Ea=0.40), "c": _kinetics(Ea=None, model_std=None)}
+    )
+    d = s["distribution"]
+    assert d["n_samples"] == 3
+    assert d["Ea_exact_eV"]["n"] == 2 and d["Ea_exact_eV"]["mean"] == pytest.approx(0.35)
+    assert d["Ea_exact_eV"]["std"] == pytest.approx(0.1 / math.sqrt(2.0))
+    assert d["Ea_kmc_eV"] is None  # no sample has a KMC Eₐ
+    assert d["percolation_barrier_eV"]["max"] == pytest.approx(0.40)
+
+
 def test_summary_compares_each_sample_with_the_measurement():
     s = _summary({"a": _kinetics()})
     assert (s["meta"]["reference"], s["meta"]["reference_calculator"]) == ("ref.db", "chgnet")

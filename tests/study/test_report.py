@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from landscape.kinetics.synthetic import cubic_lattice_network, random_network
 from landscape.study.report import Figure, barrier_histograms, sample_comparison, write_report
 
@@ -57,3 +59,13 @@ def test_report_files(tmp_path):
     assert "<th>D(700 K) (cm²/s)</th>" in text and "<td>1.200e-07</td></tr>" in text
     assert "Experiment" not in text
     assert json.loads((tmp_path / "summary.json").read_text())["samples"][1]["Ea_eV"]["kmc"] is None
+    # the samples as a distribution, under the table, from summary["distribution"]
+    from landscape.study.summary import study_distribution
+
+    summary["distribution"] = study_distribution(rows)
+    text = write_report(tmp_path, summary, []).read_text()
+    ea = [r["Ea_eV"]["exact"] for r in rows]
+    assert (
+        f"over 2 samples (mean ± standard deviation, range): Eₐ exact {np.mean(ea):.3f} ± "
+        f"{np.std(ea, ddof=1):.3f} eV ({min(ea):.3f}–{max(ea):.3f})"
+    ) in text
