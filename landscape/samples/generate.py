@@ -238,6 +238,46 @@ def _md_calculator(name: str, kwargs: dict[str, Any] | None, symbols: list[str])
     return calc
 
 
+def _composition_symbols(composition: dict[str, int], density: float) -> list[str]:
+    """The atoms' symbols of ``composition``; :class:`InputError` for an unknown species, a
+    density ≤ 0 (g/cm³) or no atoms."""
+    for s in composition:
+        if s not in atomic_numbers:
+            raise InputError(f"unknown species {s!r} in composition {composition}")
+    if density <= 0:
+        raise InputError(f"density must be positive (g/cm³), got {density}")
+    symbols = [s for s, n in composition.items() for _ in range(int(n))]
+    if not symbols:
+        raise InputError(f"composition {composition} has no atoms")
+    return symbols
+
+
+def _melt_quench(
+    atoms: Atoms,
+    rng: np.random.Generator,
+    t_melt: float,
+    t_final: float,
+    melt_steps: int,
+    quench_steps: int,
+    timestep: float,
+    progress: bool,
+) -> None:
+    """Langevin MD of ``atoms`` (with its calculator) at ``t_melt`` (K) for ``melt_steps``, a
+    linear quench to ``t_final`` over ``quench_steps`` (``timestep`` fs), then FIRE to 0.01 eV/Å;
+    in place, wrapped into the cell."""
+    from ase.optimize import FIRE
+
+    md = langevin(atoms, t_melt, timestep, rng)
+    bar = progress_bar(melt_steps + quench_steps, "melt-quench", progress)
+    for _ in range(melt_steps // 50):
+        md.run(50)
+        bar.update(50)
+    ramp(md, t_melt, t_final, max(quench_steps // 50, 1), 50, bar)
+    bar.close()
+    FIRE(atoms, logfile=None).run(fmax=0.01, steps=2000)
+    atoms.wrap()
+
+
 def generate_amorphous(
     composition: dict[str, int] | None = None,
     *,
@@ -312,34 +352,16 @@ def generate_amorphous(
         version among them), the reference calculator's label and version, the final energy
         (eV) and force (eV/Å), and the date.
     """
-    from ase.optimize import FIRE
-
     from ..calculators import calculator_info
 
     composition = dict(composition or {"Ta": 28, "O": 70})
-    for s in composition:
-        if s not in atomic_numbers:
-            raise InputError(f"unknown species {s!r} in composition {composition}")
-    if density <= 0:
-        raise InputError(f"density must be positive (g/cm³), got {density}")
-    symbols = [s for s, n in composition.items() for _ in range(int(n))]
-    if not symbols:
-        raise InputError(f"composition {composition} has no atoms")
+    symbols = _composition_symbols(composition, density)
     md_calc = _md_calculator(md_calculator, md_calculator_kwargs, symbols)
     rng = np.random.default_rng(seed)
-    length = box_length_for_density(symbols, density)
-    atoms = _random_start(symbols, length, rng)
+    atoms = _random_start(symbols, box_length_for_density(symbols, density), rng)
     atoms.calc = md_calc
     t0 = time.perf_counter()
-    md = langevin(atoms, t_melt, timestep, rng)
-    bar = progress_bar(melt_steps + quench_steps, "melt-quench", progress)
-    for _ in range(melt_steps // 50):
-        md.run(50)
-        bar.update(50)
-    ramp(md, t_melt, t_final, max(quench_steps // 50, 1), 50, bar)
-    bar.close()
-    FIRE(atoms, logfile=None).run(fmax=0.01, steps=2000)
-    atoms.wrap()
+    _melt_quench(atoms, rng, t_melt, t_final, melt_steps, quench_steps, timestep, progress)
     md_seconds = time.perf_counter() - t0
     is_pair = md_calculator.strip().lower() == "pair"
     md_label = "MeltPairPotential" if is_pair else md_calculator.strip()
