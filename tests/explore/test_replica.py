@@ -86,7 +86,7 @@ def test_nnp_energies_and_forces_are_those_of_the_original_in_the_replica(fitted
 def test_whole_nnp_landscape_of_a_2x2x2_replica_is_eight_copies(fitted, hosts):
     """Sites, hops and D on the NNP (the session's Morse-fitted ensemble) of a 28-atom host and
     of its 2×2×2 replica (224 atoms): 8× the sites and directed hops, each barrier eight times
-    (to 1e-5 eV), the same exact D (rtol 1e-6). About 4 min on 2 cores."""
+    (to 1e-5 eV), the same exact D (rtol 1e-6). 4-7 min on 2 cores."""
     model, _ = fitted
     results = []
     for reps in ((1, 1, 1), (2, 2, 2)):
