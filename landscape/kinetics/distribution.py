@@ -11,7 +11,8 @@ compare`` show it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,9 @@ def distribution(values: Iterable[float | None]) -> dict | None:
     }
 
 
-def sample_distribution(rows: Iterable[Mapping], fields: Mapping[str, str]) -> dict:
+def sample_distribution(
+    rows: Iterable[Mapping], fields: Mapping[str, str | Callable[[Mapping], Any]]
+) -> dict:
     """:func:`distribution` of each ``fields`` value over ``rows`` (one mapping per sample).
 
     Parameters
@@ -53,7 +56,8 @@ def sample_distribution(rows: Iterable[Mapping], fields: Mapping[str, str]) -> d
     rows : iterable of mapping
         One per sample.
     fields : mapping
-        Output name → the key of the value in each row.
+        Output name → the key of the value in each row, or a function of the row that returns
+        it (for nested rows).
 
     Returns
     -------
@@ -63,7 +67,8 @@ def sample_distribution(rows: Iterable[Mapping], fields: Mapping[str, str]) -> d
     rows = list(rows)
     out: dict = {"n_samples": len(rows)}
     for name, key in fields.items():
-        out[name] = distribution(r.get(key) for r in rows)
+        get = key if callable(key) else (lambda r, key=key: r.get(key))
+        out[name] = distribution(get(r) for r in rows)
     return out
 
 

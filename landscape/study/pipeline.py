@@ -281,7 +281,7 @@ def _run_study(
                     f"{sid}: {describe_validation(validation[sid])}", cached[f"validate:{sid}"]
                 )
 
-        summary = study_summary(cfg, model, samples, networks, kinetics, db, validation)
+        summary = study_summary(cfg, model, samples, networks, kinetics, validation)
 
         if store:
             stages.step("graph store")

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def study_summary(cfg, model, samples, networks, kinetics, db, validation=None) -> dict:
+def study_summary(cfg, model, samples, networks, kinetics, validation=None) -> dict:
     """The summary of a study (``meta``, ``nnp`` metrics, one ``samples`` row per network and,
     when ``cfg.compare`` is given, the ``compare`` block of :func:`experiment_comparison`).
 
@@ -107,12 +107,13 @@ def study_summary(cfg, model, samples, networks, kinetics, db, validation=None) 
     }
 
 
-#: The quantities a study summarises over its samples: output name → how a summary row gives it
+#: The quantities a study summarises over its samples: output name → the summary row's key, or
+#: how a row gives it
 STUDY_DISTRIBUTION = {
     "Ea_exact_eV": lambda r: (r.get("Ea_eV") or {}).get("exact"),
     "Ea_kmc_eV": lambda r: (r.get("Ea_eV") or {}).get("kmc"),
-    "percolation_barrier_eV": lambda r: r.get("percolation_barrier_eV"),
-    "median_barrier_eV": lambda r: r.get("median_barrier_eV"),
+    "percolation_barrier_eV": "percolation_barrier_eV",
+    "median_barrier_eV": "median_barrier_eV",
 }
 
 
@@ -129,12 +130,9 @@ def study_distribution(rows: list[dict]) -> dict:
     of :data:`STUDY_DISTRIBUTION` (eV), :func:`landscape.kinetics.distribution` over the samples
     that have it (n, mean, std over the samples, stderr of the mean, min, max), and
     ``n_samples``."""
-    from ..kinetics import distribution
+    from ..kinetics import sample_distribution
 
-    out: dict = {"n_samples": len(rows)}
-    for name, get in STUDY_DISTRIBUTION.items():
-        out[name] = distribution(get(r) for r in rows)
-    return out
+    return sample_distribution(rows, STUDY_DISTRIBUTION)
 
 
 def _value(x: Any) -> float | None:

@@ -125,7 +125,7 @@ def _summary(kinetics: dict, compare: dict | None = GOOD) -> dict:
         compare=None if compare is None else parse_study(_study(compare)).compare,
     )
     samples = {sid: [None] * 27 for sid in kinetics}
-    return study_summary(cfg, None, samples, nets, kinetics, SimpleNamespace(name="ref.db"))
+    return study_summary(cfg, None, samples, nets, kinetics)
 
 
 def test_summary_gives_the_samples_as_a_distribution():
