@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ase import Atoms
@@ -26,7 +27,14 @@ from .worker import (
     worker_threads,
 )
 
-__all__ = ["execute", "execute_batched", "execute_dask", "jobqueue_cluster"]
+__all__ = [
+    "CLUSTER_TYPES",
+    "dask_client",
+    "execute",
+    "execute_batched",
+    "execute_dask",
+    "jobqueue_cluster",
+]
 
 
 def execute(
@@ -197,40 +205,48 @@ def batched_worker(
     run_batched(task_q.get, result_q.put, calc, batch, compute_point)
 
 
-def execute_dask(
-    tasks: list[dict[str, Any]], scheduler: str | Any | None, cluster: dict[str, Any] | None
-) -> Iterator[dict[str, Any]]:
-    """Yield records of Dask tasks on ``scheduler`` (an address or a client) or on a new
-    dask-jobqueue ``cluster``; a client or cluster made here is closed at the end."""
+@contextmanager
+def dask_client(scheduler: str | Any | None, cluster: dict[str, Any] | None) -> Iterator[Any]:
+    """A ``distributed.Client``: ``scheduler`` itself when it is one, a client of the scheduler at
+    that address, or of a new dask-jobqueue ``cluster`` (:func:`jobqueue_cluster`); a client or
+    cluster made here is closed at the end."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise InputError(
             "Dask execution needs dask.distributed: pip install 'landscape[dask]'"
         ) from None
-    own_client = False
-    own_cluster = None
     if scheduler is not None and not isinstance(scheduler, str):
-        client = scheduler
-    elif scheduler is not None:
+        yield scheduler
+        return
+    own_cluster = None
+    if scheduler is not None:
         client = Client(scheduler)
-        own_client = True
     else:
         own_cluster = jobqueue_cluster(cluster or {})
         client = Client(own_cluster)
-        own_client = True
     try:
+        yield client
+    finally:
+        client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+
+
+def execute_dask(
+    tasks: list[dict[str, Any]], scheduler: str | Any | None, cluster: dict[str, Any] | None
+) -> Iterator[dict[str, Any]]:
+    """Yield records of Dask tasks on ``scheduler`` (an address or a client) or on a new
+    dask-jobqueue ``cluster`` (:func:`dask_client`)."""
+    with dask_client(scheduler, cluster) as client:
+        from distributed import as_completed
+
         host = client.scatter(tasks[0]["host"], broadcast=True)
         futures = [
             client.submit(compute_point_dask, dict(t, host=None), host, pure=False) for t in tasks
         ]
         for fut in as_completed(futures):
             yield fut.result()
-    finally:
-        if own_client:
-            client.close()
-        if own_cluster is not None:
-            own_cluster.close()
 
 
 def compute_point_dask(task: dict[str, Any], host: Atoms) -> dict[str, Any]:
@@ -238,29 +254,32 @@ def compute_point_dask(task: dict[str, Any], host: Atoms) -> dict[str, Any]:
     return compute_point(dict(task, host=host))
 
 
+#: ``cluster["type"]``: the dask-jobqueue class of each (``"local"``: a ``LocalCluster``).
+CLUSTER_TYPES = {
+    "slurm": "SLURMCluster",
+    "pbs": "PBSCluster",
+    "sge": "SGECluster",
+    "lsf": "LSFCluster",
+    "htcondor": "HTCondorCluster",
+    "local": None,
+}
+
+
 def jobqueue_cluster(spec: dict[str, Any]) -> Any:
     """A dask-jobqueue cluster from ``{"type": "slurm", "jobs": n, **kwargs}``."""
     spec = dict(spec)
     kind = str(spec.pop("type", "")).lower()
     jobs = int(spec.pop("jobs", 1))
+    if kind not in CLUSTER_TYPES:
+        raise InputError(f"unknown cluster type {kind!r}; expected one of {sorted(CLUSTER_TYPES)}")
+    if kind == "local":  # dask.distributed alone (tests, one big machine)
+        from distributed import LocalCluster
+
+        return LocalCluster(n_workers=jobs, threads_per_worker=1, **spec)
     try:
         import dask_jobqueue
     except ImportError:
         raise InputError("a cluster needs dask-jobqueue: pip install 'landscape[dask]'") from None
-    classes = {
-        "slurm": "SLURMCluster",
-        "pbs": "PBSCluster",
-        "sge": "SGECluster",
-        "lsf": "LSFCluster",
-        "htcondor": "HTCondorCluster",
-        "local": None,
-    }
-    if kind not in classes:
-        raise InputError(f"unknown cluster type {kind!r}; expected one of {sorted(classes)}")
-    if kind == "local":
-        from distributed import LocalCluster
-
-        return LocalCluster(n_workers=jobs, threads_per_worker=1, **spec)
-    cluster = getattr(dask_jobqueue, classes[kind])(**spec)
+    cluster = getattr(dask_jobqueue, CLUSTER_TYPES[kind])(**spec)
     cluster.scale(jobs=jobs)
     return cluster

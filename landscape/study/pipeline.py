@@ -20,21 +20,17 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..contracts import save_network
-from .cache import cached_json, file_sha, sha
+from .._paths import write_json_atomic
+from ..contracts import network_from_data, save_network
+from .cache import file_sha
 from .report import study_report
 from .stages import (
     complete_reference,
-    ensemble_spread,
     load_samples,
     reference_db,
-    reference_settings,
-    run_kinetics,
-    sample_network,
     store_results,
     targeted_round,
     train_or_load,
-    validate_sample,
     validation_samples,
 )
 from .studyfile import StudyConfig
@@ -83,6 +79,14 @@ class _Stages:
             name, t0 = self._current
             self.seconds[name] = round(time.perf_counter() - t0, 2)
             self._current = None
+        if self._progress is not None:
+            tag = " (cached)" if cached else ""
+            self._progress.update(self._task, advance=1, description=description + tag)
+
+    def finish(self, description: str, cached: bool, *, name: str, seconds: float) -> None:
+        """A stage that ran elsewhere (a worker) finished: ``seconds`` of it there, under
+        ``name``; the bar advances by one."""
+        self.seconds[name] = round(float(seconds), 2)
         if self._progress is not None:
             tag = " (cached)" if cached else ""
             self._progress.update(self._task, advance=1, description=description + tag)
@@ -143,6 +147,79 @@ def _train(cfg: StudyConfig, db: Path, cache: Path, stages: _Stages, label: str)
 
 
 # --------------------------------------------------------------------------- the study
+def _per_sample(cfg, out, cache, model, model_key, samples, to_validate, stages, cached):
+    """Sites and hops, kinetics and validation of every sample (where ``[study]`` says:
+    :mod:`landscape.study.persample`); this process writes every result and cache file.
+    Returns ``networks``, ``kinetics`` and ``validation``, each a dict in study order."""
+    from ..contracts import hop_counts
+    from ..explore import describe_validation, validation_errors
+    from .persample import map_sample_jobs, sample_jobs
+
+    jobs = sample_jobs(cfg, cache, model_key, samples, to_validate)
+    where = _where(cfg, len(jobs))
+    stages.step(f"sites, hops and kinetics of {len(jobs)} samples{where}")
+    networks: dict[str, nx.MultiDiGraph] = {}
+    kinetics: dict[str, dict] = {}
+    validation: dict[str, dict] = {}
+    for job, res in map_sample_jobs(cfg, model, jobs):
+        sid = job.sid
+        G = network_from_data(res["network"])
+        G.graph["sample_id"] = sid
+        if res["computed"]["network"]:
+            write_json_atomic(job.network_path, res["network"])
+        save_network(G, out / "networks" / f"{sid}.json")
+        networks[sid] = G
+        if res["computed"]["kinetics"]:
+            write_json_atomic(job.kinetics_path, res["kinetics"])
+        kinetics[sid] = dict(res["kinetics"], ensemble=res["ensemble"])
+        cached.update(job.cached)
+        secs = res["seconds"]
+        stages.finish(
+            f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops "
+            f"({hop_counts(G)['pairs']} pairs)",
+            cached[f"explore:{sid}"],
+            name=f"sites and hops of {sid}",
+            seconds=secs.get("explore", 0.0),
+        )
+        stages.finish(
+            f"kinetics of {sid}",
+            cached[f"kinetics:{sid}"],
+            name=f"kinetics of {sid}",
+            seconds=secs.get("kinetics", 0.0),
+        )
+        if job.validate:
+            if res["computed"]["validation"]:
+                write_json_atomic(job.validation_path, res["validation"])
+            # figures over the hops whose NNP band and reference relaxations converged (also
+            # for results cached before validate_hops reported them)
+            v = res["validation"]
+            v.update(validation_errors(v["hops"]))
+            validation[sid] = v
+            stages.finish(
+                f"{sid}: {describe_validation(v)}",
+                cached[f"validate:{sid}"],
+                name=f"validating {cfg.validate.hops} hops of {sid} against the reference",
+                seconds=secs.get("validate", 0.0),
+            )
+    order = list(samples)  # completion order -> study order
+    networks = {sid: networks[sid] for sid in order}
+    kinetics = {sid: kinetics[sid] for sid in order}
+    validation = {sid: validation[sid] for sid in order if sid in validation}
+    return networks, kinetics, validation
+
+
+def _where(cfg: StudyConfig, n_jobs: int) -> str:
+    """Where the per-sample stages run, for the progress line."""
+    study = cfg.study
+    if study.scheduler:
+        return f" on the Dask scheduler {study.scheduler}"
+    if study.cluster:
+        return f" on a {study.cluster.get('type')} Dask cluster"
+    if study.workers > 1 and n_jobs > 1:
+        return f" in {min(study.workers, n_jobs)} processes"
+    return ""
+
+
 def run_study(cfg: StudyConfig, *, progress: bool = True, store: bool = True) -> StudyResult:
     """Run a whole study (see the module docstring); returns its summary and file locations.
 
@@ -195,8 +272,6 @@ def _remove_empty(folders: list[Path]) -> None:
 def _run_study(
     cfg: StudyConfig, out: Path, cache: Path, *, progress: bool, store: bool
 ) -> StudyResult:
-    from ..contracts import hop_counts
-
     n_samples = len(cfg.samples)
     rounds = int(cfg.reference.targeted_rounds)
     fixed = 4 + 2 * n_samples + 2 * rounds + (1 if store else 0)
@@ -230,57 +305,9 @@ def _run_study(
             )
             stages.done(f"NNP of round {r} ready", cached[f"nnp:round{r}"])
 
-        networks: dict[str, nx.MultiDiGraph] = {}
-        kinetics: dict[str, dict] = {}
-        validation: dict[str, dict] = {}
-        for sid, atoms in samples.items():
-            stages.step(f"sites and hops of {sid}")
-            G, key, cached[f"explore:{sid}"] = sample_network(
-                cfg, cache, model, model_key, sid, atoms
-            )
-            networks[sid] = G
-            save_network(G, out / "networks" / f"{sid}.json")
-            stages.done(
-                f"{sid}: {G.number_of_nodes()} sites, {G.number_of_edges()} hops "
-                f"({hop_counts(G)['pairs']} pairs)",
-                cached[f"explore:{sid}"],
-            )
-
-            stages.step(f"kinetics of {sid}")
-            kkey = sha("kinetics", key, vars(cfg.kinetics), cfg.study.seed)
-            kinetics[sid], cached[f"kinetics:{sid}"] = cached_json(
-                cache / f"kinetics-{sid}-{kkey}.json", lambda G=G: run_kinetics(cfg, G)
-            )
-            # each NNP member's Eₐ on this network: the model uncertainty (cheap, not cached)
-            kinetics[sid]["ensemble"] = ensemble_spread(cfg, model, atoms, G)
-            stages.done(f"kinetics of {sid}", cached[f"kinetics:{sid}"])
-
-            if sid in to_validate:
-                stages.step(f"validating {cfg.validate.hops} hops of {sid} against the reference")
-                vkey = sha(
-                    "validate",
-                    key,
-                    cfg.validate.hops,
-                    cfg.study.species,
-                    cfg.reference.calculator,
-                    cfg.reference.calculator_kwargs,
-                    reference_settings(cfg),
-                )
-                validation[sid], cached[f"validate:{sid}"] = cached_json(
-                    cache / f"validation-{sid}-{vkey}.json",
-                    lambda atoms=atoms, G=G, ck=cache / f"validation-{sid}-{vkey}.jsonl": (
-                        validate_sample(cfg, model, atoms, G, ck)
-                    ),
-                )
-                # figures over the hops whose NNP band and reference relaxations converged (also
-                # for results cached before validate_hops reported them)
-                from ..explore import describe_validation, validation_errors
-
-                validation[sid].update(validation_errors(validation[sid]["hops"]))
-                stages.done(
-                    f"{sid}: {describe_validation(validation[sid])}", cached[f"validate:{sid}"]
-                )
-
+        networks, kinetics, validation = _per_sample(
+            cfg, out, cache, model, model_key, samples, to_validate, stages, cached
+        )
         summary = study_summary(cfg, model, samples, networks, kinetics, validation)
 
         if store:

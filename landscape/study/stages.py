@@ -21,6 +21,7 @@ from .studyfile import STUDY_RANDOM_FIRST_ID, TARGETED_FIRST_ID, StudyConfig
 __all__ = [
     "complete_reference",
     "ensemble_spread",
+    "explore_key",
     "load_samples",
     "reference_db",
     "reference_settings",
@@ -152,9 +153,14 @@ def _training_samples(cfg: StudyConfig, samples: dict) -> list[str]:
     return [sid for sid in samples if not wanted or sid in wanted]
 
 
+def explore_key(cfg: StudyConfig, model_key: str, atoms) -> str:
+    """The cache key of one sample's hop network on the model of ``model_key``."""
+    return sha("explore", model_key, atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
+
+
 def sample_network(cfg: StudyConfig, cache: Path, model, model_key: str, sid: str, atoms):
     """The hop network of one sample on ``model``, cached under the hash of its inputs."""
-    key = sha("explore", model_key, atoms_sha(atoms), vars(cfg.sites), vars(cfg.hops))
+    key = explore_key(cfg, model_key, atoms)
     data, cached = cached_json(
         cache / f"network-{sid}-{key}.json",
         lambda: network_data(_explore(cfg, model, atoms)),

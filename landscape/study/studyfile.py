@@ -11,6 +11,10 @@ Example
     name = "demo"                # str
     out = "results"              # str, results folder
     species = "Cu"               # str, the mobile species
+    workers = 1                  # per-sample stages (sites, hops, kinetics, validation): local
+                                 # processes, one sample each (1: one after another, here)
+    scheduler = ""               # a dask.distributed scheduler address for them instead
+    cluster = {}                 # or a dask-jobqueue cluster: {type = "slurm", jobs = 4, ...}
 
     [[samples]]
     source = "a-Ta2O5-1a"        # bundled sample name or a structure file
@@ -119,6 +123,9 @@ class StudySection:
     out: str = "results"
     species: str = "Cu"
     seed: int = 0
+    workers: int = 1
+    scheduler: str = ""
+    cluster: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -436,10 +443,26 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             f"study file: hops.candidates {cfg.hops.candidates!r}; expected 'distance' or 'basins'"
         )
     _check_numbers(cfg)
+    _check_cluster(cfg.study)
     check_species(cfg.study.species, "study file: study.species")
     if "compare" in data:
         cfg.compare = _compare_section(data["compare"])
     return cfg
+
+
+def _check_cluster(study: StudySection) -> None:
+    """``study.scheduler`` or ``study.cluster``, not both; a cluster of a known type."""
+    from ..reference.execution import CLUSTER_TYPES
+
+    if study.scheduler and study.cluster:
+        raise InputError(
+            "study file: study.scheduler and study.cluster are both given; expected one of them"
+        )
+    kind = str(study.cluster.get("type", "")).lower()
+    if study.cluster and kind not in CLUSTER_TYPES:
+        raise InputError(
+            f"study file: study.cluster.type {kind!r}; expected one of {sorted(CLUSTER_TYPES)}"
+        )
 
 
 def _compare_section(data: Any) -> CompareSection:
@@ -473,6 +496,7 @@ def _compare_section(data: Any) -> CompareSection:
 #: Bounds of the numeric keys (``check_number`` keywords), checked for NaN and range.
 _BOUNDS: dict[str, dict[str, Any]] = {
     "study.seed": {"ge": 0},
+    "study.workers": {"ge": 1},
     "nnp.n_models": {"ge": 1},
     "nnp.force_weight": {"ge": 0},
     "nnp.network_weight": {"gt": 0},

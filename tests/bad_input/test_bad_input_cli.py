@@ -1,4 +1,4 @@
-"""Every bad input of ``sample``, ``reference``, ``nnp``, ``study``, ``explore`` and the root command
+"""Every bad input of ``sample``, ``reference`` (``crosscheck`` included), ``nnp``, ``study``, ``explore`` and the root command
 is answered with exit status 2 and one line on stderr that names the bad value, and writes nothing.
 
 Each case runs the CLI in-process on small files made in ``tmp_path``; the whole folder (names and
@@ -73,6 +73,11 @@ def _imported_db(path: Path) -> Path:
     return path
 
 
+#: A cheap upper method, where the upper method is not what a case is about.
+EMT = "ase.calculators.emt:EMT"
+#: ``reference crosscheck`` of a bundled sample into x.db, the upper method last.
+XC = ["reference", "crosscheck", "a-Ta2O5-1a", "--out", "x.db", "--upper", EMT]
+
 # (argv, text the one line must contain); "{name}" is a path of the fixture ``files``
 CASES: list[tuple[list[str], str]] = [
     # the root command: usage errors in one line
@@ -145,6 +150,32 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (["reference", "merge", "{foreign}", "--db", "merged.db"], "{foreign}"),
     (["reference", "merge", "{truncated}", "--db", "merged.db"], "{truncated}"),
+    # reference crosscheck: refused before the cross-check database is created
+    (["reference", "crosscheck", "nosuch", "--out", "x.db", "--upper", EMT], "'nosuch'"),
+    (XC + ["--points", "0"], "--points"),
+    (XC + ["--points", "100000"], "100000 points asked for"),
+    (XC + ["--n-hops", "0"], "--n-hops"),
+    (XC + ["--limit", "-1"], "--limit"),
+    (XC + ["--lower", "nosuch"], "--lower 'nosuch'"),
+    (XC[:-1] + ["nosuch"], "--upper 'nosuch'"),
+    (XC + ["--upper-kwargs", "[1]"], "[1]"),
+    (  # the CP2K program missing: names the way to install it
+        XC[:-1] + ["cp2k", "--upper-kwargs", '{{"command": "nosuch-cp2k -s"}}'],
+        "'nosuch-cp2k', which is not installed (command 'nosuch-cp2k -s'); run `make install`",
+    ),
+    (XC + ["--out", "{under}"], "{under}"),
+    (XC + ["--out", "{adir}"], "{adir}"),
+    (XC + ["--out", "{foreign}"], "{foreign}"),
+    (XC + ["--reference-db", "{foreign}"], "{foreign}"),
+    (XC + ["--reference-db", "{truncated}"], "{truncated}"),
+    (XC + ["--hops", "{net}"], "no list 'hops'"),
+    (XC + ["--hops", "{random}"], "{random}"),
+    (XC + ["--hops", "nosuch.json"], "nosuch.json"),
+    (XC + ["--model", "{model}"], "{model}"),
+    (["reference", "crosscheck-summary", "{foreign}"], "{foreign}"),
+    (["reference", "crosscheck-summary", "{empty}"], "{empty}"),
+    (["reference", "crosscheck-summary", "{vasp}"], "not a cross-check's"),
+    (["reference", "crosscheck-summary", "{vasp}", "--json", "{under}"], "{under}"),
     # nnp
     (["nnp", "train", "{foreign}", "--out", "m"], "{foreign}"),
     (["nnp", "train", "{empty}", "--out", "m"], "{empty}"),
@@ -274,6 +305,7 @@ STUDY = """
 [study]
 out = "{out}"
 species = "{species}"
+{execution}
 [[samples]]
 source = "a-Ta2O5-1a"
 [reference]
@@ -297,6 +329,7 @@ GOOD = {
     "batch_size": "64",
     "n_images": "9",
     "compare": "",
+    "execution": "",
 }
 
 #: a [compare] section: the measured Eₐ (eV) and its source, then one more line
@@ -312,6 +345,16 @@ STUDY_CASES: list[tuple[dict[str, str], str]] = [
     ({"compare": _COMPARE + "temperatures = [600.0, 300.0]"}, "compare.temperatures"),
     ({"compare": _COMPARE + "temperatures = [300.0, inf]"}, "compare.temperatures[1]"),
     ({"compare": _COMPARE + 'source = "x"'}, "compare.source"),
+    # where the per-sample stages run (landscape.study.persample)
+    ({"execution": "workers = 0"}, "study.workers must be a finite number >= 1, got 0"),
+    ({"execution": "workers = 1.5"}, "'study.workers' must be an integer"),
+    (
+        {"execution": 'scheduler = "tcp://127.0.0.1:8786"\ncluster = {{type = "local"}}'},
+        "study.scheduler and study.cluster are both given",
+    ),
+    ({"execution": 'cluster = {{type = "kubernetes"}}'}, "study.cluster.type 'kubernetes'"),
+    ({"execution": "cluster = {{jobs = 2}}"}, "study.cluster.type ''"),
+    ({"execution": "scheduler = 8786"}, "'study.scheduler' must be a string"),
     ({"force_weight": "nan"}, "nnp.force_weight"),
     ({"force_weight": "-1.0"}, "nnp.force_weight"),
     ({"n_images": "1"}, "hops.n_images"),
