@@ -31,9 +31,9 @@ from typing import Any
 from ..contracts import network_data, network_from_data
 from .cache import sha
 from .stages import (
-    _explore,
     ensemble_spread,
     explore_key,
+    explore_sample,
     reference_settings,
     run_kinetics,
     validate_sample,
@@ -138,7 +138,7 @@ def run_sample_job(cfg: StudyConfig, model, job: SampleJob) -> dict[str, Any]:
     t0 = time.perf_counter()
     data = job.network
     if data is None:
-        data = network_data(_explore(cfg, model, job.atoms))
+        data = network_data(explore_sample(cfg, model, job.atoms))
         computed["network"] = True
         seconds["explore"] = time.perf_counter() - t0
     G = network_from_data(data)

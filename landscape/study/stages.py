@@ -22,6 +22,7 @@ __all__ = [
     "complete_reference",
     "ensemble_spread",
     "explore_key",
+    "explore_sample",
     "load_samples",
     "reference_db",
     "reference_settings",
@@ -163,7 +164,7 @@ def sample_network(cfg: StudyConfig, cache: Path, model, model_key: str, sid: st
     key = explore_key(cfg, model_key, atoms)
     data, cached = cached_json(
         cache / f"network-{sid}-{key}.json",
-        lambda: network_data(_explore(cfg, model, atoms)),
+        lambda: network_data(explore_sample(cfg, model, atoms)),
     )
     G = network_from_data(data)
     G.graph["sample_id"] = sid
@@ -267,7 +268,7 @@ def train_or_load(
     return model, key, False
 
 
-def _explore(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
+def explore_sample(cfg: StudyConfig, model, atoms) -> nx.MultiDiGraph:
     """Sites, then hops within ``hops.max_distance`` (``"auto"``: from the cell volume and the
     number of sites, :func:`~landscape.study.scaffold.auto_hop_distance`); the distance used (Å)
     is the graph attribute ``hop_max_distance_A``, ``hop_max_distance_auto`` says whether it was

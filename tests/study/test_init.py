@@ -143,10 +143,10 @@ class _CosineModel:
 
 @pytest.mark.parametrize(("given", "expected", "auto"), [("auto", 4.0, True), (4.5, 4.5, False)])
 def test_explore_records_the_hop_distance_it_used(given, expected, auto):
-    from landscape.study.stages import _explore
+    from landscape.study.stages import explore_sample
 
     cfg = parse_study({"samples": [{"source": "x.extxyz"}], "hops": {"max_distance": given}})
-    G = _explore(cfg, _CosineModel(), None)
+    G = explore_sample(cfg, _CosineModel(), None)
     # auto: 1.6 × (125 Å³ / 8 sites)^(1/3) = 1.6 × 2.5 = 4.0 Å
     assert G.graph["hop_max_distance_A"] == pytest.approx(expected, abs=TOL)
     assert G.graph["hop_max_distance_auto"] is auto
