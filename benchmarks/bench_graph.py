@@ -14,7 +14,8 @@
 2. Latency: every named read query (the ``.cypher`` files and the queries computed in Python,
    ``minimax_path`` and ``bottleneck_hops``, which read the whole network), ``--repeats`` times
    each on random samples of that database with random parameters, after 3 warm-up runs; p50 and
-   p95 in ms (goal p95 < 50 ms). ``compare_models`` reads two kinetics results per sample stored
+   p95 in ms (goal p95 < 50 ms). Then the embedded server's resident memory (after the ingest,
+   after the queries, and its peak) and the size of its data folder. ``compare_models`` reads two kinetics results per sample stored
    for it.
 2b. Warm ingest (``--warm-passes``, default 3): the same networks under new sample ids, ingested
    again into the same, now warmed-up server, one pass after another. Not the goal's measure
@@ -92,6 +93,28 @@ def _server_cpu(store) -> float:
     except OSError:
         return 0.0
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_memory(store) -> tuple[float, float] | None:
+    """Resident memory of the embedded server process now and at its peak (MiB; None if
+    unknown, e.g. on a remote Neo4j)."""
+    if store.server is None:
+        return None
+    try:
+        text = Path(f"/proc/{store.server.pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    kb = {
+        line.split(":")[0]: int(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
+
+
+def _folder_mib(path: Path) -> float:
+    """Size on disk of the files under ``path``, MiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
 def _server_threads(store) -> dict[str, float]:
@@ -397,11 +420,14 @@ def main() -> None:
         before = store.counts()
         dt1, cpu_client, cpu_server, threads1, per1 = ingest(store, nets)
         c1 = store.counts()
+        memory = {"after the first ingest": _server_memory(store)}
         dt2, *_ = ingest(store, nets)
         c2 = store.counts()
         reference = canonical_dump(store, [G.graph["sample_id"] for G in nets])
         rng = np.random.default_rng(0)
         lat = latency(store, nets, args.repeats, rng)
+        memory["after the queries"] = _server_memory(store)
+        disk = _folder_mib(tmp) if tmp is not None else None
         warm = []
         for p in range(args.warm_passes):
             copies = []
@@ -429,7 +455,14 @@ def main() -> None:
         )
     if threads1:
         print(f"{'  server CPU by thread (s)':44s} {_threads_line(threads1)}")
-    print(f"{'  wall per sample (s)':44s} {' '.join(f'{t:.3f}' for t in per1)}")
+    if len(per1) <= 12:
+        print(f"{'  wall per sample (s)':44s} {' '.join(f'{t:.3f}' for t in per1)}")
+    else:
+        q = np.percentile(per1, [0, 50, 95, 100])
+        print(
+            f"{'  wall per sample (s)':44s} first three {' '.join(f'{t:.3f}' for t in per1[:3])}; "
+            f"min {q[0]:.3f}, median {q[1]:.3f}, p95 {q[2]:.3f}, max {q[3]:.3f}"
+        )
     if len(nets) > 3:  # a fresh JVM compiles during the first networks: the rate after them
         later = sum(G.number_of_edges() for G in nets[3:]) / sum(per1[3:])
         print(
@@ -447,6 +480,14 @@ def main() -> None:
     for label, p50, p95 in lat:
         flag = "" if p95 < 50 else "  <-- over goal"
         print(f"{'p95 ' + label + ' (ms)':44s} {p95:14.1f}  < 50  (p50 {p50:.1f}){flag}")
+    for when, mem in memory.items():
+        if mem is not None:
+            print(
+                f"{'server memory ' + when + ' (MiB)':44s} {mem[0]:14,.0f}  "
+                f"(resident; peak so far {mem[1]:,.0f}; JVM heap cap $LANDSCAPE_DB_HEAP or 2g)"
+            )
+    if disk is not None:
+        print(f"{'data folder on disk (MiB)':44s} {disk:14,.0f}")
     for p, (dt, cc, cs, th, _) in enumerate(warm):
         print(
             f"{f'warm server, pass {p + 1}, new samples (hops/s)':44s} {n_hops / dt:14,.0f}  "
