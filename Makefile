@@ -1,7 +1,9 @@
 # The two set-up commands of README.md. Each creates or updates .venv/ (torch==2.13.0 first, CPU
-# build; then the package with what it needs), then runs. `make test` also installs what only the
-# tests use: tools/cypher-lint/node_modules (Neo4j's Cypher linter, pinned by its
-# package-lock.json; node and npm) and Debian's chromium (the browser check of the network view).
+# build; then the package with what it needs), then runs. `make install` (run by `make test`) also
+# installs tools/cypher-lint/node_modules (Neo4j's Cypher linter, pinned by its package-lock.json;
+# node and npm) and the Debian packages that are missing (scripts/install_debian.sh): chromium
+# (the browser check of the network view), cp2k, cp2k-data and openmpi-bin (PBE through
+# `--calculator cp2k` / `reference crosscheck --upper cp2k`, and its tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,8 +25,10 @@ $(LINTER): tools/cypher-lint/package-lock.json
 	npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
 	@touch $(LINTER)
 
+DEBIAN := chromium cp2k:cp2k.psmp cp2k-data:/usr/share/cp2k/BASIS_MOLOPT openmpi-bin:mpirun
+
 install: $(STAMP) $(LINTER)
-	@bash scripts/install_chromium.sh
+	@bash scripts/install_debian.sh $(DEBIAN)
 
 demo: $(STAMP)
 	$(BIN)/landscape demo --out $(OUT)

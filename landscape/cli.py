@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 import typer.main
 
-from ._cli import db, explore, init, kinetics, nnp, reference, sample, study, version
+from ._cli import crosscheck, db, explore, init, kinetics, nnp, reference, sample, study, version
 from .errors import LandscapeError
 
 # the click that typer runs on (typer >= 0.24 vendors its own copy as typer._click)
@@ -63,6 +63,7 @@ app.add_typer(kinetics.app)  # kinetics
 app.add_typer(explore.app)  # explore, validate-hops
 app.add_typer(db.app, name="db")
 app.add_typer(sample.app, name="sample")
+reference.app.add_typer(crosscheck.app)  # reference crosscheck, crosscheck-summary
 app.add_typer(reference.app, name="reference")
 app.add_typer(nnp.app, name="nnp")
 

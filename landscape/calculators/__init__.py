@@ -4,8 +4,9 @@
 inside its wheel so it loads offline. It is fit to PBE data from the Materials Project and stands in
 for DFT; every label says so (:data:`CHGNET_LABEL`). ``"sevennet"`` is SevenNet-0 (the ``dft``
 extra), ``"cp2k"`` is ASE's CP2K calculator with a PBE / GTH / DZVP-MOLOPT-SR-GTH input suited to
-Ta-O-Cu (docs/design.md, "Real components"), and ``"module:Class"`` is any ASE calculator, built with the
-keyword arguments given (JSON on the command line).
+Ta-O-Cu (every setting, and how CP2K starts, in :mod:`landscape.calculators.cp2k`), and
+``"module:Class"`` is any ASE calculator, built with the keyword arguments given (JSON on the
+command line).
 
 Never mix absolute energies of two calculators: CHGNet's include the Materials Project oxygen
 correction; only differences at fixed composition (``e_insert``) are comparable.
@@ -20,6 +21,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .cp2k import (
+    check_cp2k,
+    cp2k_input,
+    cp2k_input_text,
+    cp2k_params,
+    cp2k_settings,
+    cp2k_version,
+    make_cp2k,
+)
 
 __all__ = [
     "CHGNET_LABEL",
@@ -28,6 +38,8 @@ __all__ = [
     "calculator_info",
     "cp2k_input",
     "cp2k_input_text",
+    "cp2k_settings",
+    "check_calculator_available",
     "parse_calculator_kwargs",
 ]
 
@@ -36,78 +48,6 @@ CHGNET_LABEL = "CHGNet universal potential (fit to PBE/MP data) standing in for 
 
 #: Names understood by :func:`get_calculator` (plus any ``module:Class``).
 KNOWN_CALCULATORS = ("chgnet", "sevennet", "cp2k")
-
-#: CP2K input (the parts ASE's calculator does not write): PBE, GTH pseudopotentials,
-#: DZVP-MOLOPT-SR-GTH basis, diagonalisation with Fermi-Dirac smearing (1000 K), Broyden mixing
-#: (alpha 0.2) and 150 added MOs, Gamma point, spin-restricted. docs/design.md: a 99-atom Ta-O-Cu cell
-#: converged in 15 SCF steps with these settings; OT without smearing did not converge.
-_CP2K_INP = """&FORCE_EVAL
-  &DFT
-    &SCF
-      ADDED_MOS {added_mos}
-      &SMEAR ON
-        METHOD FERMI_DIRAC
-        ELECTRONIC_TEMPERATURE [K] {smear_temperature}
-      &END SMEAR
-      &DIAGONALIZATION ON
-        ALGORITHM STANDARD
-      &END DIAGONALIZATION
-      &MIXING
-        METHOD BROYDEN_MIXING
-        ALPHA {mixing_alpha}
-      &END MIXING
-    &END SCF
-  &END DFT
-&END FORCE_EVAL
-"""
-
-
-def cp2k_input(
-    *, added_mos: int = 150, smear_temperature: float = 1000.0, mixing_alpha: float = 0.2
-) -> str:
-    """The extra CP2K input text of the ``cp2k`` calculator.
-
-    Parameters
-    ----------
-    added_mos : int
-        Unoccupied orbitals added to the diagonalisation (needed with smearing).
-    smear_temperature : float
-        Fermi-Dirac electronic temperature, K.
-    mixing_alpha : float
-        Broyden mixing parameter (dimensionless).
-
-    Returns
-    -------
-    str
-        The ``inp`` text given to :class:`ase.calculators.cp2k.CP2K`.
-    """
-    return _CP2K_INP.format(
-        added_mos=int(added_mos),
-        smear_temperature=float(smear_temperature),
-        mixing_alpha=float(mixing_alpha),
-    )
-
-
-def _cp2k_settings(**kwargs: Any) -> dict[str, Any]:
-    from ase.units import Rydberg
-
-    inp_keys = {"added_mos", "smear_temperature", "mixing_alpha"}
-    inp_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in inp_keys}
-    settings: dict[str, Any] = {
-        "xc": "PBE",
-        "basis_set": "DZVP-MOLOPT-SR-GTH",
-        "basis_set_file": "BASIS_MOLOPT",
-        "pseudo_potential": "GTH-PBE",
-        "potential_file": "GTH_POTENTIALS",
-        "cutoff": 400 * Rydberg,  # 400 Ry in eV (ASE's unit)
-        "max_scf": 50,
-        "uks": False,
-        "charge": 0,
-        "stress_tensor": False,  # fixed cell: no stress needed
-        "inp": cp2k_input(**inp_kw),
-    }
-    settings.update(kwargs)
-    return settings
 
 
 def parse_calculator_kwargs(text: str | None) -> dict[str, Any]:
@@ -141,7 +81,8 @@ def get_calculator(name: str = "chgnet", **kwargs: Any) -> Any:
     **kwargs
         Passed to the calculator. For ``chgnet``: ``use_device`` (``"cpu"``/``"cuda"``); for
         ``cp2k``: any ASE CP2K keyword plus ``added_mos``, ``smear_temperature`` (K),
-        ``mixing_alpha``.
+        ``mixing_alpha``, and how it runs: ``ranks``, ``threads``, ``command``, ``label``
+        (:mod:`landscape.calculators.cp2k`, the one place of the CP2K settings).
 
     Returns
     -------
@@ -150,8 +91,8 @@ def get_calculator(name: str = "chgnet", **kwargs: Any) -> Any:
     Raises
     ------
     InputError
-        Unknown name (the message lists the known ones), a missing optional dependency, or a
-        ``module:Class`` that cannot be imported.
+        Unknown name (the message lists the known ones), a missing optional dependency or
+        program (CP2K), or a ``module:Class`` that cannot be imported.
     """
     key = name.strip()
     low = key.lower()
@@ -174,9 +115,7 @@ def get_calculator(name: str = "chgnet", **kwargs: Any) -> Any:
             ) from None
         return SevenNetCalculator(kwargs.pop("model", "7net-0"), **kwargs)
     if low == "cp2k":
-        from ase.calculators.cp2k import CP2K
-
-        return CP2K(**_cp2k_settings(**kwargs))
+        return make_cp2k(**kwargs)
     if ":" in key:
         module_name, _, cls_name = key.partition(":")
         try:
@@ -195,6 +134,14 @@ def get_calculator(name: str = "chgnet", **kwargs: Any) -> Any:
     raise InputError(
         f"unknown calculator {name!r}; expected one of {list(KNOWN_CALCULATORS)} or 'module:Class'"
     )
+
+
+def check_calculator_available(name: str, kwargs: dict[str, Any] | None = None) -> None:
+    """Refuse (:class:`InputError`), before any work, a named calculator whose external program
+    is missing (``cp2k``: :func:`landscape.calculators.cp2k.check_cp2k`); others are not checked
+    here (their import errors name the extra to install)."""
+    if isinstance(name, str) and name.strip().lower() == "cp2k":
+        check_cp2k(**dict(kwargs or {}))
 
 
 def check_calculator_name(name: str, what: str = "--calculator") -> str:
@@ -333,8 +280,8 @@ def calculator_info(name: str, kwargs: dict[str, Any] | None = None) -> dict[str
         version = _dist_version("sevenn")
     elif low == "cp2k":
         label = "CP2K PBE/GTH/DZVP-MOLOPT-SR-GTH"
-        version = "cp2k (ase " + _dist_version("ase") + ")"
-        params = {k: v for k, v in _cp2k_settings(**params).items() if k != "inp"}
+        version = f"{cp2k_version()} (ase {_dist_version('ase')})"
+        params = cp2k_params(**params)
     else:
         label = name.strip()
         module = label.partition(":")[0].split(".")[0]
@@ -353,30 +300,3 @@ def _dist_version(dist: str) -> str:
         return version(dist)
     except PackageNotFoundError:
         return "unknown"
-
-
-def cp2k_input_text(atoms: Any, **kwargs: Any) -> str:
-    """The complete CP2K input the ``cp2k`` calculator would send for ``atoms``.
-
-    Built without starting the CP2K program, so the input can be checked where CP2K is absent.
-
-    Parameters
-    ----------
-    atoms : ase.Atoms
-        The structure (its species select basis sets and pseudopotentials).
-    **kwargs
-        As for ``get_calculator("cp2k", ...)``.
-
-    Returns
-    -------
-    str
-        The CP2K input file text.
-    """
-    from unittest import mock
-
-    from ase.calculators import cp2k as ase_cp2k
-
-    with mock.patch.object(ase_cp2k, "Cp2kShell", lambda *a, **k: None):
-        calc = ase_cp2k.CP2K(**_cp2k_settings(**kwargs))
-    calc.atoms = atoms.copy()
-    return calc._generate_input()

@@ -31,6 +31,11 @@ _LAZY = {
     "import_results": ".importer",
     "dataset_info": ".importer",
     "bundled_reference_db": ".importer",
+    "CrosscheckMethods": ".crosscheck",
+    "plan_crosscheck": ".crosscheck_plan",
+    "run_crosscheck": ".crosscheck",
+    "crosscheck_summary": ".crosscheck_summary",
+    "describe_crosscheck": ".crosscheck_summary",
 }
 
 __all__ = sorted(_LAZY)

@@ -68,6 +68,7 @@ def relax_insertion(
     max_steps: int = DEFAULTS.host_max_steps,
     relax_radius: float | None = None,
     optimizer: str = DEFAULTS.host_optimizer,
+    return_atoms: bool = False,
 ) -> dict[str, Any]:
     """Insert the mobile atom at ``position``, fix it, and relax the host around it.
 
@@ -90,6 +91,8 @@ def relax_insertion(
         relaxes all host atoms.
     optimizer : str
         ``"BFGS"``, ``"LBFGS"`` or ``"FIRE"``.
+    return_atoms : bool
+        Also return the relaxed structure (``atoms``).
 
     Returns
     -------
@@ -97,7 +100,8 @@ def relax_insertion(
         ``energy`` (total, eV), ``fmax`` (largest force on a free host atom at the end, eV/Å),
         ``steps``, ``converged`` (bool), ``max_displacement`` (largest host displacement, Å),
         ``seconds`` (wall time), ``position`` (wrapped, Å), ``force`` (force on the mobile atom,
-        eV/Å, shape (3,)).
+        eV/Å, shape (3,)); with ``return_atoms`` also ``atoms``: the relaxed host with the mobile
+        atom last (a copy, wrapped, without calculator or constraint).
 
     Raises
     ------
@@ -139,7 +143,7 @@ def relax_insertion(
     free[fixed] = False
     fm = float(np.linalg.norm(forces[free], axis=1).max()) if free.any() else 0.0
     disp = mic_vectors(np.asarray(atoms.cell), atoms.positions[:n_host] - start)
-    return {
+    out = {
         "energy": energy,
         "fmax": fm,
         "steps": int(steps),
@@ -149,6 +153,13 @@ def relax_insertion(
         "position": atoms.positions[n_host].copy(),
         "force": forces[n_host].copy(),
     }
+    if return_atoms:
+        relaxed = atoms.copy()
+        relaxed.calc = None
+        relaxed.set_constraint()
+        relaxed.wrap()
+        out["atoms"] = relaxed
+    return out
 
 
 def relax_host(

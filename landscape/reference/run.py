@@ -262,12 +262,14 @@ def _resolve_calculator(
     Raises
     ------
     InputError
-        A calculator object with more than one worker or on Dask.
+        A calculator object with more than one worker or on Dask; a named calculator whose
+        program is missing (CP2K).
     """
-    from ..calculators import calculator_info
+    from ..calculators import calculator_info, check_calculator_available
 
     kw = dict(calculator_kwargs or {})
     if isinstance(calculator, str):
+        check_calculator_available(calculator, kw)  # e.g. CP2K not installed: before any work
         return _Calculator(calculator, kw, calculator_info(calculator, kw))
     if execution.workers > 1 or execution.distributed:
         raise InputError("a calculator object runs only in this process; give its name instead")

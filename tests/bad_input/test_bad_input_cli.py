@@ -1,5 +1,6 @@
-"""Every bad input of ``sample``, ``reference`` (``crosscheck`` included), ``nnp``, ``study``, ``explore`` and the root command
-is answered with exit status 2 and one line on stderr that names the bad value, and writes nothing.
+"""Every bad input of ``sample``, ``reference`` (``crosscheck`` included), ``nnp``, ``study``,
+``explore`` and the root command is answered with exit status 2 and one line on stderr that names
+the bad value, and writes nothing.
 
 Each case runs the CLI in-process on small files made in ``tmp_path``; the whole folder (names and
 bytes) is compared before and after, so a refused command that created a file or folder, or wrote

@@ -295,7 +295,7 @@ def _chromium() -> str:
     if exe is None:
         pytest.fail(
             "headless Chromium is missing (no `chromium` on PATH or at /usr/bin/chromium); "
-            "run `make install` (scripts/install_chromium.sh installs Debian's chromium)"
+            "run `make install` (scripts/install_debian.sh installs Debian's chromium)"
         )
     return exe
 
