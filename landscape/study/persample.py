@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contracts import network_data, network_from_data
+from ..errors import LandscapeError
 from .cache import sha
 from .stages import (
     ensemble_spread,
@@ -190,6 +191,7 @@ def _on_processes(
 ) -> Iterator[tuple[SampleJob, dict[str, Any]]]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from ..reference.worker import init_worker, worker_threads
 
@@ -204,6 +206,12 @@ def _on_processes(
         try:
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
+        except BrokenProcessPool:
+            raise LandscapeError(
+                f"a worker process of [study] workers = {workers} died: out of memory, or a "
+                'script that calls run_study without `if __name__ == "__main__":` (spawned '
+                "workers import the main module again)"
+            ) from None
         except BaseException:
             for fut in futures:
                 fut.cancel()
