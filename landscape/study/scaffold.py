@@ -222,6 +222,11 @@ COMMENTS: dict[str, str] = {
     "study.out": "results folder (summary, report, cache), relative to this file",
     "study.species": "the mobile species",
     "study.seed": "seed of the NNP training and of the KMC",
+    "study.workers": "local processes running the per-sample stages (sites, hops, kinetics, "
+    "validation), one sample each (1: one after another, in this process)",
+    "study.scheduler": 'a Dask scheduler for them instead ("tcp://host:8786"; empty: none)',
+    "study.cluster": 'or a dask-jobqueue cluster made for them: {type = "slurm", jobs = 4, ...} '
+    "(empty: none)",
     "samples.source": "the host: a structure file relative to this file, or a bundled sample name",
     "samples.sample_id": "sample id (empty: the file's own sample_id, else its stem)",
     "reference.db": "ASE database of reference energies, relative to this file; the study "
