@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .._paths import write_json_atomic
+
 #: Commands merged into ``landscape reference``.
 app = typer.Typer()
 
@@ -52,9 +54,7 @@ def _echo_summary(db: Path, sample: str | None, nnp: Any, out: Path | None) -> N
         typer.echo(line)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(summary, indent=1, default=str))
-        tmp.replace(out)
+        write_json_atomic(out, summary)
 
 
 @app.command("crosscheck")

@@ -23,6 +23,7 @@ from .worker import (
     compute_point,
     exit_with_parent,
     init_worker,
+    spawn_pool,
     worker_calculator,
     worker_threads,
 )
@@ -60,16 +61,9 @@ def execute(
                 t = dict(t, calculator_object=calc_obj)
             yield compute_point(t)
         return
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    ctx = mp.get_context("spawn")  # torch in the parent makes fork unsafe
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=init_worker,
-        initargs=(worker_threads(workers),),
-    ) as pool:
+    with spawn_pool(workers) as pool:
         pending = set()
         it = iter(tasks)
         for t in it:

@@ -21,6 +21,7 @@ import numpy as np
 from .relax import relax_insertion
 
 __all__ = [
+    "spawn_pool",
     "compute_point",
     "worker_calculator",
     "worker_threads",
@@ -46,6 +47,20 @@ def worker_calculator(name: str, kwargs: dict[str, Any]) -> Any:
         _WORKER.calc = get_calculator(name, **kwargs)
         _WORKER.key = key
     return _WORKER.calc
+
+
+def spawn_pool(workers: int):
+    """A ``ProcessPoolExecutor`` of ``workers`` spawned processes (torch in the parent makes fork
+    unsafe), each started by :func:`init_worker` with its share of the cores."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(worker_threads(workers),),
+    )
 
 
 def worker_threads(workers: int) -> int:

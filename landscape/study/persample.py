@@ -189,19 +189,12 @@ def map_sample_jobs(
 def _on_processes(
     cfg: StudyConfig, model, jobs: list[SampleJob], workers: int
 ) -> Iterator[tuple[SampleJob, dict[str, Any]]]:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from ..reference.worker import init_worker, worker_threads
+    from ..reference.worker import spawn_pool
 
-    ctx = mp.get_context("spawn")  # torch in the parent makes fork unsafe
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=init_worker,
-        initargs=(worker_threads(workers),),
-    ) as pool:
+    with spawn_pool(workers) as pool:
         futures = {pool.submit(run_sample_job, cfg, model, job): job for job in jobs}
         try:
             for fut in as_completed(futures):
