@@ -473,7 +473,12 @@ class GraphStore:
         return [r["sample_id"] for r in self.query("list_samples")]
 
     def counts(self) -> dict[str, int]:
-        """Numbers of samples, sites, hops, kinetics results and models in the database."""
+        """Numbers of samples, sites, hops, kinetics results and models in the database.
+
+        ``hops`` (directed HOP relationships) is the sum of the samples' ``n_hops``, which
+        :meth:`upsert_network` writes in the same transaction as the hops; it reads one node per
+        sample instead of scanning every hop. HOPs written by hand, outside this store, are not in it.
+        """
         return {k: int(v) for k, v in self.query("graph_counts")[0].items()}
 
 

@@ -299,6 +299,27 @@ def test_graph_counts_and_list_samples(graph_store, nets, new_sample_id):
     assert after["kinetics"] == before["kinetics"] + 1
     assert sid in graph_store.samples()
     assert len(graph_store.query("site_uids", sample_id=sid)[0]["uids"]) == 8
+    assert after["hops"] == _scan_hops(graph_store)  # the kept count is the true one
+    # a network written again with fewer hops, a sample without a network, a deleted sample
+    H = G.copy()
+    H.remove_edges_from(list(H.edges(keys=True))[:6])
+    graph_store.upsert_network(H)
+    bare = new_sample_id()
+    graph_store.upsert_sample(bare)
+    again = graph_store.counts()
+    assert again["hops"] == after["hops"] - 6 == _scan_hops(graph_store)
+    assert again["samples"] == after["samples"] + 1
+    graph_store.delete_sample(sid)
+    graph_store.delete_sample(bare)
+    assert graph_store.counts() == before
+    assert before["hops"] == _scan_hops(graph_store)
+
+
+def _scan_hops(store) -> int:
+    """Every HOP relationship in the database, counted by a scan (graph_counts reads a kept count)."""
+    kw = {"database": store.database} if store.database else {}
+    with store._driver.session(**kw) as s:
+        return s.run("MATCH ()-[:HOP]->() RETURN count(*) AS n").single()["n"]
 
 
 # ------------------------------------------------------------------------------ installed wheel
