@@ -138,3 +138,38 @@ def test_stacked_weights_evaluate_like_the_separate_members() -> None:
     e = members.energy(x.expand(2, 7, 5))
     for m, net in enumerate(nets):
         torch.testing.assert_close(e[m], net(x)[:, 0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("with_forces", [True, False])
+@pytest.mark.parametrize("chunk", [7, 50, 64])
+def test_chunked_loss_and_gradient_equal_the_whole_sets(with_forces, chunk) -> None:
+    """L-BFGS evaluates the whole training set in chunks: the same loss and gradient (float64,
+    to 1e-12) as one evaluation of every point, whether or not the chunk divides the points."""
+    from landscape.nnp.networks import TrainSettings
+    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss
+
+    n, F, M = 50, 6, 3
+    g = torch.Generator().manual_seed(0)
+    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
+    ws = torch.rand(n, generator=g, dtype=torch.float64) + 0.5
+    forces = (
+        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
+        torch.randn(n, 3, generator=g, dtype=torch.float64),
+        (torch.rand(n, generator=g) > 0.3).to(torch.float64),  # some points without forces
+    )
+    data = (xs, ys.to(torch.float64), ws, 0.7, forces if with_forces else None)
+    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
+    members = StackedMembers.initialise([1, 2, 3], F, (5, 4), "tanh", "cpu")
+    loss = _StackedLoss(settings, members, data)
+    idx = torch.stack([torch.randperm(n, generator=g)[:40] for _ in range(M)])  # (M, 40)
+    pts = loss.take(idx)
+
+    whole = loss(pts)
+    whole.sum().backward()
+    expected = [p.grad.clone() for p in members.parameters()]
+    for p in members.parameters():
+        p.grad = None
+    chunked = loss.backward_chunked(pts, chunk)
+    np.testing.assert_allclose(chunked.numpy(), whole.detach().numpy(), rtol=1e-12)
+    for p, e in zip(members.parameters(), expected, strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), e.numpy(), rtol=1e-10, atol=1e-14)
