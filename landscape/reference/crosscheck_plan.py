@@ -192,13 +192,17 @@ def choose_hops(
     for r in ranks.astype(int):
         h = usable[r][1]
         hop = hops[h]
-        extra = {"barrier_reference_file": float(hop["barrier_reference"])}
+        images = np.asarray(hop["images"], dtype=float)
+        extra = {
+            "barrier_reference_file": float(hop["barrier_reference"]),
+            "n_images": len(images),  # how many make the hop complete (the summary reads it)
+        }
         for key, name in (("i", "hop_i"), ("j", "hop_j")):
             if hop.get(key) is not None:
                 extra[name] = int(hop[key])
         if hop.get("barrier_nnp") is not None:
             extra["barrier_nnp_file"] = float(hop["barrier_nnp"])
-        for k, x in enumerate(np.asarray(hop["images"], dtype=float)):
+        for k, x in enumerate(images):
             tasks.append(CrosscheckTask(IMAGE, {"hop": h, "image": k}, x, relaxation, extra))
     return tasks
 

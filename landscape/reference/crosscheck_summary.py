@@ -146,16 +146,25 @@ def _host_atoms(host_row: Any) -> Any:
 
 def _hop_record(h: int, rows: list[Any], host: Any, nnp: Any) -> dict[str, Any]:
     """One hop's profiles (eV, relative to its first image) and barriers by each method, from
-    its image rows; ``complete`` when every image from 0 to the last one written is ok."""
+    its image rows; ``complete`` when every one of the hop's ``n_images`` images (recorded in each
+    row since 2026-12-07; any row of the hop tells) is written and ok. A hop none of whose rows
+    records ``n_images`` is never complete: how many images it lacks is unknown."""
     first = rows[0]
     ok = sorted((r for r in rows if r.get("status") == "ok"), key=lambda r: int(r.image))
-    n_images = max(int(r.image) for r in rows) + 1
-    rec: dict[str, Any] = {"hop": h, "images_done": len(ok), "n_failed": len(rows) - len(ok)}
+    n_images = next((r.get("n_images") for r in rows if r.get("n_images") is not None), None)
+    rec: dict[str, Any] = {
+        "hop": h,
+        "images_done": len(ok),
+        "n_images": None if n_images is None else int(n_images),
+        "n_failed": len(rows) - len(ok),
+    }
     for key in ("hop_i", "hop_j", "barrier_reference_file", "barrier_nnp_file"):
         if first.get(key) is not None:
             rec[key] = first.get(key)
     indices = [int(r.image) for r in ok]
-    rec["complete"] = indices == list(range(n_images)) and len(rows) == len(ok)
+    rec["complete"] = (
+        n_images is not None and indices == list(range(int(n_images))) and len(rows) == len(ok)
+    )
     rec["converged"] = all(bool(r.get("converged", False)) for r in ok)
     if not ok:
         return rec
@@ -307,7 +316,8 @@ def describe_crosscheck(summary: dict[str, Any]) -> list[str]:
                 )
             )
         for h in s["hops"]:
-            state = "complete" if h["complete"] else f"{h['images_done']} images so far"
+            of = "?" if h["n_images"] is None else h["n_images"]
+            state = "complete" if h["complete"] else f"{h['images_done']} of {of} images so far"
             lines.append(
                 f"  hop {h['hop']} ({h.get('hop_i')}->{h.get('hop_j')}, {state}): barrier lower "
                 f"{_fmt(h.get('barrier_lower'))} eV, upper {_fmt(h.get('barrier_upper'))} eV"

@@ -241,6 +241,29 @@ def test_summary_has_the_closed_form_of_the_scaled_upper_method(reference, tmp_p
     assert any("NNP vs lower: MAE 0.000 eV" in line for line in lines), lines
 
 
+def test_a_hop_missing_its_last_image_is_not_complete(reference, tmp_path):
+    """Complete means every one of the hop's images, not every image up to the last written:
+    the profile of images 0..n-2 has its maximum where the path was cut off."""
+    plan = _plan(reference, n_points=1, n_hops=1)  # 1 point, 4 images
+    out = tmp_path / "x.db"
+    run_crosscheck(plan, out, CrosscheckMethods(LOWER, ScaledEMT()), progress=False)
+    with connect(out) as db:
+        images = sorted((r for r in db.select(kind="image")), key=lambda r: r.image)
+        assert [r.n_images for r in images] == [4, 4, 4, 4]
+        db.delete([images[-1].id])
+    (h,) = crosscheck_summary(out)["samples"]["pd"]["hops"]
+    assert (h["images_done"], h["n_images"], h["complete"]) == (3, 4, False)
+    s = crosscheck_summary(out)
+    assert s["samples"]["pd"]["barriers"]["lower_vs_upper"]["n"] == 0
+    assert any("3 of 4 images so far" in line for line in describe_crosscheck(s))
+    # rows written before n_images was recorded: never complete (how many are missing is unknown)
+    with connect(out) as db:
+        for r in images[:-1]:
+            db.update(r.id, delete_keys=["n_images"])
+    (h,) = crosscheck_summary(out)["samples"]["pd"]["hops"]
+    assert (h["images_done"], h["n_images"], h["complete"]) == (3, None, False)
+
+
 def _lookup(points: list[dict], positions: np.ndarray) -> np.ndarray:
     """The lower method's e_insert of the point at each of ``positions`` (0 elsewhere), eV."""
     known = {tuple(np.round(p["position"], 6)): p["e_insert_lower"] for p in points}
