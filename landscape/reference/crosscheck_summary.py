@@ -151,11 +151,11 @@ def _hop_record(h: int, rows: list[Any], host: Any, nnp: Any) -> dict[str, Any]:
     records ``n_images`` is never complete: how many images it lacks is unknown."""
     first = rows[0]
     ok = sorted((r for r in rows if r.get("status") == "ok"), key=lambda r: int(r.image))
-    n_images = next((r.get("n_images") for r in rows if r.get("n_images") is not None), None)
+    n_images = next((int(r.n_images) for r in rows if r.get("n_images") is not None), None)
     rec: dict[str, Any] = {
         "hop": h,
         "images_done": len(ok),
-        "n_images": None if n_images is None else int(n_images),
+        "n_images": n_images,
         "n_failed": len(rows) - len(ok),
     }
     for key in ("hop_i", "hop_j", "barrier_reference_file", "barrier_nnp_file"):
@@ -163,7 +163,7 @@ def _hop_record(h: int, rows: list[Any], host: Any, nnp: Any) -> dict[str, Any]:
             rec[key] = first.get(key)
     indices = [int(r.image) for r in ok]
     rec["complete"] = (
-        n_images is not None and indices == list(range(int(n_images))) and len(rows) == len(ok)
+        n_images is not None and indices == list(range(n_images)) and len(rows) == len(ok)
     )
     rec["converged"] = all(bool(r.get("converged", False)) for r in ok)
     if not ok:
