@@ -101,8 +101,12 @@ def main(argv: list[str] | None = None) -> None:
 
     A :class:`LandscapeError` or a usage error (unknown command or option, a value of the wrong
     type, a missing argument) prints ``error: ...`` on one line of stderr and exits with status 2,
-    instead of a traceback or click's usage box.
+    instead of a traceback or click's usage box. It first sets glibc's malloc to keep the memory
+    it frees (:func:`landscape._runtime.tune_malloc`; ``LANDSCAPE_MALLOC=default`` opts out).
     """
+    from ._runtime import tune_malloc
+
+    tune_malloc()  # glibc keeps freed memory: 16 % less CPU on a landscape (see _runtime)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="landscape", standalone_mode=False)
