@@ -30,7 +30,6 @@ process's allocator); set the variables before starting Python to get the same e
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 #: glibc's ``mallopt`` parameters: name of the environment variable, ``M_*`` number, value (bytes)
@@ -79,15 +78,12 @@ def tune_malloc(environ: dict[str, str] | None = None) -> bool:
 
 def _mallopt():
     """glibc's ``mallopt(int, int) -> int``, or None where the C library has none."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)  # the symbols the process has loaded, the C library's among them
         if not hasattr(libc, "gnu_get_libc_version"):  # mallopt's parameters are glibc's
             return None
         fn = libc.mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return None
     fn.argtypes = (ctypes.c_int, ctypes.c_int)
     fn.restype = ctypes.c_int
