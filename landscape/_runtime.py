@@ -32,6 +32,8 @@ from __future__ import annotations
 import ctypes
 import os
 
+from .errors import InputError
+
 #: glibc's ``mallopt`` parameters: name of the environment variable, ``M_*`` number, value (bytes)
 MALLOC_SETTINGS: tuple[tuple[str, int, int], ...] = (
     ("MALLOC_MMAP_THRESHOLD_", -3, 32 * 1024**2),
@@ -39,8 +41,9 @@ MALLOC_SETTINGS: tuple[tuple[str, int, int], ...] = (
     ("MALLOC_TOP_PAD_", -2, 256 * 1024**2),
 )
 
-#: ``LANDSCAPE_MALLOC=default`` leaves the C library's allocator as it is
-OPT_OUT = ("LANDSCAPE_MALLOC", "default")
+#: ``LANDSCAPE_MALLOC``: ``tuned`` (or unset) applies :data:`MALLOC_SETTINGS`, ``default`` leaves
+#: the C library's allocator as it is
+CHOICE = "LANDSCAPE_MALLOC"
 
 
 def tune_malloc(environ: dict[str, str] | None = None) -> bool:
@@ -57,9 +60,20 @@ def tune_malloc(environ: dict[str, str] | None = None) -> bool:
     bool
         True where the settings were applied to this process; False where the user opted out,
         set one of the variables already, or the C library has no ``mallopt``.
+
+    Raises
+    ------
+    InputError
+        ``LANDSCAPE_MALLOC`` is set to something other than ``tuned`` or ``default``.
     """
     env = os.environ if environ is None else environ
-    if env.get(OPT_OUT[0], "").strip().lower() == OPT_OUT[1]:
+    choice = env.get(CHOICE, "").strip().lower()
+    if choice not in ("", "tuned", "default"):
+        raise InputError(
+            f"{CHOICE}={env[CHOICE]!r}; expected 'tuned' (the default: glibc's malloc keeps the"
+            " memory it frees) or 'default' (leave the allocator as it is)"
+        )
+    if choice == "default":
         return False
     if any(name in env for name, _, _ in MALLOC_SETTINGS):
         return False

@@ -106,9 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     from ._runtime import tune_malloc
 
-    tune_malloc()  # glibc keeps freed memory: 16 % less CPU on a landscape (see _runtime)
     command = typer.main.get_command(app)
     try:
+        tune_malloc()  # glibc keeps freed memory: 16 % less CPU on a landscape (see _runtime)
         code = command.main(args=argv, prog_name="landscape", standalone_mode=False)
     except _click_exc.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, ...
         if type(exc).__name__ == "NoArgsIsHelpError":  # a group called bare: its help

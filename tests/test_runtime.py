@@ -67,6 +67,15 @@ def test_tune_malloc_leaves_a_users_choice_alone():
     assert env == {"LANDSCAPE_MALLOC": "default"}
 
 
+def test_tune_malloc_refuses_an_unknown_choice():
+    from landscape.errors import InputError
+
+    env = {"LANDSCAPE_MALLOC": "defualt"}
+    with pytest.raises(InputError, match="LANDSCAPE_MALLOC='defualt'; expected 'tuned'"):
+        tune_malloc(env)
+    assert env == {"LANDSCAPE_MALLOC": "defualt"}  # nothing set
+
+
 def test_tune_malloc_without_glibc(monkeypatch):
     monkeypatch.setattr(_runtime, "_mallopt", lambda: None)
     env: dict[str, str] = {}

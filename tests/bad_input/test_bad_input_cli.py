@@ -403,6 +403,17 @@ def test_reference_info_reads_a_good_database_without_writing_it(capsys, tmp_pat
     assert _snapshot(tmp_path) == before
 
 
+def test_unknown_malloc_choice_is_one_line_and_writes_nothing(capsys, tmp_path, files, monkeypatch):
+    """``LANDSCAPE_MALLOC`` other than ``tuned``/``default``: refused before any command runs."""
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANDSCAPE_MALLOC", "fast")
+    before = _snapshot(tmp_path)
+    code, _, err = _run(capsys, ["explore", "a-Ta2O5-1a", "--model", "m", "--out", "n.json"])
+    _assert_one_line_refusal(code, err, "LANDSCAPE_MALLOC='fast'; expected 'tuned'")
+    assert _snapshot(tmp_path) == before
+
+
 def test_version_and_help_exit_0(capsys):
     from landscape import __version__
 
