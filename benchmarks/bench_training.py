@@ -12,7 +12,8 @@ NNP settings (``landscape.study.demo.demo_config``). The symmetry functions and 
 are computed once and given to both fits (their time is printed on its own line; a fit computes
 them once as well). Printed per way: training seconds, held-out test RMSE (all test points, and
 those whose host moved <= 0.6 Å), and the ratio old / new. Goal: >= 10x with an RMSE within 3 %.
-``--device cuda`` trains both on a GPU.
+``--device cuda`` trains both on a GPU. glibc's malloc is set as the ``landscape`` command sets it
+(``landscape._runtime``; ``--malloc default`` leaves it alone).
 """
 
 from __future__ import annotations
@@ -44,7 +45,17 @@ def main(argv: list[str] | None = None) -> int:
         help="train each way with this many random states (the demo's, then +1, +2 ...) and compare"
         " the means: rounding alone moves one training's test RMSE by several per cent",
     )
+    ap.add_argument(
+        "--malloc",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="glibc's malloc as the landscape command sets it (tuned), or left alone",
+    )
     args = ap.parse_args(argv)
+    if args.malloc == "tuned":
+        from landscape._runtime import tune_malloc
+
+        print(f"malloc tuned as the landscape command does: {tune_malloc()}")
 
     cfg = demo_config("results")
     nnp = cfg.nnp
