@@ -1,4 +1,5 @@
-"""Periodic geometry of one cell: wrap positions, minimum-image displacements, close pairs.
+"""Periodic geometry of one cell: wrap positions, minimum-image displacements, close pairs,
+nearest distances.
 
 The cell is a (3, 3) array whose rows are the lattice vectors, Å; positions are Cartesian, Å.
 The torch functions take the inverse cell too (``inv = torch.linalg.inv(cell)``), computed once by
@@ -26,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["wrap", "min_image", "close_pairs", "wrap_positions"]
+__all__ = ["wrap", "min_image", "close_pairs", "wrap_positions", "nearest_distances"]
 
 
 def wrap(x: torch.Tensor, cell: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
@@ -72,3 +73,35 @@ def wrap_positions(positions: np.ndarray, cell: np.ndarray) -> np.ndarray:
     """Wrap Cartesian positions (n, 3) Å into the cell (numpy; fractional coordinates in [0, 1))."""
     frac = positions @ np.linalg.inv(cell)
     return (frac - np.floor(frac)) @ cell
+
+
+def nearest_distances(points: np.ndarray, others: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """Minimum-image distance (n,) Å from each of ``points`` (n, 3) Å to the nearest of ``others``
+    (m, 3) Å in a cell periodic along all three vectors.
+
+    A k-d tree over ``others`` and their 26 neighbouring images answers every point whose nearest
+    distance is below the cell's smallest perpendicular height (then no farther image can be
+    nearer); the rare rest are computed exactly, every image pair by :func:`min_image`'s rule.
+    """
+    from scipy.spatial import cKDTree
+
+    cell = np.asarray(cell, dtype=float)
+    pts = wrap_positions(np.asarray(points, dtype=float).reshape(-1, 3), cell)
+    oth = wrap_positions(np.asarray(others, dtype=float).reshape(-1, 3), cell)
+    if len(pts) == 0 or len(oth) == 0:
+        return np.full(len(pts), np.inf)
+    shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=float) @ cell
+    images = (oth[None, :, :] + shifts[:, None, :]).reshape(-1, 3)
+    d, _ = cKDTree(images).query(pts, k=1)
+    heights = abs(np.linalg.det(cell)) / np.linalg.norm(
+        np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1
+    )
+    far = d >= heights.min()
+    inv = np.linalg.inv(cell)
+    for idx in np.array_split(np.flatnonzero(far), max(1, int(far.sum()) // 64)):
+        # farther than the images above reach: every pair, the 27 images of the rounded one
+        diff = pts[idx, None, :] - oth[None, :, :]  # (k, m, 3)
+        frac = diff @ inv
+        cand = ((frac - np.round(frac)) @ cell)[:, :, None, :] + shifts  # (k, m, 27, 3)
+        d[idx] = np.sqrt((cand * cand).sum(-1)).min(axis=(1, 2))
+    return d

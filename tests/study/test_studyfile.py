@@ -157,7 +157,7 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
     assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.nnp.force_weight == 1.0  # the forces on Cu are trained on too
     # Adam to the end, the members side by side on every core
-    assert cfg.nnp.max_epochs == cfg.nnp.patience == 800
+    assert cfg.nnp.max_epochs == cfg.nnp.patience == 600
     # all members at once, float32, mini-batches of 512 (benchmarks/bench_training.py)
     assert cfg.nnp.train_together and cfg.nnp.precision == "float32"
     assert (cfg.nnp.batch_size, cfg.nnp.learning_rate) == (512, 0.03)
@@ -188,7 +188,7 @@ def test_the_readme_study_example_parses():
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = text[text.index("```toml\n[study]") + len("```toml\n") :]
     cfg = parse_study(tomllib.loads(block[: block.index("```")]))
-    assert cfg.nnp.patience == 800 and cfg.nnp.n_jobs == -1 and cfg.nnp.network_weight == 4.0
+    assert cfg.nnp.patience == 400 and cfg.nnp.n_jobs == -1 and cfg.nnp.network_weight == 4.0
     assert cfg.reference.targeted_rounds == 3 and cfg.validate.hops == 10
 
 
