@@ -173,32 +173,3 @@ def test_chunked_loss_and_gradient_equal_the_whole_sets(with_forces, chunk) -> N
     np.testing.assert_allclose(chunked.numpy(), whole.detach().numpy(), rtol=1e-12)
     for p, e in zip(members.parameters(), expected, strict=True):
         np.testing.assert_allclose(p.grad.numpy(), e.numpy(), rtol=1e-10, atol=1e-14)
-
-
-def test_loss_and_gradient_of_some_members_equal_their_rows_of_all() -> None:
-    """The line search re-evaluates only the members still searching: their loss and gradient
-    are those of the evaluation of every member (float64, to 1e-12); the others get +inf and 0."""
-    from landscape.nnp.networks import TrainSettings
-    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss, loss_and_gradient
-
-    n, F, M = 60, 6, 4
-    g = torch.Generator().manual_seed(1)
-    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
-    forces = (
-        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
-        torch.randn(n, 3, generator=g, dtype=torch.float64),
-        torch.ones(n, dtype=torch.float64),
-    )
-    data = (xs, ys.to(torch.float64), torch.ones(n, dtype=torch.float64), 0.7, forces)
-    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
-    members = StackedMembers.initialise([1, 2, 3, 4], F, (5, 4), "tanh", "cpu")
-    loss = _StackedLoss(settings, members, data)
-    pts = loss.take(torch.stack([torch.randperm(n, generator=g)[:45] for _ in range(M)]))
-    f_all, g_all = loss_and_gradient(loss, pts, 16)
-    assert g_all.shape == (M, 6 * 5 + 5 * 4 + 4 * 1 + 5 + 4 + 1)
-    rows = torch.tensor([False, True, False, True])
-    f_some, g_some = loss_and_gradient(loss, pts, 16, rows)
-    np.testing.assert_allclose(f_some[rows].numpy(), f_all[rows].numpy(), rtol=1e-12)
-    np.testing.assert_allclose(g_some[rows].numpy(), g_all[rows].numpy(), rtol=1e-10, atol=1e-14)
-    assert torch.isinf(f_some[~rows]).all() and (g_some[~rows] == 0).all()
-    assert all(p.grad is None or p.grad.shape[0] == M for p in members.parameters())
