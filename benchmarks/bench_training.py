@@ -1,6 +1,6 @@
 """The demo's NNP ensemble trained the old way (the demo's recipe until 2026-12-05: members one after
 another, float64, mini-batches of 64 at a learning rate of 0.01, 800 Adam epochs) and the new way
-(the demo's: all members at once, stacked, float32, mini-batches of 512 at 0.03, 600 epochs), in
+(the demo's: all members at once, stacked, float32, mini-batches of 512 at 0.03, its epochs), in
 the same run: time, held-out RMSE and their ratio.
 
     .venv/bin/python benchmarks/bench_training.py                  # the demo's model (~12 min, 2 cores)
