@@ -134,7 +134,8 @@ def _train(cfg: StudyConfig, db: Path, cache: Path, stages: _Stages, label: str)
     """Train (or load) the NNP with a bar of members × epochs; print how long training took."""
     nnp = cfg.nnp
     bar = stages.sub_progress(
-        f"NNP{label}: {nnp.n_models} members × {nnp.max_epochs} epochs + L-BFGS"
+        f"NNP{label}: {nnp.n_models} members × {nnp.max_epochs} epochs"
+        + (f" + {nnp.lbfgs_steps} L-BFGS steps" if nnp.lbfgs_steps else "")
     )
     model, key, cached = train_or_load(cfg, db, cache, progress=bar)
     if not cached:

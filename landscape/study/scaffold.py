@@ -246,6 +246,7 @@ COMMENTS: dict[str, str] = {
     "nnp.hidden": "hidden-layer widths",
     "nnp.max_epochs": "Adam epochs at most",
     "nnp.patience": "Adam epochs without validation improvement before stopping",
+    "nnp.lbfgs_steps": "L-BFGS steps after Adam, on the whole training set (0: none)",
     "nnp.n_jobs": "processes training the members side by side (-1: every core)",
     "nnp.train_together": "all members at once, stacked (false: one after another)",
     "nnp.precision": '"float32" or "float64": arithmetic of the stacked training',

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..config import DEFAULTS
 from ..contracts import network_data, network_from_data
 from ..errors import InputError
 from .cache import atoms_sha, cache_copy, cached_json, publish_copy, sha
@@ -224,6 +225,23 @@ def targeted_round(
     return work, key, n
 
 
+def nnp_key(cfg: StudyConfig, data_hash: str, grids: list) -> str:
+    """The cache key of the model ``cfg.nnp`` trains on the data set of hash ``data_hash``.
+
+    The default descriptor ``grids`` are part of it (a model cached before they changed is trained
+    again rather than reused); run-time settings (``n_jobs``) are not: they do not change the model.
+    """
+    from ..nnp.model import SimplifiedNNP
+
+    runtime = SimplifiedNNP._RUNTIME_PARAMS
+    settings = {k: v for k, v in vars(cfg.nnp).items() if k not in runtime}
+    if settings["lbfgs_steps"] == DEFAULTS.nnp_lbfgs_steps:
+        # a study file could not set it before 2026-12-07: at the default, the key of a model
+        # cached before stays what it was
+        del settings["lbfgs_steps"]
+    return sha("nnp", data_hash, settings, cfg.study.seed, grids)
+
+
 def train_or_load(
     cfg: StudyConfig, db: Path, cache: Path, *, progress=None
 ) -> tuple[Any, str, bool]:
@@ -239,13 +257,7 @@ def train_or_load(
     from ..nnp.descriptors import propose_grids
 
     dataset = load_dataset(db, cfg.nnp.train_samples or None)
-    # the default descriptor grids are part of the key: a model cached before they changed is
-    # trained again rather than reused
-    grids = [g.tolist() for g in propose_grids()]
-    # run-time settings (n_jobs) do not change the model: not in the key
-    runtime = SimplifiedNNP._RUNTIME_PARAMS
-    settings = {k: v for k, v in vars(cfg.nnp).items() if k not in runtime}
-    key = sha("nnp", dataset.content_hash(), settings, cfg.study.seed, grids)
+    key = nnp_key(cfg, dataset.content_hash(), [g.tolist() for g in propose_grids()])
     path = cache / f"nnp-{key}"
     if path.with_suffix(".json").exists():
         return SimplifiedNNP.load(path), key, True
@@ -254,6 +266,7 @@ def train_or_load(
         hidden=tuple(cfg.nnp.hidden),
         max_epochs=cfg.nnp.max_epochs,
         patience=cfg.nnp.patience,
+        lbfgs_steps=cfg.nnp.lbfgs_steps,
         n_jobs=cfg.nnp.n_jobs,
         train_together=cfg.nnp.train_together,
         precision=cfg.nnp.precision,

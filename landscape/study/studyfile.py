@@ -42,6 +42,7 @@ Example
     max_epochs = 400             # Adam epochs at most
     patience = 40                # Adam epochs without validation improvement before stopping
                                  # (max_epochs: Adam runs to the end, the best state is kept)
+    lbfgs_steps = 200            # L-BFGS steps after Adam, on the whole training set (0: none)
     n_jobs = 1                   # processes training the members side by side (-1: every core)
     train_together = true        # all members at once, stacked (false: one after another)
     precision = "float32"        # arithmetic of the stacked training ("float64": slower)
@@ -158,6 +159,7 @@ class NNPSection:
     hidden: list[int] = field(default_factory=lambda: list(DEFAULTS.nnp_hidden))
     max_epochs: int = DEFAULTS.nnp_max_epochs
     patience: int = DEFAULTS.nnp_patience
+    lbfgs_steps: int = DEFAULTS.nnp_lbfgs_steps
     n_jobs: int = 1
     train_together: bool = DEFAULTS.nnp_train_together
     precision: str = DEFAULTS.nnp_precision
@@ -400,6 +402,10 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
         raise InputError(
             "study file: nnp.max_epochs and nnp.patience must be >= 1 and nnp.n_jobs >= 1 or -1 "
             f"(every core), got {nnp.max_epochs}, {nnp.patience}, {nnp.n_jobs}"
+        )
+    if nnp.lbfgs_steps < 0:
+        raise InputError(
+            f"study file: nnp.lbfgs_steps must be >= 0 (0: no L-BFGS), got {nnp.lbfgs_steps}"
         )
     if nnp.precision not in ("float32", "float64"):
         raise InputError(

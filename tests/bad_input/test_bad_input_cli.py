@@ -316,6 +316,7 @@ points = {points}
 force_weight = {force_weight}
 precision = "{precision}"
 batch_size = {batch_size}
+lbfgs_steps = {lbfgs_steps}
 [hops]
 n_images = {n_images}
 {compare}
@@ -328,6 +329,7 @@ GOOD = {
     "force_weight": "0.0",
     "precision": "float32",
     "batch_size": "64",
+    "lbfgs_steps": "200",
     "n_images": "9",
     "compare": "",
     "execution": "",
@@ -361,6 +363,8 @@ STUDY_CASES: list[tuple[dict[str, str], str]] = [
     ({"n_images": "1"}, "hops.n_images"),
     ({"precision": "half"}, "nnp.precision"),
     ({"batch_size": "0"}, "nnp.batch_size"),
+    ({"lbfgs_steps": "-1"}, "nnp.lbfgs_steps must be >= 0"),
+    ({"lbfgs_steps": "2.5"}, "'nnp.lbfgs_steps' must be an integer"),
     ({"species": INJECTION.replace("'", "")}, "study.species"),
     ({"species": "Xx"}, "'Xx'"),
     ({"out": "{under}"}, "study.out"),

@@ -156,8 +156,9 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
     assert cfg.nnp.max_host_displacement == 0.6
     assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.nnp.force_weight == 1.0  # the forces on Cu are trained on too
-    # Adam to the end, the members side by side on every core
-    assert cfg.nnp.max_epochs == cfg.nnp.patience == 800
+    # Adam to the end
+    assert cfg.nnp.max_epochs == cfg.nnp.patience == 400
+    assert cfg.nnp.lbfgs_steps == 600  # then L-BFGS on the whole training set
     # all members at once, float32, mini-batches of 512 (benchmarks/bench_training.py)
     assert cfg.nnp.train_together and cfg.nnp.precision == "float32"
     assert (cfg.nnp.batch_size, cfg.nnp.learning_rate) == (512, 0.03)
@@ -204,3 +205,20 @@ def test_training_bar_of_a_study_takes_a_last_call_after_it_is_full() -> None:
         assert len(stages._progress.tasks) == 1  # only the study's own bar is left
     finally:
         stages.close()
+
+
+def test_lbfgs_steps_reaches_the_model_and_its_default_keeps_the_cache_key() -> None:
+    """``nnp.lbfgs_steps`` is a model setting (in the cache key), except at its default, where
+    the key is the one of the study files written before the key existed."""
+    from landscape.config import DEFAULTS
+    from landscape.study.cache import sha
+    from landscape.study.stages import nnp_key
+
+    cfg = parse_study({"samples": [{"source": "x"}]})
+    assert cfg.nnp.lbfgs_steps == DEFAULTS.nnp_lbfgs_steps == 200
+    before = {k: v for k, v in vars(cfg.nnp).items() if k not in ("n_jobs", "lbfgs_steps")}
+    assert nnp_key(cfg, "h", [[1.0]]) == sha("nnp", "h", before, cfg.study.seed, [[1.0]])
+    other = parse_study({"samples": [{"source": "x"}], "nnp": {"lbfgs_steps": 600}})
+    assert other.nnp.lbfgs_steps == 600
+    assert nnp_key(other, "h", [[1.0]]) != nnp_key(cfg, "h", [[1.0]])
+    assert nnp_key(other, "h", [[1.0]]) != nnp_key(other, "h2", [[1.0]])
