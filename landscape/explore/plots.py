@@ -281,6 +281,8 @@ def plot_validation(result: dict, path: str | Path) -> Path:
         title = f"{h['i']}→{h['j']} {h['shift']}"
         if not h.get("band_converged", True):
             title += " (NNP band unconverged)"
+        elif not h.get("band_in_domain", True):
+            title += " (NNP band outside its domain)"
         elif not ok[k]:
             title += " (reference unconverged)"
         ax.set_title(title, fontsize=8, color="k" if ok[k] else "C3")

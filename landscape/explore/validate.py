@@ -20,6 +20,7 @@ from ..config import DEFAULTS
 from ..contracts import EnergySurface
 from ..errors import InputError
 from ..geometry import min_image
+from .grid import outside_domain
 from .neb import batched_neb
 
 __all__ = ["validate_hops", "validation_errors", "describe_validation", "converged_mask"]
@@ -111,12 +112,15 @@ def validate_hops(
         ``hops``: one record per hop (``i``, ``j``, ``shift``, ``barrier_network``, ``barrier_nnp``
         and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
         first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
-        not wrapped), ``band_converged``: the NNP band converged, ``converged``: every host
+        not wrapped), ``band_converged``: the NNP band converged, ``band_in_domain``: no image
+        of it is closer to a host atom than the surface's ``min_host_distance`` (the NNP's
+        training points; always true for a surface without one), ``converged``: every host
         relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
-        ``n_converged`` hops whose band converged and whose reference relaxations all converged
-        (``None`` if none did: an unconverged relaxation's energy is not the relaxed one, and one
-        such image can put a barrier tens of eV off; an unconverged band is not a path);
-        ``n_band_unconverged``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
+        ``n_converged`` hops whose band converged within the domain and whose reference
+        relaxations all converged (``None`` if none did: an unconverged relaxation's energy is
+        not the relaxed one, and one such image can put a barrier tens of eV off; an unconverged
+        band, or one through where the NNP extrapolates, is not a path); ``n_band_unconverged``,
+        ``n_band_outside_domain``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
         (:func:`validation_errors`); ``n_calculations``; ``seconds``.
     """
     search = G.graph.get("search", {})
@@ -138,6 +142,11 @@ def validate_hops(
     )
     images = res.images.cpu().numpy()
     e_nnp = res.energies.cpu().numpy()
+    # images where the NNP extrapolates (closer to a host atom than its training points): seen on
+    # a-Ta2O5-1a, a band through a host atom, 0.69 Å from it, 2.7 eV on the NNP and 12.1 eV on
+    # CHGNet; the hop search drops such saddles ("outside model domain"), the band is no path
+    P, n_img = images.shape[:2]
+    outside = outside_domain(surface, res.images.reshape(-1, 3)).reshape(P, n_img).cpu().numpy()
     relax_options: dict[str, Any] = {"fmax": fmax, "relax_radius": relax_radius}
     if max_steps is not None:
         relax_options["max_steps"] = max_steps
@@ -154,6 +163,7 @@ def validate_hops(
     )
     records = [
         _hop_record(u, v, d, e_nnp[p], energies[p], images[p], bool(res.converged[p]), converged[p])
+        | {"band_in_domain": not bool(outside[p].any())}
         for p, (u, v, d) in enumerate(chosen)
     ]
     return {
@@ -292,6 +302,7 @@ def describe_validation(stats: dict) -> str:
     not converge)."""
     n, k = int(stats["n_hops"]), int(stats["n_converged"])
     band = int(stats.get("n_band_unconverged") or 0)
+    domain = int(stats.get("n_band_outside_domain") or 0)
     if stats["mae"] is None:
         return f"no hop of {n} has a converged NNP band and converged reference relaxations"
     text = (
@@ -300,34 +311,39 @@ def describe_validation(stats: dict) -> str:
     )
     if k < n:
         why = []
-        if n - k - band > 0:
-            why.append(f"a reference relaxation did not converge: {n - k - band}")
+        if n - k - band - domain > 0:
+            why.append(f"a reference relaxation did not converge: {n - k - band - domain}")
         if band:
             why.append(f"the NNP band did not converge: {band}")
+        if domain:
+            why.append(
+                f"the NNP band passes closer to a host atom than its training data: {domain}"
+            )
         text += f"; {n - k} of {n} left out ({'; '.join(why)}; MAE over all {n}: "
         text += f"{stats['mae_all']:.3f} eV)"
     return text
 
 
 def converged_mask(hops: list[dict]) -> np.ndarray:
-    """(n,) bool: which validated hops count: the NNP band converged (``band_converged``) and every
-    reference relaxation along it converged (``converged``); a missing key counts as converged.
+    """(n,) bool: which validated hops count: the NNP band converged (``band_converged``) within
+    the NNP's domain (``band_in_domain``) and every reference relaxation along it converged
+    (``converged``); a missing key counts as true.
 
     A band that did not converge is not a path: its images can wander over periodic images of
     the sites (seen: images 15-23 Å apart, one reference image 11.7 eV up), so its two barriers
-    measure nothing."""
-    return np.array(
-        [bool(h.get("converged", True)) and bool(h.get("band_converged", True)) for h in hops],
-        dtype=bool,
-    )
+    measure nothing. Nor is a band through where the NNP extrapolates (seen: an image 0.69 Å from
+    a host atom, 2.7 eV on the NNP, 12.1 eV on CHGNet)."""
+    keys = ("converged", "band_converged", "band_in_domain")
+    return np.array([all(bool(h.get(k, True)) for k in keys) for h in hops], dtype=bool)
 
 
 def validation_errors(hops: list[dict]) -> dict:
     """Barrier errors of validated hops (records of :func:`validate_hops`), eV.
 
-    ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose NNP band converged and
-    whose reference relaxations all converged (``None`` if none did; :func:`converged_mask`),
-    ``n_band_unconverged`` the hops left out because their band did not converge, ``mae_all``
+    ``mae`` and ``max_abs_error`` over the ``n_converged`` hops whose NNP band converged within
+    the NNP's domain and whose reference relaxations all converged (``None`` if none did;
+    :func:`converged_mask`), ``n_band_unconverged`` the hops left out because their band did not
+    converge, ``n_band_outside_domain`` those whose converged band leaves the domain, ``mae_all``
     and ``max_abs_error_all`` over all ``n_hops``.
     """
     err = np.abs([h["barrier_nnp"] - h["barrier_reference"] for h in hops], dtype=float)
@@ -337,6 +353,9 @@ def validation_errors(hops: list[dict]) -> dict:
         "max_abs_error": float(err[ok].max()) if ok.any() else None,
         "n_converged": int(ok.sum()),
         "n_band_unconverged": sum(not h.get("band_converged", True) for h in hops),
+        "n_band_outside_domain": sum(
+            bool(h.get("band_converged", True)) and not h.get("band_in_domain", True) for h in hops
+        ),
         "n_hops": len(hops),
         "mae_all": float(err.mean()) if len(err) else None,
         "max_abs_error_all": float(err.max()) if len(err) else None,
