@@ -113,9 +113,8 @@ def validate_hops(
         and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
         first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
         not wrapped), ``band_converged``: the NNP band converged, ``band_in_domain``: no image
-        of it is closer to a host atom than the surface's ``min_host_distance`` (the NNP's
-        training points; always true for a surface without one), ``converged``: every host
-        relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
+        closer to a host atom than the surface's ``min_host_distance`` (:func:`_in_domain`),
+        ``converged``: every host relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
         ``n_converged`` hops whose band converged within the domain and whose reference
         relaxations all converged (``None`` if none did: an unconverged relaxation's energy is
         not the relaxed one, and one such image can put a barrier tens of eV off; an unconverged
@@ -142,11 +141,7 @@ def validate_hops(
     )
     images = res.images.cpu().numpy()
     e_nnp = res.energies.cpu().numpy()
-    # images where the NNP extrapolates (closer to a host atom than its training points): seen on
-    # a-Ta2O5-1a, a band through a host atom, 0.69 Å from it, 2.7 eV on the NNP and 12.1 eV on
-    # CHGNet; the hop search drops such saddles ("outside model domain"), the band is no path
-    P, n_img = images.shape[:2]
-    outside = outside_domain(surface, res.images.reshape(-1, 3)).reshape(P, n_img).cpu().numpy()
+    in_domain = _in_domain(surface, res.images)
     relax_options: dict[str, Any] = {"fmax": fmax, "relax_radius": relax_radius}
     if max_steps is not None:
         relax_options["max_steps"] = max_steps
@@ -163,7 +158,7 @@ def validate_hops(
     )
     records = [
         _hop_record(u, v, d, e_nnp[p], energies[p], images[p], bool(res.converged[p]), converged[p])
-        | {"band_in_domain": not bool(outside[p].any())}
+        | {"band_in_domain": bool(in_domain[p])}
         for p, (u, v, d) in enumerate(chosen)
     ]
     return {
@@ -173,6 +168,15 @@ def validate_hops(
         "n_calculations": int(images.shape[0] * images.shape[1]),
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _in_domain(surface: EnergySurface, images: torch.Tensor) -> np.ndarray:
+    """(P,) bool: no image of the bands ``images`` (P, n_images, 3) Å is closer to a host atom than
+    the surface's ``min_host_distance``, where the NNP extrapolates (seen on a-Ta2O5-1a: a band
+    0.69 Å from a host atom, 2.7 eV on the NNP and 12.1 eV on CHGNet); the hop search drops such
+    saddles ("outside model domain")."""
+    P, n = images.shape[:2]
+    return ~outside_domain(surface, images.reshape(-1, 3)).reshape(P, n).any(1).cpu().numpy()
 
 
 def _chosen_hops(G: nx.MultiDiGraph, n_hops: int) -> list[tuple[int, int, dict]]:

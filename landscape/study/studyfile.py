@@ -398,14 +398,12 @@ def parse_study(data: dict[str, Any], base_dir: Path | None = None) -> StudyConf
             f"study file: nnp.network_weight must be a finite number > 0, got {cfg.nnp.network_weight}"
         )
     nnp = cfg.nnp
-    if nnp.max_epochs < 1 or nnp.patience < 1 or not (nnp.n_jobs >= 1 or nnp.n_jobs == -1):
+    bad_jobs = not (nnp.n_jobs >= 1 or nnp.n_jobs == -1)
+    if min(nnp.max_epochs, nnp.patience) < 1 or nnp.lbfgs_steps < 0 or bad_jobs:
         raise InputError(
-            "study file: nnp.max_epochs and nnp.patience must be >= 1 and nnp.n_jobs >= 1 or -1 "
-            f"(every core), got {nnp.max_epochs}, {nnp.patience}, {nnp.n_jobs}"
-        )
-    if nnp.lbfgs_steps < 0:
-        raise InputError(
-            f"study file: nnp.lbfgs_steps must be >= 0 (0: no L-BFGS), got {nnp.lbfgs_steps}"
+            "study file: nnp.max_epochs and nnp.patience must be >= 1, nnp.lbfgs_steps >= 0 and "
+            f"nnp.n_jobs >= 1 or -1 (every core), got {nnp.max_epochs}, {nnp.patience}, "
+            f"{nnp.lbfgs_steps}, {nnp.n_jobs}"
         )
     if nnp.precision not in ("float32", "float64"):
         raise InputError(

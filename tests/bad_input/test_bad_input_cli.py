@@ -363,7 +363,7 @@ STUDY_CASES: list[tuple[dict[str, str], str]] = [
     ({"n_images": "1"}, "hops.n_images"),
     ({"precision": "half"}, "nnp.precision"),
     ({"batch_size": "0"}, "nnp.batch_size"),
-    ({"lbfgs_steps": "-1"}, "nnp.lbfgs_steps must be >= 0"),
+    ({"lbfgs_steps": "-1"}, "nnp.lbfgs_steps >= 0"),
     ({"lbfgs_steps": "2.5"}, "'nnp.lbfgs_steps' must be an integer"),
     ({"species": INJECTION.replace("'", "")}, "study.species"),
     ({"species": "Xx"}, "'Xx'"),
