@@ -113,13 +113,13 @@ def validate_hops(
         and ``barrier_reference`` in eV, ``profile_nnp`` and ``profile_reference`` relative to the
         first image in eV, ``images``: the mobile atom's positions along the band in Å (Cartesian,
         not wrapped), ``band_converged``: the NNP band converged, ``band_in_domain``: no image
-        closer to a host atom than the surface's ``min_host_distance`` (:func:`_in_domain`),
-        ``converged``: every host relaxation converged); ``mae`` and ``max_abs_error`` of the barriers (eV) over the
-        ``n_converged`` hops whose band converged within the domain and whose reference
-        relaxations all converged (``None`` if none did: an unconverged relaxation's energy is
-        not the relaxed one, and one such image can put a barrier tens of eV off; an unconverged
-        band, or one through where the NNP extrapolates, is not a path); ``n_band_unconverged``,
-        ``n_band_outside_domain``; ``mae_all`` and ``max_abs_error_all`` over all ``n_hops``
+        nearer a host atom than the surface's ``min_host_distance`` (:func:`_in_domain`),
+        ``converged``: every host relaxation converged); ``mae``, ``max_abs_error`` of the
+        barriers (eV) over the ``n_converged`` hops whose band converged in the domain and whose
+        reference relaxations all converged (``None`` if none did: an unconverged relaxation's
+        energy is not the relaxed one, one such image can put a barrier tens of eV off; an
+        unconverged band, or one where the NNP extrapolates, is no path); ``n_band_unconverged``,
+        ``n_band_outside_domain``; ``mae_all``, ``max_abs_error_all`` over all ``n_hops``
         (:func:`validation_errors`); ``n_calculations``; ``seconds``.
     """
     search = G.graph.get("search", {})
@@ -308,7 +308,10 @@ def describe_validation(stats: dict) -> str:
     band = int(stats.get("n_band_unconverged") or 0)
     domain = int(stats.get("n_band_outside_domain") or 0)
     if stats["mae"] is None:
-        return f"no hop of {n} has a converged NNP band and converged reference relaxations"
+        return (
+            f"no hop of {n} has a converged NNP band within the NNP's domain and converged "
+            "reference relaxations"
+        )
     text = (
         f"barrier MAE {stats['mae']:.3f} eV (largest error {stats['max_abs_error']:.3f} eV) on "
         f"{k} hops"

@@ -407,6 +407,7 @@ def test_validation_leaves_out_bands_through_where_the_nnp_extrapolates():
     (h,) = res["hops"]
     assert h["band_converged"] and h["converged"] and not h["band_in_domain"]
     assert res["n_band_outside_domain"] == 1 and res["n_converged"] == 0 and res["mae"] is None
+    assert "converged NNP band within the NNP's domain" in describe_validation(res)
     for k in (0, 1):  # a saddle of the ring, about 2 Å from the atom
         G.edges[k, 1 - k, 0]["saddle"] = [6.0, 8.0, 6.0]
     res = validate_hops(s, G, host, _OnSurface(s), n_hops=1, progress=False)
