@@ -1,5 +1,6 @@
-"""``landscape explore`` and ``landscape validate-hops``: metastable sites and hops of one sample on
-a trained NNP, and reference energies along some of those hops."""
+"""``landscape explore``, ``landscape validate-hops`` and ``landscape rescore-hops``: metastable
+sites and hops of one sample on a trained NNP, reference energies along some of those hops, and
+another model's barriers along the same bands."""
 
 from __future__ import annotations
 
@@ -321,6 +322,9 @@ def validate_hops_cmd(
         progress=not quiet,
     )
     result["calculator"] = calculator
+    result["model_id"] = _model_id(model)  # provenance: which model made the bands, and how
+    result["settings"] = {"hops": hops, "fmax": fmax, "relax_radius": relax_radius}
+    result["settings"] |= {"max_steps": max_steps, "optimizer": optimizer.upper()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result))
     if figure is not None:
@@ -331,5 +335,51 @@ def validate_hops_cmd(
         json.dumps(
             {k: result.get(k) for k in _VALIDATION_KEYS}
             | {"hops": len(result["hops"]), "seconds": round(result["seconds"], 2)}
+        )
+    )
+
+
+@app.command("rescore-hops")
+def rescore_hops_cmd(
+    sample: StructureArgument,
+    model: ModelOption,
+    validation: Annotated[
+        Path, typer.Option("--validation", help="A `landscape validate-hops` result (JSON).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Result JSON (per-hop barriers, MAE).")],
+    figure: Annotated[
+        Path | None, typer.Option("--figure", help="PNG overlaying the profiles.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="Torch device of the NNP surface.")] = "cpu",
+) -> None:
+    """MODEL's barriers along the bands of an earlier validation of SAMPLE: no reference
+    calculation, seconds instead of an hour; two models compared on the same paths."""
+    import json
+
+    from ..explore import rescore_validation
+    from ..nnp.model import SimplifiedNNP
+    from ..reference.crosscheck_plan import load_validation
+    from ..samples import load_sample
+
+    _check_options(
+        {}, choices={}, device=device, outputs={"--out": (out, False), "--figure": (figure, False)}
+    )
+    host = load_sample(sample)
+    sid = host.info.get("sample_id")
+    hops = load_validation(validation, sid, option="--validation")
+    surface = SimplifiedNNP.load(model).surface(host, device=device)
+    result = rescore_validation(surface, {"sample_id": sid, "hops": hops})
+    result["validation"] = str(validation)
+    result["model_id"] = _model_id(model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result))
+    if figure is not None:
+        from ..explore import plot_validation
+
+        result["figure"] = str(plot_validation(result, figure))
+    typer.echo(
+        json.dumps(
+            {k: result.get(k) for k in _VALIDATION_KEYS}
+            | {"hops": len(result["hops"]), "before": result["rescored"]}
         )
     )

@@ -6,7 +6,8 @@
 - :mod:`~landscape.explore.candidates` — candidate pairs of sites (by distance, or by basin).
 - :mod:`~landscape.explore.neb` — batched climbing-image NEB.
 - :mod:`~landscape.explore.hops` — :func:`find_hops`, the hop search, and its settings.
-- :mod:`~landscape.explore.validate` — reference energies along hops (:func:`validate_hops`).
+- :mod:`~landscape.explore.validate` — reference energies along hops (:func:`validate_hops`), and
+  another model's barriers along the same bands (:func:`rescore_validation`).
 - :mod:`~landscape.explore.spline` — the tricubic spline guide (:class:`SplineSurface`).
 - :mod:`~landscape.explore.surfaces` — analytic test surfaces and an ASE calculator of any surface.
 - :mod:`~landscape.explore.plots` — figures of a hop network.
@@ -24,7 +25,13 @@ from .plots import hop_segments, plot_network_3d, plot_profiles, plot_validation
 from .sites import Sites, find_sites, make_sites, merge_minima, site_mass
 from .spline import SplineSurface
 from .surfaces import CosineSurface, DoubleWellSurface, GaussianSumSurface, SurfaceCalculator
-from .validate import converged_mask, describe_validation, validate_hops, validation_errors
+from .validate import (
+    converged_mask,
+    describe_validation,
+    rescore_validation,
+    validate_hops,
+    validation_errors,
+)
 
 __all__ = [
     # grid
@@ -55,6 +62,7 @@ __all__ = [
     "interior_minimum_depth",
     "NEBResult",
     "validate_hops",
+    "rescore_validation",
     "validation_errors",
     "describe_validation",
     "converged_mask",

@@ -2,7 +2,9 @@
 
 :func:`validate_hops` relaxes some hops of a network again on its surface and computes the
 reference calculator's energy (host relaxed around the fixed mobile atom) at every image;
-:func:`validation_errors` and :func:`describe_validation` summarise the barrier errors.
+:func:`rescore_validation` gives another model's barriers along the same bands (no reference
+calculation: two models compared on the same paths); :func:`validation_errors` and
+:func:`describe_validation` summarise the barrier errors.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from ..geometry import min_image
 from .grid import outside_domain
 from .neb import batched_neb
 
-__all__ = ["validate_hops", "validation_errors", "describe_validation", "converged_mask"]
+__all__ = [
+    "validate_hops",
+    "rescore_validation",
+    "validation_errors",
+    "describe_validation",
+    "converged_mask",
+]
 
 
 def _position_key(x: np.ndarray) -> tuple[float, ...]:
@@ -166,6 +174,84 @@ def validate_hops(
         "hops": records,
         **validation_errors(records),
         "n_calculations": int(images.shape[0] * images.shape[1]),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def rescore_validation(surface: EnergySurface, result: dict) -> dict:
+    """Barriers of ``surface`` along the bands of an earlier validation: no reference calculation.
+
+    Every hop of ``result`` (the output of :func:`validate_hops`, or its JSON) keeps its images (Å)
+    and its reference profile (eV); ``surface``, bound to the same host, gives its energy at every
+    image, and its barrier is the maximum of that profile relative to the first image. This is
+    the validation's own measure (both methods' energies at the same positions), so two models
+    rescored on one validation are compared on the same paths, free of the scatter of choosing
+    different hops of different networks. The bands are the paths of the model that validated
+    them: another model's own band between the same sites can be lower.
+
+    Parameters
+    ----------
+    surface
+        An EnergySurface of the validated host (for an NNP: ``model.surface(host)``).
+    result : dict
+        ``hops`` with ``images`` (n_images, 3) Å, ``profile_reference`` (n_images,) and
+        ``barrier_reference`` eV each; the other keys of :func:`validate_hops`' records are kept.
+
+    Returns
+    -------
+    dict
+        As :func:`validate_hops`: ``hops`` with ``barrier_nnp`` and ``profile_nnp`` (eV) of
+        ``surface``, ``band_in_domain`` now also requiring every image within ``surface``'s
+        domain, and :func:`validation_errors` over them; ``rescored``: the ``mae``,
+        ``n_converged`` and ``n_hops`` of ``result`` (the model that made the bands);
+        ``n_calculations`` 0; ``seconds``.
+
+    Raises
+    ------
+    InputError
+        No hop, or a hop whose images are not (n >= 2, 3) finite positions or whose reference
+        profile does not have one energy per image.
+    """
+    t0 = time.perf_counter()
+    hops = result.get("hops") if isinstance(result, dict) else None
+    if not isinstance(hops, list) or not hops:
+        raise InputError("the validation has no list 'hops'; expected a validate-hops result")
+    t = dict(dtype=surface.cell.dtype, device=surface.cell.device)
+    records = []
+    for k, hop in enumerate(hops):
+        try:
+            images = np.asarray(hop["images"], dtype=float)
+            ref = np.asarray(hop["profile_reference"], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            raise InputError(
+                f"hop {k} of the validation lacks numeric 'images' and 'profile_reference'"
+            ) from None
+        if images.ndim != 2 or len(images) < 2 or images.shape[1] != 3:
+            raise InputError(f"hop {k} has images of shape {images.shape}; expected (n >= 2, 3)")
+        if ref.shape != (len(images),) or not np.isfinite(images).all():
+            raise InputError(
+                f"hop {k} has {ref.size} reference energies for {len(images)} images, or "
+                "non-finite positions; expected one finite energy per image"
+            )
+        x = torch.as_tensor(images, **t)
+        e = surface.energy(x).detach().double().cpu().numpy()
+        in_domain = bool(_in_domain(surface, x[None])[0]) and bool(hop.get("band_in_domain", True))
+        records.append(
+            hop
+            | {
+                "barrier_nnp": float((e - e[0]).max()),
+                "profile_nnp": [float(v) for v in e - e[0]],
+                "barrier_reference": float(ref.max()),
+                "band_in_domain": in_domain,
+            }
+        )
+    before = validation_errors(hops)
+    return {
+        "sample_id": result.get("sample_id"),
+        "hops": records,
+        **validation_errors(records),
+        "rescored": {k: before[k] for k in ("mae", "n_converged", "n_hops")},
+        "n_calculations": 0,
         "seconds": time.perf_counter() - t0,
     }
 

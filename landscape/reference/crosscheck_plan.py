@@ -121,8 +121,11 @@ def choose_points(rows: list[Any], n_points: int) -> list[CrosscheckTask]:
     ]
 
 
-def load_validation(path: str | Path, sample_id: str) -> list[dict[str, Any]]:
-    """The hops of a ``landscape validate-hops`` result (``--out`` JSON) of ``sample_id``.
+def load_validation(
+    path: str | Path, sample_id: str, *, option: str = "--hops"
+) -> list[dict[str, Any]]:
+    """The hops of a ``landscape validate-hops`` result (``--out`` JSON) of ``sample_id``;
+    ``option`` is the command-line option that named the file, in the error messages.
 
     Raises
     ------
@@ -133,17 +136,17 @@ def load_validation(path: str | Path, sample_id: str) -> list[dict[str, Any]]:
     path = Path(path)
     name = repr(str(path))
     if not path.is_file():
-        raise InputError(f"--hops {name} does not exist; expected a validate-hops result (JSON)")
+        raise InputError(f"{option} {name} does not exist; expected a validate-hops result (JSON)")
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"--hops {name} is not a readable JSON file ({exc})") from None
+        raise InputError(f"{option} {name} is not a readable JSON file ({exc})") from None
     hops = data.get("hops") if isinstance(data, dict) else None
     if not isinstance(hops, list) or not hops:
-        raise InputError(f"--hops {name} has no list 'hops'; expected a validate-hops result")
+        raise InputError(f"{option} {name} has no list 'hops'; expected a validate-hops result")
     if data.get("sample_id") not in (None, sample_id):
         raise InputError(
-            f"--hops {name} validates sample {data.get('sample_id')!r}, not {sample_id!r}"
+            f"{option} {name} validates sample {data.get('sample_id')!r}, not {sample_id!r}"
         )
     for h, hop in enumerate(hops):
         try:
@@ -151,14 +154,14 @@ def load_validation(path: str | Path, sample_id: str) -> list[dict[str, Any]]:
             float(hop["barrier_reference"])
         except (KeyError, TypeError, ValueError):
             raise InputError(
-                f"--hops {name}: hop {h} lacks numeric 'images' and 'barrier_reference'"
+                f"{option} {name}: hop {h} lacks numeric 'images' and 'barrier_reference'"
             ) from None
         if images.ndim != 2 or images.shape[0] < 2 or images.shape[1] != 3:
             raise InputError(
-                f"--hops {name}: hop {h} has images of shape {images.shape}; expected (n >= 2, 3)"
+                f"{option} {name}: hop {h} has images of shape {images.shape}; expected (n >= 2, 3)"
             )
         if not np.all(np.isfinite(images)):
-            raise InputError(f"--hops {name}: hop {h} has non-finite image positions")
+            raise InputError(f"{option} {name}: hop {h} has non-finite image positions")
     return hops
 
 

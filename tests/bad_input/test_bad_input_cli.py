@@ -221,6 +221,26 @@ CASES: list[tuple[list[str], str]] = [
         + ["--out", "{under}"],
         "{under}",
     ),
+    (
+        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
+        + ["--out", "v.json"],
+        "no list 'hops'",
+    ),
+    (
+        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{afile}"]
+        + ["--out", "v.json"],
+        "not a readable JSON file",
+    ),
+    (
+        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "nosuch.json"]
+        + ["--out", "v.json"],
+        "--validation 'nosuch.json' does not exist",
+    ),
+    (
+        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
+        + ["--out", "{under}"],
+        "{under}",
+    ),
     (["demo", "--out", "{afile}"], "{afile}"),
     # init: every refusal before the study file is written
     (
@@ -277,6 +297,11 @@ if not torch.cuda.is_available():  # the same command on a GPU machine would run
         ),
         (
             ["validate-hops", "a-Ta2O5-1", "--model", "{model}", "--network", "{net}"]
+            + ["--out", "v.json", "--device", "cuda"],
+            "cuda",
+        ),
+        (
+            ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
             + ["--out", "v.json", "--device", "cuda"],
             "cuda",
         ),

@@ -11,6 +11,7 @@ import torch
 from ase import Atoms
 
 from landscape.cli import main
+from landscape.config import DEFAULTS
 
 
 def _host() -> Atoms:
@@ -200,9 +201,58 @@ def test_validate_hops_cli(model_and_sample, explored, capsys):
     assert exc.value.code == 0
     result = json.loads(res.read_text())
     assert len(result["hops"]) == 2 and result["calculator"].endswith("LennardJones")
+    assert result["model_id"].startswith(model.stem + "-") and len(result["model_id"]) > 13
+    assert result["settings"] == dict(
+        hops=2, fmax=DEFAULTS.host_fmax, relax_radius=None, max_steps=None, optimizer="FIRE"
+    )
     err = [h["barrier_nnp"] - h["barrier_reference"] for h in result["hops"]]
     assert result["mae"] == pytest.approx(np.mean(np.abs(err)), abs=1e-12)
     assert fig.stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_rescore_hops_cli(model_and_sample, explored, capsys, tmp_path):
+    # A validation with the NNP itself as reference, rescored by the same model: the same
+    # barriers and MAE back, no reference calculation, the earlier figures named in "before".
+    # A validation of another sample is a one-line refusal that writes nothing.
+    from landscape.explore import validate_hops
+    from landscape.nnp import NNPCalculator, SimplifiedNNP
+    from landscape.samples import load_sample
+
+    model_path, sample, _ = model_and_sample
+    host = load_sample(sample)
+    model = SimplifiedNNP.load(model_path)
+    validation = validate_hops(
+        model.surface(host), _read(explored[0]), host, NNPCalculator(model, host), n_hops=2,
+        progress=False,
+    )  # fmt: skip
+    vfile, res, fig = tmp_path / "v.json", tmp_path / "r.json", tmp_path / "r.png"
+    vfile.write_text(json.dumps(validation))
+    argv = ["rescore-hops", str(sample), "--model", str(model_path), "--validation", str(vfile)]
+    argv += ["--out", str(res), "--figure", str(fig)]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    echoed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = json.loads(res.read_text())
+    assert result["n_calculations"] == 0 and len(result["hops"]) == 2
+    assert result["model_id"].startswith(model_path.stem + "-")
+    assert result["validation"] == str(vfile)
+    for a, b in zip(validation["hops"], result["hops"], strict=True):
+        assert b["barrier_nnp"] == pytest.approx(a["barrier_nnp"], abs=1e-6)
+    assert echoed["before"] == {"mae": validation["mae"], "n_converged": 2, "n_hops": 2}
+    assert result["mae"] == pytest.approx(validation["mae"], abs=1e-6)
+    assert fig.stat().st_size > 1000
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(validation | {"sample_id": "a-Ta2O5-1a"}))
+    res.unlink()
+    with pytest.raises(SystemExit) as exc:
+        main(argv[:5] + [str(other), "--out", str(res)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "validates sample 'a-Ta2O5-1a', not 'o4-test'" in err and len(err.splitlines()) == 1
+    assert not res.exists()
 
 
 def test_explore_bad_model_is_one_line_error(model_and_sample, capsys):

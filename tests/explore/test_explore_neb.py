@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import json
 import math
+import re
 
 import networkx as nx
 import numpy as np
@@ -416,3 +418,63 @@ def test_validation_leaves_out_bands_through_where_the_nnp_extrapolates():
     assert h["band_in_domain"] and d.min() > 1.0 and res["n_converged"] == 1
     stats = dict(res, n_hops=2, n_converged=1, n_band_outside_domain=1, mae_all=1.0)
     assert "closer to a host atom than its training data: 1" in describe_validation(stats)
+
+
+def test_rescoring_a_validation_gives_another_models_barriers_along_the_same_bands():
+    # Rescoring keeps the validated bands and their reference energies and takes the energies of
+    # another surface at the same images. The surface that made the bands gives its own barriers
+    # back exactly; one with every energy 1.25x gives 1.25x the barriers, so that each hop's error
+    # is 0.25x its reference barrier (the reference is the first surface itself here). A band
+    # through where the new surface extrapolates is left out, and a malformed validation is a
+    # one-line InputError.
+    from ase import Atoms
+
+    from landscape.explore import rescore_validation, validate_hops
+
+    L = 12.0
+    centres, widths = [[4, 6, 6], [8, 7, 6.5], [6, 9, 6]], [1.0, 0.8, 0.9]
+    s = GaussianSumSurface(np.eye(3) * L, centres, [-1.0, -0.7, -0.9], widths)
+    G = nx.MultiDiGraph(sample_id="three wells", cell=(np.eye(3) * L).tolist(), species="Cu")
+    for k, c in enumerate(centres):
+        G.add_node(k, position=c, energy=-1.0 + 0.1 * k)
+    for u, v, b in ((0, 1, 0.5), (1, 2, 0.6), (0, 2, 0.7)):
+        G.add_edge(u, v, barrier=b, shift=[0, 0, 0], profile=[0.0] * 7)
+        G.add_edge(v, u, barrier=b, shift=[0, 0, 0], profile=[0.0] * 7)
+    host = Atoms("O", positions=[[6.0, 6.0, 6.0]], cell=np.eye(3) * L, pbc=True)
+    res = validate_hops(s, G, host, _OnSurface(s), n_hops=3, progress=False)
+    assert res["n_converged"] == 3 and res["mae"] < 1e-9
+    same = rescore_validation(s, json.loads(json.dumps(res)))  # as read back from its JSON
+    for a, b in zip(res["hops"], same["hops"], strict=True):
+        assert b["barrier_nnp"] == pytest.approx(a["barrier_nnp"], abs=1e-12)
+        assert b["images"] == a["images"] and b["profile_reference"] == a["profile_reference"]
+    assert same["rescored"] == {"mae": res["mae"], "n_converged": 3, "n_hops": 3}
+    assert same["n_calculations"] == 0 and same["mae"] == pytest.approx(res["mae"], abs=1e-12)
+
+    deeper = GaussianSumSurface(np.eye(3) * L, centres, [-1.25, -0.875, -1.125], widths)
+    out = rescore_validation(deeper, res)
+    ref = np.array([h["barrier_reference"] for h in res["hops"]])
+    got = np.array([h["barrier_nnp"] for h in out["hops"]])
+    np.testing.assert_allclose(got, 1.25 * ref, rtol=1e-9)
+    assert out["mae"] == pytest.approx(0.25 * ref.mean(), rel=1e-9) and out["n_converged"] == 3
+
+    # the host atom at (6, 6, 6): a domain between the bands' nearest approaches to it takes in
+    # some bands and not others
+    closest = [np.linalg.norm(np.array(h["images"]) - 6.0, axis=1).min() for h in res["hops"]]
+    deeper.host, deeper.min_host_distance = host, float(np.median(closest))
+    near = [d < deeper.min_host_distance for d in closest]
+    assert sum(near) == 1, closest
+    out = rescore_validation(deeper, res)
+    assert [not h["band_in_domain"] for h in out["hops"]] == near
+    assert out["n_converged"] == 3 - sum(near) and out["n_band_outside_domain"] == sum(near)
+
+    h0 = res["hops"][0]
+    for bad, message in (
+        ({}, "no list 'hops'"),
+        ({"hops": []}, "no list 'hops'"),
+        ({"hops": [dict(h0, images=h0["images"][0])]}, "images of shape (3,)"),
+        ({"hops": [dict(h0, images=None)]}, "images of shape ()"),
+        ({"hops": [dict(h0, profile_reference=h0["profile_reference"][:-1])]}, "one finite"),
+        ({"hops": [dict(h0, images="abc")]}, "lacks numeric 'images'"),
+    ):
+        with pytest.raises(InputError, match=re.escape(message)):
+            rescore_validation(s, bad)
