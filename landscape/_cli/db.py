@@ -287,7 +287,7 @@ def compare(
         typer.Option(
             "--name",
             help="The Kinetics result shown for each sample: a study's model id (e.g. "
-            "nnp-377e05f89f69cc33), 'default' (`landscape kinetics --sample`) or e.g. "
+            "nnp-232765694bb3e645), 'default' (`landscape kinetics --sample`) or e.g. "
             "'below-0.8eV' (default: each sample's most recently written result).",
         ),
     ] = None,

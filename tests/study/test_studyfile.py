@@ -157,8 +157,8 @@ def test_demo_study_is_the_three_annealed_samples_without_rearranged_points_with
     assert cfg.nnp.hidden == [48, 48] and cfg.nnp.network_weight == 4.0
     assert cfg.nnp.force_weight == 1.0  # the forces on Cu are trained on too
     # Adam to the end
-    assert cfg.nnp.max_epochs == cfg.nnp.patience == 800
-    assert cfg.nnp.lbfgs_steps == 200  # then L-BFGS on the whole training set
+    assert cfg.nnp.max_epochs == cfg.nnp.patience == 400
+    assert cfg.nnp.lbfgs_steps == 600  # then L-BFGS on the whole training set
     # all members at once, float32, mini-batches of 512 (benchmarks/bench_training.py)
     assert cfg.nnp.train_together and cfg.nnp.precision == "float32"
     assert (cfg.nnp.batch_size, cfg.nnp.learning_rate) == (512, 0.03)
