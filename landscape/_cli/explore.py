@@ -276,7 +276,6 @@ def validate_hops_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Reference energies (host relaxed) along NNP hops of SAMPLE: the barrier MAE."""
-    import json
 
     from ..calculators import check_calculator_name, parse_calculator_kwargs
     from ..contracts import load_network
@@ -325,18 +324,22 @@ def validate_hops_cmd(
     result["model_id"] = _model_id(model)  # provenance: which model made the bands, and how
     result["settings"] = {"hops": hops, "fmax": fmax, "relax_radius": relax_radius}
     result["settings"] |= {"max_steps": max_steps, "optimizer": optimizer.upper()}
+    _write_validation(result, out, figure, {"seconds": round(result["seconds"], 2)})
+
+
+def _write_validation(result: dict, out: Path, figure: Path | None, echoed: dict) -> None:
+    """Write a validate-hops or rescore-hops ``result`` to ``out`` (JSON) and its figure to
+    ``figure``, and echo its summary (:data:`_VALIDATION_KEYS`, the hop count and ``echoed``)."""
+    import json
+
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result))
     if figure is not None:
         from ..explore import plot_validation
 
         result["figure"] = str(plot_validation(result, figure))
-    typer.echo(
-        json.dumps(
-            {k: result.get(k) for k in _VALIDATION_KEYS}
-            | {"hops": len(result["hops"]), "seconds": round(result["seconds"], 2)}
-        )
-    )
+    summary = {k: result.get(k) for k in _VALIDATION_KEYS} | {"hops": len(result["hops"])}
+    typer.echo(json.dumps(summary | echoed))
 
 
 @app.command("rescore-hops")
@@ -354,7 +357,6 @@ def rescore_hops_cmd(
 ) -> None:
     """MODEL's barriers along the bands of an earlier validation of SAMPLE: no reference
     calculation, seconds instead of an hour; two models compared on the same paths."""
-    import json
 
     from ..explore import rescore_validation
     from ..nnp.model import SimplifiedNNP
@@ -371,15 +373,4 @@ def rescore_hops_cmd(
     result = rescore_validation(surface, {"sample_id": sid, "hops": hops})
     result["validation"] = str(validation)
     result["model_id"] = _model_id(model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result))
-    if figure is not None:
-        from ..explore import plot_validation
-
-        result["figure"] = str(plot_validation(result, figure))
-    typer.echo(
-        json.dumps(
-            {k: result.get(k) for k in _VALIDATION_KEYS}
-            | {"hops": len(result["hops"]), "before": result["rescored"]}
-        )
-    )
+    _write_validation(result, out, figure, {"before": result["rescored"]})

@@ -216,8 +216,7 @@ def rescore_validation(surface: EnergySurface, result: dict) -> dict:
     hops = result.get("hops") if isinstance(result, dict) else None
     if not isinstance(hops, list) or not hops:
         raise InputError("the validation has no list 'hops'; expected a validate-hops result")
-    t = dict(dtype=surface.cell.dtype, device=surface.cell.device)
-    records = []
+    bands, refs = [], []
     for k, hop in enumerate(hops):
         try:
             images = np.asarray(hop["images"], dtype=float)
@@ -233,18 +232,23 @@ def rescore_validation(surface: EnergySurface, result: dict) -> dict:
                 f"hop {k} has {ref.size} reference energies for {len(images)} images, or "
                 "non-finite positions; expected one finite energy per image"
             )
-        x = torch.as_tensor(images, **t)
-        e = surface.energy(x).detach().double().cpu().numpy()
-        in_domain = bool(_in_domain(surface, x[None])[0]) and bool(hop.get("band_in_domain", True))
-        records.append(
-            hop
-            | {
-                "barrier_nnp": float((e - e[0]).max()),
-                "profile_nnp": [float(v) for v in e - e[0]],
-                "barrier_reference": float(ref.max()),
-                "band_in_domain": in_domain,
-            }
-        )
+        bands.append(images)
+        refs.append(ref)
+    # every image of every band in one evaluation, then split back band by band
+    x = torch.as_tensor(np.concatenate(bands), dtype=surface.cell.dtype, device=surface.cell.device)
+    ends = np.cumsum([len(b) for b in bands])[:-1]
+    energies = np.split(surface.energy(x).detach().double().cpu().numpy(), ends)
+    outside = np.split(outside_domain(surface, x).cpu().numpy(), ends)
+    records = [
+        hop
+        | {
+            "barrier_nnp": float((e - e[0]).max()),
+            "profile_nnp": [float(v) for v in e - e[0]],
+            "barrier_reference": float(ref.max()),
+            "band_in_domain": not out.any() and bool(hop.get("band_in_domain", True)),
+        }
+        for hop, e, ref, out in zip(hops, energies, refs, outside, strict=True)
+    ]
     before = validation_errors(hops)
     return {
         "sample_id": result.get("sample_id"),

@@ -78,6 +78,8 @@ def _imported_db(path: Path) -> Path:
 EMT = "ase.calculators.emt:EMT"
 #: ``reference crosscheck`` of a bundled sample into x.db, the upper method last.
 XC = ["reference", "crosscheck", "a-Ta2O5-1a", "--out", "x.db", "--upper", EMT]
+#: ``rescore-hops`` of a bundled sample with a missing model, the validation file last.
+RH = ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation"]
 
 # (argv, text the one line must contain); "{name}" is a path of the fixture ``files``
 CASES: list[tuple[list[str], str]] = [
@@ -222,23 +224,19 @@ CASES: list[tuple[list[str], str]] = [
         "{under}",
     ),
     (
-        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
-        + ["--out", "v.json"],
+        RH + ["{net}", "--out", "v.json"],
         "no list 'hops'",
     ),
     (
-        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{afile}"]
-        + ["--out", "v.json"],
+        RH + ["{afile}", "--out", "v.json"],
         "not a readable JSON file",
     ),
     (
-        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "nosuch.json"]
-        + ["--out", "v.json"],
+        RH + ["nosuch.json", "--out", "v.json"],
         "--validation 'nosuch.json' does not exist",
     ),
     (
-        ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
-        + ["--out", "{under}"],
+        RH + ["{net}", "--out", "{under}"],
         "{under}",
     ),
     (["demo", "--out", "{afile}"], "{afile}"),
@@ -301,8 +299,7 @@ if not torch.cuda.is_available():  # the same command on a GPU machine would run
             "cuda",
         ),
         (
-            ["rescore-hops", "a-Ta2O5-1", "--model", "{model}", "--validation", "{net}"]
-            + ["--out", "v.json", "--device", "cuda"],
+            RH + ["{net}", "--out", "v.json", "--device", "cuda"],
             "cuda",
         ),
     ]
