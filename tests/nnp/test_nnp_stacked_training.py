@@ -173,3 +173,71 @@ def test_chunked_loss_and_gradient_equal_the_whole_sets(with_forces, chunk) -> N
     np.testing.assert_allclose(chunked.numpy(), whole.detach().numpy(), rtol=1e-12)
     for p, e in zip(members.parameters(), expected, strict=True):
         np.testing.assert_allclose(p.grad.numpy(), e.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def _small_loss(M: int = 4):
+    """A stacked loss of ``M`` members on 30 random points with forces (float64) and their
+    gathered training points."""
+    from landscape.nnp.networks import TrainSettings
+    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss
+
+    n, F = 30, 5
+    g = torch.Generator().manual_seed(1)
+    forces = (
+        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
+        torch.randn(n, 3, generator=g, dtype=torch.float64),
+        torch.ones(n, dtype=torch.float64),
+    )
+    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
+    data = (xs, ys.to(torch.float64), torch.rand(n, generator=g, dtype=torch.float64), 0.5, forces)
+    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
+    members = StackedMembers.initialise(list(range(M)), F, (6, 4), "tanh", "cpu")
+    loss = _StackedLoss(settings, members, data)
+    return loss, loss.take(torch.stack([torch.randperm(n, generator=g)[:20] for _ in range(M)]))
+
+
+@pytest.mark.parametrize("rows", [[0, 1], [1, 3], [0, 2, 3], [1, 2, 3]])
+def test_some_members_loss_and_gradient_are_their_rows_of_all(rows) -> None:
+    """A backtracking step evaluates only the members still searching: their losses and
+    gradients are those of their rows when every member is evaluated, and the members'
+    parameters are left as they were."""
+    from landscape.nnp.stacked_training import loss_and_gradient
+
+    loss, pts = _small_loss()
+    before = [p.detach().clone() for p in loss.members.parameters()]
+    f_all, g_all = loss_and_gradient(loss, pts, 7)
+    f_some, g_some = loss_and_gradient(loss, pts, 7, torch.tensor(rows))
+    assert f_some.shape == (len(rows),) and g_some.shape == (len(rows), g_all.shape[1])
+    np.testing.assert_allclose(f_some.numpy(), f_all[rows].numpy(), rtol=1e-13)
+    np.testing.assert_allclose(g_some.numpy(), g_all[rows].numpy(), rtol=1e-12, atol=1e-15)
+    for p, b in zip(loss.members.parameters(), before, strict=True):
+        assert torch.equal(p.detach(), b)
+
+
+def test_armijo_shortens_the_step_of_the_members_that_need_it_alone() -> None:
+    """Three members on f_m(x) = a_m |x|² (a = 1, 10, 1), each along d = −x or −2x: members 0 and 2
+    take the full step at once (to the minimum), member 1 overshoots and takes half of it. The
+    second evaluation asks for member 1 with one other (a lone member rounds differently, so it
+    never goes alone), and the minimum of each member is where it ends."""
+    from landscape.nnp.stacked_training import _armijo
+
+    a = torch.tensor([1.0, 10.0, 1.0], dtype=torch.float64)
+    asked, state = [], {}
+
+    def set_flat(x):
+        state["x"] = x.clone()
+
+    def evaluate(rows=None):
+        asked.append(None if rows is None else rows.tolist())
+        idx = torch.arange(3) if rows is None else rows
+        x = state["x"][idx]
+        return a[idx] * x.square().sum(1), 2 * a[idx, None] * x
+
+    x = torch.ones(3, 2, dtype=torch.float64)
+    f, g = a * x.square().sum(1), 2 * a[:, None] * x
+    d = torch.stack([-x[0], -2 * x[1], -x[2]])
+    f_new, g_new, x_new = _armijo(x, f, g, d, set_flat, evaluate)
+    assert asked == [None, [0, 1]]
+    np.testing.assert_allclose(x_new.numpy(), 0.0, atol=1e-15)
+    np.testing.assert_allclose(f_new.numpy(), 0.0, atol=1e-15)
+    assert torch.equal(state["x"], x_new)
