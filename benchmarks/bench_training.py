@@ -53,6 +53,25 @@ def barrier_mae(model, validations: list[dict], hosts: dict) -> tuple[float, int
     return float(np.mean(errors)), len(errors)
 
 
+def machine() -> str:
+    """The processor, cores and torch's kernels: the ratio depends on them (the same training
+    code measured 7.4x on one 2-core machine and 10.7x on another, 2026-12-07), so every run
+    names its own."""
+    import os
+    import platform
+
+    import torch
+
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")]
+    return (
+        f"{names[0] if names else platform.machine()}, {os.cpu_count()} cores, torch"
+        f" {torch.__version__} ({torch.get_num_threads()} threads,"
+        f" {torch.backends.cpu.get_cpu_capability()} kernels)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     import landscape.nnp.model as model_module
     from landscape.nnp import SimplifiedNNP
@@ -96,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"malloc tuned as the landscape command does: {tune_malloc()}")
 
+    print(f"machine: {machine()}")
     cfg = demo_config("results")
     nnp = cfg.nnp
     data = load_dataset(bundled_reference_db(), nnp.train_samples)
