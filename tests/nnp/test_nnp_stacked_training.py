@@ -140,30 +140,35 @@ def test_stacked_weights_evaluate_like_the_separate_members() -> None:
         torch.testing.assert_close(e[m], net(x)[:, 0], rtol=1e-12, atol=1e-12)
 
 
+def _small_loss(*, n, F, M, hidden, take, forces=True, seed=0):
+    """A stacked loss of ``M`` members (float64) on ``n`` random points, some without a reference
+    force, and each member's ``take`` random training points, gathered."""
+    from landscape.nnp.networks import TrainSettings
+    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss
+
+    g = torch.Generator().manual_seed(seed)
+    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
+    ws = torch.rand(n, generator=g, dtype=torch.float64) + 0.5
+    jacobians_and_forces = (
+        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
+        torch.randn(n, 3, generator=g, dtype=torch.float64),
+        (torch.rand(n, generator=g) > 0.3).to(torch.float64),  # some points without forces
+    )
+    data = (xs, ys.to(torch.float64), ws, 0.7, jacobians_and_forces if forces else None)
+    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
+    members = StackedMembers.initialise(list(range(1, M + 1)), F, hidden, "tanh", "cpu")
+    loss = _StackedLoss(settings, members, data)
+    idx = torch.stack([torch.randperm(n, generator=g)[:take] for _ in range(M)])  # (M, take)
+    return loss, loss.take(idx)
+
+
 @pytest.mark.parametrize("with_forces", [True, False])
 @pytest.mark.parametrize("chunk", [7, 50, 64])
 def test_chunked_loss_and_gradient_equal_the_whole_sets(with_forces, chunk) -> None:
     """L-BFGS evaluates the whole training set in chunks: the same loss and gradient (float64,
     to 1e-12) as one evaluation of every point, whether or not the chunk divides the points."""
-    from landscape.nnp.networks import TrainSettings
-    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss
-
-    n, F, M = 50, 6, 3
-    g = torch.Generator().manual_seed(0)
-    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
-    ws = torch.rand(n, generator=g, dtype=torch.float64) + 0.5
-    forces = (
-        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
-        torch.randn(n, 3, generator=g, dtype=torch.float64),
-        (torch.rand(n, generator=g) > 0.3).to(torch.float64),  # some points without forces
-    )
-    data = (xs, ys.to(torch.float64), ws, 0.7, forces if with_forces else None)
-    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
-    members = StackedMembers.initialise([1, 2, 3], F, (5, 4), "tanh", "cpu")
-    loss = _StackedLoss(settings, members, data)
-    idx = torch.stack([torch.randperm(n, generator=g)[:40] for _ in range(M)])  # (M, 40)
-    pts = loss.take(idx)
-
+    loss, pts = _small_loss(n=50, F=6, M=3, hidden=(5, 4), take=40, forces=with_forces, seed=0)
+    members = loss.members
     whole = loss(pts)
     whole.sum().backward()
     expected = [p.grad.clone() for p in members.parameters()]
@@ -175,27 +180,6 @@ def test_chunked_loss_and_gradient_equal_the_whole_sets(with_forces, chunk) -> N
         np.testing.assert_allclose(p.grad.numpy(), e.numpy(), rtol=1e-10, atol=1e-14)
 
 
-def _small_loss(M: int = 4):
-    """A stacked loss of ``M`` members on 30 random points with forces (float64) and their
-    gathered training points."""
-    from landscape.nnp.networks import TrainSettings
-    from landscape.nnp.stacked_training import StackedMembers, _StackedLoss
-
-    n, F = 30, 5
-    g = torch.Generator().manual_seed(1)
-    forces = (
-        torch.randn(n, 3, F, generator=g, dtype=torch.float64),
-        torch.randn(n, 3, generator=g, dtype=torch.float64),
-        torch.ones(n, dtype=torch.float64),
-    )
-    xs, ys = torch.randn(n, F, generator=g, dtype=torch.float64), torch.randn(n, generator=g)
-    data = (xs, ys.to(torch.float64), torch.rand(n, generator=g, dtype=torch.float64), 0.5, forces)
-    settings = TrainSettings("tanh", 1, 1, 1, 8, 0.01, 1e-3, 0.5)
-    members = StackedMembers.initialise(list(range(M)), F, (6, 4), "tanh", "cpu")
-    loss = _StackedLoss(settings, members, data)
-    return loss, loss.take(torch.stack([torch.randperm(n, generator=g)[:20] for _ in range(M)]))
-
-
 @pytest.mark.parametrize("rows", [[0, 1], [1, 3], [0, 2, 3], [1, 2, 3]])
 def test_some_members_loss_and_gradient_are_their_rows_of_all(rows) -> None:
     """A backtracking step evaluates only the members still searching: their losses and
@@ -203,7 +187,7 @@ def test_some_members_loss_and_gradient_are_their_rows_of_all(rows) -> None:
     parameters are left as they were."""
     from landscape.nnp.stacked_training import loss_and_gradient
 
-    loss, pts = _small_loss()
+    loss, pts = _small_loss(n=30, F=5, M=4, hidden=(6, 4), take=20, seed=1)
     before = [p.detach().clone() for p in loss.members.parameters()]
     f_all, g_all = loss_and_gradient(loss, pts, 7)
     f_some, g_some = loss_and_gradient(loss, pts, 7, torch.tensor(rows))
